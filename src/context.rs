@@ -1,0 +1,243 @@
+//! The Context: everything that differs between machines and tests.
+//!
+//! It owns the home directory, the XDG base directories, the target OS and architecture, the host
+//! name and a snapshot of the process environment. No other module reads `HOME`, `XDG_*` or
+//! `std::env`: they ask the Context. `--home DIR` builds a hermetic Context rooted at DIR, which is
+//! how every test runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An operating system goenv can plan for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    Linux,
+    Macos,
+}
+
+impl Os {
+    pub const NAMES: &[&str] = &["linux", "macos"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "linux" => Some(Self::Linux),
+            "macos" => Some(Self::Macos),
+            _ => None,
+        }
+    }
+
+    /// The machine goenv runs on, if it is one goenv supports.
+    pub fn host() -> Option<Self> {
+        match std::env::consts::OS {
+            "linux" => Some(Self::Linux),
+            "macos" => Some(Self::Macos),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Linux => "linux",
+            Self::Macos => "macos",
+        }
+    }
+}
+
+impl fmt::Display for Os {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A CPU architecture, spelled as Go spells it (GOARCH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    Amd64,
+    Arm64,
+}
+
+impl Arch {
+    pub const NAMES: &[&str] = &["amd64", "arm64"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "amd64" => Some(Self::Amd64),
+            "arm64" => Some(Self::Arm64),
+            _ => None,
+        }
+    }
+
+    pub fn host() -> Option<Self> {
+        match std::env::consts::ARCH {
+            "x86_64" => Some(Self::Amd64),
+            "aarch64" => Some(Self::Arm64),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Amd64 => "amd64",
+            Self::Arm64 => "arm64",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where and for what goenv works.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub home: PathBuf,
+    pub config_home: PathBuf,
+    pub state_home: PathBuf,
+    pub cache_home: PathBuf,
+    pub os: Os,
+    pub arch: Arch,
+    pub host: String,
+    /// The process environment when goenv started; empty for a `--home` Context.
+    pub env: BTreeMap<String, String>,
+}
+
+/// What the command line says about the Context.
+#[derive(Debug, Clone, Default)]
+pub struct ContextOptions {
+    pub home: Option<PathBuf>,
+    pub os: Option<Os>,
+    pub arch: Option<Arch>,
+    pub host: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ContextError {
+    #[error("cannot tell the home directory: `HOME` is not set")]
+    #[diagnostic(code(goenv::context::no_home), help("set `HOME`, or pass `--home DIR`"))]
+    NoHome,
+    #[error("goenv does not support this platform ({0})")]
+    #[diagnostic(
+        code(goenv::context::platform),
+        help(
+            "pass `--os linux|macos` and `--arch amd64|arm64` to check a profile for another platform"
+        )
+    )]
+    Platform(String),
+}
+
+impl Context {
+    /// Builds the Context from the process environment and the command line.
+    ///
+    /// With `--home DIR` the process's `HOME`, `XDG_*` and other variables are ignored: the
+    /// Context is then the same on every machine, which keeps tests hermetic.
+    pub fn from_process(opts: &ContextOptions) -> Result<Self, ContextError> {
+        let os = opts.os.or_else(Os::host).ok_or_else(|| {
+            ContextError::Platform(format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH))
+        })?;
+        let arch = opts.arch.or_else(Arch::host).ok_or_else(|| {
+            ContextError::Platform(format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH))
+        })?;
+        let host = opts.host.clone().unwrap_or_else(read_host_name);
+        if let Some(home) = &opts.home {
+            return Ok(Self::hermetic(absolute(home), os, arch, host));
+        }
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let home = env
+            .get("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .ok_or(ContextError::NoHome)?;
+        // The XDG spec says relative values are invalid and must be ignored.
+        let xdg = |name: &str, default: &str| {
+            env.get(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| home.join(default))
+        };
+        Ok(Self {
+            config_home: xdg("XDG_CONFIG_HOME", ".config"),
+            state_home: xdg("XDG_STATE_HOME", ".local/state"),
+            cache_home: xdg("XDG_CACHE_HOME", ".cache"),
+            home,
+            os,
+            arch,
+            host,
+            env,
+        })
+    }
+
+    /// A Context rooted at `home` with default XDG directories and an empty environment.
+    pub fn hermetic(home: PathBuf, os: Os, arch: Arch, host: String) -> Self {
+        Self {
+            config_home: home.join(".config"),
+            state_home: home.join(".local/state"),
+            cache_home: home.join(".cache"),
+            home,
+            os,
+            arch,
+            host,
+            env: BTreeMap::new(),
+        }
+    }
+
+    /// The profile used when the command line names none.
+    pub fn default_profile(&self) -> PathBuf {
+        self.config_home.join("goenv/profile.kdl")
+    }
+
+    /// Expands a leading `~` or `~/` to the home directory; anything else is returned as is.
+    pub fn expand_tilde(&self, s: &str) -> String {
+        if s == "~" {
+            return self.home.to_string_lossy().into_owned();
+        }
+        match s.strip_prefix("~/") {
+            Some(rest) => self.home.join(rest).to_string_lossy().into_owned(),
+            None => s.to_owned(),
+        }
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn read_host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "box".into())
+    }
+
+    #[test]
+    fn tilde_expands_only_at_the_start() {
+        let c = ctx();
+        assert_eq!(c.expand_tilde("~"), "/h");
+        assert_eq!(c.expand_tilde("~/go"), "/h/go");
+        assert_eq!(c.expand_tilde("a/~/b"), "a/~/b");
+        assert_eq!(c.expand_tilde("~bob/go"), "~bob/go");
+    }
+
+    #[test]
+    fn hermetic_context_keeps_xdg_inside_home() {
+        let c = ctx();
+        assert_eq!(c.default_profile(), PathBuf::from("/h/.config/goenv/profile.kdl"));
+        assert_eq!(c.state_home, PathBuf::from("/h/.local/state"));
+        assert!(c.env.is_empty());
+    }
+}

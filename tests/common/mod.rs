@@ -1,0 +1,76 @@
+//! A hermetic test environment: a temporary home, the built binary, no colour.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temporary directory") }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Writes a file below the test directory and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(&path, text).expect("write test file");
+        path
+    }
+
+    /// Runs goenv with `--home` set to this environment's home, from the test directory.
+    pub fn goenv(&self, args: &[&str]) -> Output {
+        Command::cargo_bin("goenv")
+            .expect("goenv binary")
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1")
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .output()
+            .expect("goenv runs")
+    }
+
+    /// `goenv check --format json` on `text` (written as profile.kdl).
+    pub fn check_json(&self, text: &str, extra: &[&str]) -> (i32, Value) {
+        self.write("profile.kdl", text);
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push("profile.kdl");
+        let out = self.goenv(&args);
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        });
+        (out.status.code().unwrap_or(-1), json)
+    }
+}
+
+/// 1-based line and column (in characters) of the first `needle` at or after line 2.
+pub fn position_of(text: &str, needle: &str) -> (u64, u64) {
+    let start = text.find('\n').map_or(0, |i| i + 1);
+    let at =
+        start + text[start..].find(needle).unwrap_or_else(|| panic!("`{needle}` not in profile"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+    (line as u64, col as u64)
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
