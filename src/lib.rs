@@ -6,4 +6,5 @@
 
 pub mod cli;
 pub mod context;
+pub mod formats;
 pub mod profile;
