@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod context;
 pub mod formats;
+pub mod probe;
 pub mod profile;

@@ -1,0 +1,146 @@
+//! Probe: what the machine looks like now, read-only.
+//!
+//! It reads files (the Go env file, shell start-up files, goenv's generated files,
+//! `environment.d`) and the Context's environment snapshot. It never writes and never starts a
+//! process: planning must be fast and safe on any machine.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::context::{Context, Os};
+
+/// One path as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Absent,
+    Present {
+        bytes: Vec<u8>,
+        mode: u32,
+    },
+    /// Present but unreadable (permissions, a directory in the way): planning must stop.
+    Unreadable(String),
+}
+
+impl FileState {
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::Present { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        !matches!(self, Self::Absent)
+    }
+}
+
+/// Reads one path, following symlinks (a symlinked rc file is read at its target).
+pub fn read(path: &Path) -> FileState {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Absent,
+        Err(e) => FileState::Unreadable(e.to_string()),
+        Ok(m) if m.is_dir() => FileState::Unreadable("it is a directory".into()),
+        Ok(m) => match std::fs::read(path) {
+            Ok(bytes) => FileState::Present { bytes, mode: m.permissions().mode() & 0o7777 },
+            Err(e) => FileState::Unreadable(e.to_string()),
+        },
+    }
+}
+
+/// The machine's files that matter to a plan.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    pub files: BTreeMap<PathBuf, FileState>,
+}
+
+impl Observed {
+    /// Reads every path in `paths` (each once).
+    pub fn read_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Self {
+        let mut files = BTreeMap::new();
+        for p in paths {
+            files.entry(p.to_path_buf()).or_insert_with(|| read(p));
+        }
+        Self { files }
+    }
+
+    pub fn get(&self, path: &Path) -> &FileState {
+        self.files.get(path).unwrap_or(&FileState::Absent)
+    }
+}
+
+/// Where the Go command keeps the file `go env -w` writes, exactly as Go computes it
+/// (`cmd/go/internal/cfg.EnvFile`): `$GOENV` when set and not `off`, else the OS config
+/// directory's `go/env`. `None` when `GOENV=off` (Go then reads no file).
+pub fn go_env_file(ctx: &Context) -> Option<PathBuf> {
+    match ctx.env.get("GOENV").map(String::as_str) {
+        Some("off") => None,
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => Some(match ctx.os {
+            Os::Linux => ctx.config_home.join("go/env"),
+            Os::Macos => ctx.home.join("Library/Application Support/go/env"),
+        }),
+    }
+}
+
+/// goenv's own generated files.
+pub fn goenv_dir(ctx: &Context) -> PathBuf {
+    ctx.config_home.join("goenv")
+}
+
+/// `*.conf` files in the user's environment.d, sorted by name (the order systemd applies them).
+pub fn environment_d_files(ctx: &Context) -> Vec<PathBuf> {
+    let dir = ctx.config_home.join("environment.d");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::context::Arch;
+
+    fn ctx(os: Os, env: &[(&str, &str)]) -> Context {
+        let mut c = Context::hermetic("/h".into(), os, Arch::Amd64, "box".into());
+        c.env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        c
+    }
+
+    #[test]
+    fn go_env_file_follows_go() {
+        assert_eq!(go_env_file(&ctx(Os::Linux, &[])), Some(PathBuf::from("/h/.config/go/env")));
+        assert_eq!(
+            go_env_file(&ctx(Os::Macos, &[])),
+            Some(PathBuf::from("/h/Library/Application Support/go/env"))
+        );
+        assert_eq!(
+            go_env_file(&ctx(Os::Linux, &[("GOENV", "/etc/goenv")])),
+            Some("/etc/goenv".into())
+        );
+        assert_eq!(go_env_file(&ctx(Os::Linux, &[("GOENV", "off")])), None);
+        assert_eq!(
+            go_env_file(&ctx(Os::Linux, &[("GOENV", "")])),
+            Some("/h/.config/go/env".into())
+        );
+    }
+
+    #[test]
+    fn read_reports_absent_present_and_directories() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(read(&d.path().join("nope")), FileState::Absent);
+        let f = d.path().join("f");
+        std::fs::write(&f, b"a\r\n\xff").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read(&f), FileState::Present { bytes: b"a\r\n\xff".to_vec(), mode: 0o600 });
+        assert!(matches!(read(d.path()), FileState::Unreadable(_)));
+    }
+}
