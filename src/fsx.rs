@@ -1,0 +1,247 @@
+//! fsx: the only code that replaces or removes the user's files. A write goes to a temporary
+//! file beside the real file, keeps its mode (and owner, when run as root), is fsynced, renamed
+//! over the target, and the directory is fsynced, so every file is wholly old or wholly new. A
+//! symlinked file (stow, chezmoi, home-manager) is written at its final target and the link stays
+//! a link. This module must never decide *what* to write, never delete a directory, and never
+//! replace a symlink with a regular file.
+
+use std::fs::{self, DirBuilder, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt, fchown};
+use std::path::{Path, PathBuf};
+
+/// Linux's own limit on symlinks followed in one lookup.
+const MAX_HOPS: usize = 40;
+
+/// The final target of `path` after following every symlink (relative targets are resolved
+/// against the link's directory). Returns `path` itself when it is not a link or is absent, and
+/// the dangling target when the chain ends at a missing file.
+pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..=MAX_HOPS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!("more than {MAX_HOPS} symbolic links from `{}`", path.display())))
+}
+
+/// Atomically replaces the content of `path` (or of its final symlink target). An existing file
+/// keeps its mode and owner; a new one gets `new_mode`. Missing parent directories are created.
+pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
+    let real = resolve(path)?;
+    let dir = parent_dir(&real);
+    create_dirs(dir)?;
+    let existing = match fs::metadata(&real) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("`{}` is a directory", real.display()),
+            ));
+        }
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(dir)?;
+    // chown before chmod: chown clears setuid/setgid bits.
+    if let Some(meta) = &existing {
+        keep_owner(tmp.as_file(), meta)?;
+    }
+    let mode = existing.as_ref().map_or(new_mode, mode_of);
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&real).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Removes `path` (its final symlink target, so a link goenv did not create stays). Absent is
+/// fine.
+pub(crate) fn remove_file(path: &Path) -> io::Result<()> {
+    let real = resolve(path)?;
+    match fs::remove_file(&real) {
+        Ok(()) => sync_dir(parent_dir(&real)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bytes and permission bits of `path`, following symlinks; `None` when it does not exist.
+pub(crate) fn read_optional(path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mode = mode_of(&file.metadata()?);
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Some((bytes, mode)))
+}
+
+/// Makes a rename or unlink in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// `create_dir_all` with mode 0755 (before umask) that also fsyncs each new directory's parent.
+fn create_dirs(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = parent_dir(dir);
+    if dir.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent)?;
+    }
+    match DirBuilder::new().mode(0o755).create(dir) {
+        Ok(()) => sync_dir(parent),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn mode_of(meta: &fs::Metadata) -> u32 {
+    meta.permissions().mode() & 0o7777
+}
+
+/// Root editing another user's file gives it back to that user; anyone else cannot chown, and
+/// the new file is theirs anyway.
+fn keep_owner(tmp: &File, existing: &fs::Metadata) -> io::Result<()> {
+    let ours = tmp.metadata()?;
+    if ours.uid() == 0 && (ours.uid(), ours.gid()) != (existing.uid(), existing.gid()) {
+        fchown(tmp, Some(existing.uid()), Some(existing.gid()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) {
+        fs::write(path, bytes).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn new_file_gets_new_mode_and_parents_are_created() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join(".config/go/env");
+        replace_file(&path, b"GOTOOLCHAIN=local\n", 0o640).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"GOTOOLCHAIN=local\n");
+        assert_eq!(mode(&path), 0o640);
+        assert!(home.path().join(".config/go").is_dir());
+    }
+
+    #[test]
+    fn existing_file_keeps_its_mode_and_content_is_exact() {
+        let home = tempfile::tempdir().unwrap();
+        for (name, old_mode) in [("secret", 0o600), ("script", 0o755)] {
+            let path = home.path().join(name);
+            write_with_mode(&path, b"old", old_mode);
+            let bytes = b"a\r\nb\xff\xfe\x00c"; // CRLF, non-UTF-8, NUL, no final newline
+            replace_file(&path, bytes, 0o644).unwrap();
+            assert_eq!(fs::read(&path).unwrap(), bytes);
+            assert_eq!(mode(&path), old_mode);
+        }
+        // no temporary files left behind
+        assert_eq!(fs::read_dir(home.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn relative_symlink_stays_a_link_and_target_is_written() {
+        let home = tempfile::tempdir().unwrap();
+        fs::create_dir(home.path().join("dotfiles")).unwrap();
+        let target = home.path().join("dotfiles/bashrc");
+        write_with_mode(&target, b"# mine\n", 0o600);
+        let link = home.path().join(".bashrc");
+        symlink("dotfiles/bashrc", &link).unwrap();
+
+        replace_file(&link, b"# mine\n# goenv\n", 0o644).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("dotfiles/bashrc"));
+        assert_eq!(fs::read(&target).unwrap(), b"# mine\n# goenv\n");
+        assert_eq!(mode(&target), 0o600);
+        assert_eq!(read_optional(&link).unwrap(), Some((b"# mine\n# goenv\n".to_vec(), 0o600)));
+        assert_eq!(resolve(&link).unwrap(), home.path().join("dotfiles/bashrc"));
+    }
+
+    #[test]
+    fn chain_of_two_links_writes_the_final_target() {
+        let home = tempfile::tempdir().unwrap();
+        fs::create_dir_all(home.path().join("a/b")).unwrap();
+        let real = home.path().join("a/b/real");
+        fs::write(&real, b"x").unwrap();
+        symlink(&real, home.path().join("a/mid")).unwrap(); // absolute target
+        symlink("a/mid", home.path().join("top")).unwrap(); // relative target
+
+        replace_file(&home.path().join("top"), b"y", 0o644).unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"y");
+        for link in ["top", "a/mid"] {
+            assert!(fs::symlink_metadata(home.path().join(link)).unwrap().is_symlink());
+        }
+    }
+
+    #[test]
+    fn dangling_link_creates_its_target_and_remove_keeps_the_link() {
+        let home = tempfile::tempdir().unwrap();
+        let link = home.path().join("link");
+        symlink("sub/dir/file", &link).unwrap();
+        replace_file(&link, b"new", 0o600).unwrap();
+        let target = home.path().join("sub/dir/file");
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(mode(&target), 0o600);
+
+        remove_file(&link).unwrap();
+        assert!(!target.exists());
+        assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+        remove_file(&link).unwrap(); // absent is fine
+        assert_eq!(read_optional(&link).unwrap(), None);
+    }
+
+    #[test]
+    fn symlink_loop_is_an_error() {
+        let home = tempfile::tempdir().unwrap();
+        symlink("b", home.path().join("a")).unwrap();
+        symlink("a", home.path().join("b")).unwrap();
+        let err = replace_file(&home.path().join("a"), b"x", 0o644).unwrap_err();
+        assert!(err.to_string().contains("symbolic links"), "{err}");
+    }
+
+    #[test]
+    fn root_keeps_the_owner_of_someone_elses_file() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join(".profile");
+        fs::write(&path, b"old").unwrap();
+        if fs::metadata(&path).unwrap().uid() != 0 {
+            return; // only root can hand a file to someone else
+        }
+        std::os::unix::fs::chown(&path, Some(1234), Some(2345)).unwrap();
+        replace_file(&path, b"new", 0o644).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (1234, 2345));
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+}

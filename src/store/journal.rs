@@ -1,0 +1,220 @@
+//! journal: `journal.toml`, present only while a transaction is in flight, and recovery. The
+//! journal lists every step of the transaction with its before- and after-content; all of those
+//! blobs are stored before the journal is written. Recovery puts every listed path back to its
+//! before-content, so after a crash each file is wholly old. Recovery must never touch a path
+//! the journal does not list, and never removes the journal before every path is restored.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Hash, Store, StoreError, check_absolute, io_err, octal, sha256, write_atomic};
+use crate::fsx;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Journal {
+    /// The generation this transaction will write when it completes.
+    pub generation: u32,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Step {
+    /// Absolute path.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Hash>,
+    /// Mode for a file recovery has to recreate.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "octal")]
+    pub mode: Option<u32>,
+}
+
+impl Store {
+    fn journal_path(&self) -> PathBuf {
+        self.root.join("journal.toml")
+    }
+
+    /// Writes the journal durably. Every before-content must already be stored, and a journal
+    /// left by an interrupted transaction is never overwritten: `recover` first.
+    pub(crate) fn write_journal(&self, journal: &Journal) -> Result<(), StoreError> {
+        for step in &journal.steps {
+            check_absolute(&step.path)?;
+        }
+        self.require_blobs(journal.steps.iter().filter_map(|s| s.before.as_ref()))?;
+        let path = self.journal_path();
+        let text = toml::to_string(journal)
+            .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
+        match write_atomic(&path, text.as_bytes(), false) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(StoreError::JournalExists { path })
+            }
+            Err(e) => Err(io_err("write journal", &path)(e)),
+        }
+    }
+
+    pub(crate) fn read_journal(&self) -> Result<Option<Journal>, StoreError> {
+        let path = self.journal_path();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Err(StoreError::Parse {
+                    path,
+                    what: "journal",
+                    message: "it is not UTF-8".into(),
+                });
+            }
+            Err(e) => return Err(io_err("read journal", &path)(e)),
+        };
+        toml::from_str(&text).map(Some).map_err(|e| StoreError::Parse {
+            path,
+            what: "journal",
+            message: e.to_string(),
+        })
+    }
+
+    pub(crate) fn remove_journal(&self) -> Result<(), StoreError> {
+        let path = self.journal_path();
+        match fs::remove_file(&path) {
+            Ok(()) => fsx::sync_dir(&self.root).map_err(io_err("sync directory", &self.root)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("remove journal", &path)(e)),
+        }
+    }
+
+    /// Finishes an interrupted transaction by restoring every journaled path to its
+    /// before-content, then removes the journal. Returns the paths whose content had to change
+    /// (`None`: no journal). Safe to run again, including after being killed halfway.
+    pub(crate) fn recover(&self) -> Result<Option<Vec<String>>, StoreError> {
+        let Some(journal) = self.read_journal()? else {
+            return Ok(None);
+        };
+        let mut restored = Vec::new();
+        let mut first_error = None;
+        // Keep going after a failure: every path put back is one less half-applied file.
+        for step in &journal.steps {
+            match self.restore_step(step) {
+                Ok(true) => restored.push(step.path.clone()),
+                Ok(false) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        self.remove_journal()?;
+        Ok(Some(restored))
+    }
+
+    /// Puts one path back to its before-content; `false` when it already was.
+    fn restore_step(&self, step: &Step) -> Result<bool, StoreError> {
+        let path = Path::new(&step.path);
+        let current = fsx::read_optional(path).map_err(io_err("read", path))?;
+        let current = current.map(|(bytes, _)| sha256(&bytes));
+        if current == step.before {
+            return Ok(false);
+        }
+        match &step.before {
+            Some(hash) => {
+                let bytes = self.get_blob(hash)?;
+                fsx::replace_file(path, &bytes, step.mode.unwrap_or(0o644))
+                    .map_err(io_err("restore", path))?;
+            }
+            None => fsx::remove_file(path).map_err(io_err("remove", path))?,
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbled_journal_is_an_error_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path().join("state")).unwrap();
+        assert_eq!(store.read_journal().unwrap(), None);
+        fs::write(store.journal_path(), "generation = 3\n[[steps]]\npath = \"/h/.bash").unwrap();
+        let err = store.read_journal().unwrap_err();
+        assert!(err.to_string().contains("journal.toml"), "{err}");
+        assert!(store.recover().is_err());
+        fs::write(store.journal_path(), b"\xff\xfe").unwrap();
+        assert!(matches!(store.read_journal(), Err(StoreError::Parse { .. })));
+    }
+
+    #[test]
+    fn recover_restores_every_before_after_a_crash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let store = Store::open(tmp.path().join("state")).unwrap();
+        let (bashrc, env, profile) =
+            (home.join(".bashrc"), home.join(".config/go/env"), home.join(".profile"));
+        fs::create_dir_all(&home).unwrap();
+        fs::write(&bashrc, b"# mine\r\n").unwrap();
+        fs::write(&profile, b"PATH=x\n").unwrap();
+
+        let step = |path: &Path, before: Option<&[u8]>, after: &[u8]| Step {
+            path: path.to_string_lossy().into_owned(),
+            before: before.map(|b| store.put_blob(b).unwrap()),
+            after: Some(store.put_blob(after).unwrap()),
+            mode: Some(0o600),
+        };
+        let journal = Journal {
+            generation: 4,
+            steps: vec![
+                step(&bashrc, Some(b"# mine\r\n"), b"# mine\r\n# goenv\n"),
+                step(&env, None, b"GOTOOLCHAIN=local\n"), // goenv creates it
+                step(&profile, Some(b"PATH=x\n"), b"PATH=y\n"),
+            ],
+        };
+        store.write_journal(&journal).unwrap();
+        assert_eq!(store.read_journal().unwrap(), Some(journal.clone()));
+        let err = store.write_journal(&journal).unwrap_err();
+        assert!(matches!(err, StoreError::JournalExists { .. }), "{err}");
+
+        // The crash: the first two steps were performed, the third was not.
+        crate::fsx::replace_file(&bashrc, b"# mine\r\n# goenv\n", 0o644).unwrap();
+        crate::fsx::replace_file(&env, b"GOTOOLCHAIN=local\n", 0o644).unwrap();
+
+        let restored = store.recover().unwrap().unwrap();
+        let expected = [&bashrc, &env].map(|p| p.to_string_lossy().into_owned());
+        assert_eq!(restored, expected);
+        assert_eq!(fs::read(&bashrc).unwrap(), b"# mine\r\n");
+        assert!(!env.exists());
+        assert_eq!(fs::read(&profile).unwrap(), b"PATH=x\n");
+        assert!(!store.journal_path().exists());
+        assert_eq!(store.recover().unwrap(), None);
+    }
+
+    #[test]
+    fn recover_with_a_missing_blob_keeps_the_journal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path().join("state")).unwrap();
+        let path = tmp.path().join("file");
+        fs::write(&path, b"new").unwrap();
+        let hash = store.put_blob(b"old").unwrap();
+        let journal = Journal {
+            generation: 1,
+            steps: vec![Step {
+                path: path.to_string_lossy().into_owned(),
+                before: Some(hash.clone()),
+                after: None,
+                mode: None,
+            }],
+        };
+        store.write_journal(&journal).unwrap();
+        let (shard, rest) = hash.as_str().split_at(2);
+        fs::remove_file(store.blobs_dir().join(shard).join(rest)).unwrap();
+        assert!(matches!(store.recover(), Err(StoreError::MissingBlob { .. })));
+        assert!(store.journal_path().exists());
+    }
+}

@@ -1,0 +1,235 @@
+//! store: goenv's own state directory, `$XDG_STATE_HOME/goenv` (mode 0700). It owns the
+//! content-addressed blobs, the generation manifests (one per apply or rollback, written once),
+//! `base.toml` (what gc folds old generations into), the journal of the transaction in flight,
+//! and the lock. Everything here is written by temp file + fsync + rename + directory fsync.
+//! The store never decides what to change on the machine; the only user files it writes are
+//! the journal's before-contents, during recovery, and those go through `fsx`.
+//!
+//! ```text
+//! blobs/sha256/ab/cdef…   every before- and after-content, never rewritten
+//! generations/0007.toml   one manifest per apply or rollback
+//! generations/base.toml   originals and state of the generations gc dropped
+//! journal.toml            present only while a transaction is in flight
+//! lock                    held for apply, rollback and gc
+//! ```
+
+mod blobs;
+mod generation;
+mod journal;
+mod lock;
+
+use std::fmt;
+use std::fs::{self, DirBuilder};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+// The store's API for apply and rollback, which may not use all of it yet.
+#[allow(unused_imports)]
+pub(crate) use self::{
+    generation::{GcReport, Generation, PathRecord},
+    journal::{Journal, Step},
+    lock::LockGuard,
+};
+
+use crate::fsx;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum StoreError {
+    #[error("cannot {action} `{path}`")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{path}` is not a valid {what}: {message}")]
+    Parse { path: PathBuf, what: &'static str, message: String },
+    #[error("`{0}` is not a sha256 hash (64 lowercase hex digits)")]
+    BadHash(String),
+    #[error("blob `{path}` is corrupted: its content hashes to {actual}")]
+    CorruptBlob { path: PathBuf, actual: Hash },
+    #[error("blob {hash} is missing: `{path}` does not exist")]
+    MissingBlob { hash: Hash, path: PathBuf },
+    #[error("generation {number} already exists at `{path}`")]
+    GenerationExists { number: u32, path: PathBuf },
+    #[error("generation {number} does not exist in `{dir}`")]
+    NoSuchGeneration { number: u32, dir: PathBuf },
+    #[error(
+        "generation {number} was removed by gc (generations up to {through} are folded into `{path}`)"
+    )]
+    Pruned { number: u32, through: u32, path: PathBuf },
+    #[error("refusing to record `{path}`: goenv records absolute paths only")]
+    RelativePath { path: String },
+    #[error("generation numbers start at 1")]
+    GenerationZero,
+    #[error("cannot encode `{path}`: {message}")]
+    Encode { path: PathBuf, message: String },
+    #[error("an interrupted transaction left `{path}`; recover it before starting another")]
+    JournalExists { path: PathBuf },
+    #[error("another goenv is running ({holder}); try again when it finishes")]
+    Busy { holder: String },
+}
+
+/// Maps an `io::Error` to a `StoreError` naming the action and the path.
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io { action, path, source }
+}
+
+/// A sha256 digest as 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct Hash(String);
+
+impl Hash {
+    pub(crate) fn parse(s: &str) -> Result<Hash, StoreError> {
+        let valid = s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if valid { Ok(Hash(s.to_owned())) } else { Err(StoreError::BadHash(s.to_owned())) }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Hash {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Hash, StoreError> {
+        Hash::parse(&s)
+    }
+}
+
+impl From<Hash> for String {
+    fn from(hash: Hash) -> String {
+        hash.0
+    }
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> Hash {
+    Hash(hex(&Sha256::digest(bytes)))
+}
+
+/// sha2 0.11's output has no `LowerHex`.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Serializes a file mode as an octal string (`"0644"`), which is what people read.
+mod octal {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(crate) fn serialize<S: Serializer>(mode: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match mode {
+            Some(mode) => s.serialize_str(&format!("{mode:04o}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => u32::from_str_radix(&text, 8)
+                .ok()
+                .filter(|mode| *mode <= 0o7777)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("`{text}` is not an octal file mode"))),
+            None => Ok(None),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating it (mode 0700) and its directories as needed.
+    pub(crate) fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
+        let store = Store { root: root.into() };
+        for dir in [store.root.clone(), store.blobs_dir(), store.generations_dir()] {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(io_err("create directory", &dir))?;
+        }
+        // Blobs hold copies of rc files, which may hold tokens: keep the store private even if
+        // the directory existed with a looser mode.
+        fs::set_permissions(&store.root, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("set permissions of", &store.root))?;
+        Ok(store)
+    }
+
+    fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
+    }
+
+    fn generations_dir(&self) -> PathBuf {
+        self.root.join("generations")
+    }
+}
+
+/// Writes a store file atomically: temp file in the same directory, fsync, rename, fsync the
+/// directory. With `overwrite == false` an existing file is an `AlreadyExists` error.
+fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| io::Error::other("path has no parent directory"))?;
+    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    let persisted = if overwrite { tmp.persist(path) } else { tmp.persist_noclobber(path) };
+    persisted.map_err(|e| e.error)?;
+    fsx::sync_dir(dir)
+}
+
+fn check_absolute(path: &str) -> Result<(), StoreError> {
+    if Path::new(path).is_absolute() {
+        Ok(())
+    } else {
+        Err(StoreError::RelativePath { path: path.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            sha256(b"abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(Hash::parse(sha256(b"").as_str()).is_ok());
+        assert!(
+            Hash::parse("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")
+                .is_err()
+        );
+        assert!(Hash::parse("abc").is_err());
+    }
+
+    #[test]
+    fn open_creates_a_private_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("state/goenv");
+        let store = Store::open(&root).unwrap();
+        assert!(store.blobs_dir().is_dir() && store.generations_dir().is_dir());
+        assert_eq!(fs::metadata(&root).unwrap().permissions().mode() & 0o777, 0o700);
+        Store::open(&root).unwrap(); // reopening is fine
+    }
+}
