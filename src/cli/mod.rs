@@ -1,8 +1,15 @@
 //! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
 //! returns an exit code; the logic lives in the library modules.
 
+mod apply;
 mod check;
+mod engine;
+mod generations;
+mod plan;
+pub mod render;
 pub mod report;
+mod rollback;
+mod status;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,6 +59,20 @@ pub enum Color {
 pub enum Command {
     /// Validate a profile and print every problem at once
     Check(check::CheckArgs),
+    /// Show what apply would change; changes nothing
+    Plan(plan::PlanArgs),
+    /// Show the plan, ask (on a terminal), and apply it as a new generation
+    Apply(apply::ApplyArgs),
+    /// Drift since the last generation (and pending changes against PROFILE); exit 2 if any
+    Status(status::StatusArgs),
+    /// Undo the latest change to the managed files (drift first, else the last generation)
+    Rollback(rollback::RollbackArgs),
+    /// List generations: number, time, command, summary
+    Generations,
+    /// Show what generation N changed, as diffs
+    Show(generations::ShowArgs),
+    /// Drop old generations and the backups only they referenced
+    Gc(generations::GcArgs),
 }
 
 /// Output format for commands that print data.
@@ -90,7 +111,32 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match cli.command {
-        Command::Check(args) => check::run(&ctx, &ui, args),
+    if let Err(e) = engine::recover_if_needed(&ctx) {
+        eprintln!("{e:?}");
+        return ExitCode::from(1);
     }
+    let fault = fault();
+    let result = match cli.command {
+        Command::Check(args) => Ok(check::run(&ctx, &ui, args)),
+        Command::Plan(args) => plan::run(&ctx, &ui, args),
+        Command::Apply(args) => apply::run(&ctx, &ui, args, fault.as_ref()),
+        Command::Status(args) => status::run(&ctx, &ui, args),
+        Command::Rollback(args) => rollback::run(&ctx, &ui, args, fault.as_ref()),
+        Command::Generations => generations::list(&ctx, &ui),
+        Command::Show(args) => generations::show(&ctx, &ui, args),
+        Command::Gc(args) => generations::gc(&ctx, &ui, args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("{e:?}");
+        ExitCode::from(1)
+    })
+}
+
+/// The crash-safety tests' switch: stop dead at a named point of a transaction. Debug builds
+/// only; a release build never reads it.
+fn fault() -> Option<crate::apply::Fault> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| crate::apply::Fault { pause_at })
 }

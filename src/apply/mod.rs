@@ -1,0 +1,166 @@
+//! Apply: the only code that writes to the user's files, always through one transaction.
+//!
+//! 1. The caller holds the store's lock.
+//! 2. Every touched path is read again and must still be what the plan saw.
+//! 3. Every before- and after-content is stored as a blob.
+//! 4. The journal lists every step.
+//! 5. Each path is replaced atomically (or removed).
+//! 6. The generation manifest is written.
+//! 7. The journal is removed.
+//!
+//! A process killed anywhere in 3–7 leaves a journal, and the next goenv command puts every
+//! path back first ([`recover`]).
+
+use crate::fsx;
+use crate::plan::{Change, Kept, Plan};
+use crate::store::{Generation, Hash, Journal, PathRecord, Step, Store, StoreError};
+
+/// Points where a debug build can be told to stop dead, for the crash-safety tests.
+/// Compiled out of release builds.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// `blobs`, `journal`, `step-N` (after the Nth path is written), `manifest`.
+    pub pause_at: String,
+}
+
+impl Fault {
+    fn reached(fault: Option<&Fault>, point: &str) {
+        if cfg!(debug_assertions) && fault.is_some_and(|f| f.pause_at == point) {
+            // The test kills the process with SIGKILL once it reads this line.
+            eprintln!("goenv: paused at {point}");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+/// What a generation records about itself.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub command: String,
+    pub time: String,
+    pub profile: Option<String>,
+    pub profile_sha256: Option<String>,
+    pub summary: String,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApplyError {
+    #[error("`{0}` changed since the plan was made; nothing was written")]
+    #[diagnostic(
+        code(goenv::apply::changed),
+        help("run the command again to plan against the new content")
+    )]
+    Changed(String),
+    #[error(transparent)]
+    #[diagnostic(code(goenv::store))]
+    Store(#[from] StoreError),
+    #[error("cannot write `{path}`: {source}")]
+    #[diagnostic(
+        code(goenv::apply::write),
+        help("every path was put back as it was; fix the cause and run the command again")
+    )]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Performs `plan` as generation `store.next_number()` and returns its number.
+pub fn apply(
+    store: &Store,
+    plan: &Plan,
+    meta: Meta,
+    fault: Option<&Fault>,
+) -> Result<u32, ApplyError> {
+    for c in &plan.changes {
+        let now = fsx::read_optional(&c.path)
+            .map_err(|source| ApplyError::Write { path: c.path.display().to_string(), source })?;
+        if now.map(|(b, _)| b) != c.before {
+            return Err(ApplyError::Changed(c.path.display().to_string()));
+        }
+    }
+    let number = store.next_number()?;
+    let mut records = Vec::new();
+    let mut steps = Vec::new();
+    for c in &plan.changes {
+        let before = put(store, c.before.as_deref())?;
+        let after = put(store, c.after.as_deref())?;
+        steps.push(Step {
+            path: c.path.display().to_string(),
+            before: before.clone(),
+            after: after.clone(),
+            mode: Some(c.mode),
+        });
+        records.push(record(c, before, after));
+    }
+    for k in &plan.unchanged {
+        records.push(kept(k, put(store, k.content.as_deref())?));
+    }
+    Fault::reached(fault, "blobs");
+    store.write_journal(&Journal { generation: number, steps })?;
+    Fault::reached(fault, "journal");
+    for (i, c) in plan.changes.iter().enumerate() {
+        if let Err(source) = write(c) {
+            let path = c.path.display().to_string();
+            // Put everything back before reporting: every file stays wholly old.
+            store.recover()?;
+            return Err(ApplyError::Write { path, source });
+        }
+        Fault::reached(fault, &format!("step-{}", i + 1));
+    }
+    store.write_generation(&Generation {
+        number,
+        time: meta.time,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        command: meta.command,
+        profile: meta.profile,
+        profile_sha256: meta.profile_sha256.and_then(|h| Hash::parse(&h).ok()),
+        summary: meta.summary,
+        paths: records,
+    })?;
+    Fault::reached(fault, "manifest");
+    store.remove_journal()?;
+    Ok(number)
+}
+
+fn put(store: &Store, bytes: Option<&[u8]>) -> Result<Option<Hash>, StoreError> {
+    bytes.map(|b| store.put_blob(b)).transpose()
+}
+
+fn write(c: &Change) -> std::io::Result<()> {
+    match &c.after {
+        Some(bytes) => fsx::replace_file(&c.path, bytes, c.mode),
+        None => fsx::remove_file(&c.path),
+    }
+}
+
+fn record(c: &Change, before: Option<Hash>, after: Option<Hash>) -> PathRecord {
+    PathRecord {
+        path: c.path.display().to_string(),
+        resource: c.id.clone(),
+        before,
+        after,
+        mode: Some(c.mode),
+        managed: c.managed,
+    }
+}
+
+fn kept(k: &Kept, hash: Option<Hash>) -> PathRecord {
+    PathRecord {
+        path: k.path.display().to_string(),
+        resource: k.id.clone(),
+        before: hash.clone(),
+        after: hash,
+        mode: Some(k.mode),
+        managed: true,
+    }
+}
+
+/// Finishes or undoes an interrupted transaction: every path in the journal goes back to its
+/// before-content. Returns the paths put back, or `None` when there was nothing to do.
+pub fn recover(store: &Store) -> Result<Option<Vec<String>>, StoreError> {
+    store.recover()
+}

@@ -1,0 +1,190 @@
+//! What the commands that touch the machine share: the state directory, recovery of an
+//! interrupted transaction, loading a profile, probing, planning and drift.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic, Report, miette};
+
+use super::{Ui, report};
+use crate::apply;
+use crate::context::Context;
+use crate::plan::{self, Managed, ManagedPath, Plan, PlanError, desired};
+use crate::probe::Observed;
+use crate::profile::{self, Profile};
+use crate::store::{Generation, Hash, Store};
+
+pub fn state_dir(ctx: &Context) -> PathBuf {
+    ctx.state_home.join("goenv")
+}
+
+/// Opens the store (creating it), for commands that write.
+pub fn open_store(ctx: &Context) -> Result<Store, Report> {
+    Store::open(state_dir(ctx)).map_err(Report::new)
+}
+
+/// Opens the store only if it exists: planning never creates anything.
+pub fn existing_store(ctx: &Context) -> Result<Option<Store>, Report> {
+    if state_dir(ctx).is_dir() { open_store(ctx).map(Some) } else { Ok(None) }
+}
+
+/// Any goenv command that finds a journal first puts every touched path back, and says so.
+pub fn recover_if_needed(ctx: &Context) -> Result<(), Report> {
+    if !state_dir(ctx).join("journal.toml").exists() {
+        return Ok(());
+    }
+    let store = open_store(ctx)?;
+    let _lock = store.lock(&holder("recovery")).map_err(Report::new)?;
+    if let Some(paths) = apply::recover(&store).map_err(Report::new)? {
+        eprintln!(
+            "goenv: found an interrupted change; restored {} path{} to their previous content{}",
+            paths.len(),
+            if paths.len() == 1 { "" } else { "s" },
+            if paths.is_empty() { String::new() } else { format!(": {}", paths.join(", ")) }
+        );
+    }
+    Ok(())
+}
+
+pub fn holder(command: &str) -> String {
+    format!("pid {}: goenv {command}", std::process::id())
+}
+
+/// Loads and validates a profile, printing every problem; `Err` carries the exit code 1.
+pub fn load_profile(path: &Path, ctx: &Context, ui: &Ui) -> Result<Profile, Report> {
+    profile::load(path, ctx).map_err(|r| {
+        eprint!("{}", report::human(&r.sources, &r.problems, ui.color));
+        miette!(
+            "{} problem{} in `{}`; nothing was changed",
+            r.problems.len(),
+            if r.problems.len() == 1 { "" } else { "s" },
+            path.display()
+        )
+    })
+}
+
+/// What the latest generation left goenv managing, with each path's original content.
+pub fn managed(store: Option<&Store>) -> Result<Managed, Report> {
+    let Some(store) = store else { return Ok(Managed::default()) };
+    let Some(latest) = store.latest().map_err(Report::new)? else {
+        return Ok(Managed::default());
+    };
+    let originals = store.originals().map_err(Report::new)?;
+    let mut paths = Vec::new();
+    for r in latest.paths.iter().filter(|r| r.managed) {
+        let original = match originals.get(&r.path).cloned().flatten() {
+            Some(h) => Some(store.get_blob(&h).map_err(Report::new)?),
+            None => None,
+        };
+        paths.push(ManagedPath { id: r.resource.clone(), path: PathBuf::from(&r.path), original });
+    }
+    Ok(Managed { paths })
+}
+
+/// Probes the machine and plans `profile` against it.
+pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Report> {
+    let store = existing_store(ctx)?;
+    let managed = managed(store.as_ref())?;
+    let mut paths = desired::probe_paths(ctx);
+    paths.extend(managed.paths.iter().map(|m| m.path.clone()));
+    let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path));
+    let desired = desired::desired(profile, ctx, &observed).map_err(|problems| {
+        eprint!("{}", report::human(&profile.sources, &problems, ui.color));
+        miette!("the profile cannot be planned; nothing was changed")
+    })?;
+    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
+        PlanError::Profile(problems) => {
+            eprint!("{}", report::human(&profile.sources, &problems, ui.color));
+            miette!("the profile cannot be planned; nothing was changed")
+        }
+        PlanError::Path { path, reason } => {
+            miette!(
+                help = "fix the file by hand, then plan again",
+                "cannot plan `{}`: {reason}",
+                path.display()
+            )
+        }
+    })?;
+    plan.findings = plan::findings::findings(profile, ctx, &desired, &observed);
+    Ok(plan)
+}
+
+/// A managed path whose content differs from what the latest generation left.
+pub struct Drift {
+    pub id: String,
+    pub path: PathBuf,
+    pub expected: Option<Vec<u8>>,
+    pub current: Option<Vec<u8>>,
+    pub mode: u32,
+}
+
+/// The latest generation and every managed path that drifted since.
+pub fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>, Report> {
+    let Some(latest) = store.latest().map_err(Report::new)? else { return Ok(None) };
+    let state = store.state_after(latest.number).map_err(Report::new)?;
+    let mut out = Vec::new();
+    for r in latest.paths.iter().filter(|r| r.managed) {
+        let path = PathBuf::from(&r.path);
+        let expected_hash = state.get(&r.path).cloned().flatten();
+        let current = crate::fsx::read_optional(&path).into_diagnostic()?;
+        let current_hash = current.as_ref().map(|(b, _)| crate::store::sha256(b));
+        if current_hash != expected_hash {
+            out.push(Drift {
+                id: r.resource.clone(),
+                mode: current.as_ref().map_or(r.mode.unwrap_or(0o644), |(_, m)| *m),
+                path,
+                expected: blob(store, expected_hash.as_ref())?,
+                current: current.map(|(b, _)| b),
+            });
+        }
+    }
+    Ok(Some((latest, out)))
+}
+
+pub fn blob(store: &Store, hash: Option<&Hash>) -> Result<Option<Vec<u8>>, Report> {
+    hash.map(|h| store.get_blob(h).map_err(Report::new)).transpose()
+}
+
+/// The state right after generation `n`, as contents.
+pub fn contents_after(store: &Store, n: u32) -> Result<BTreeMap<String, Option<Vec<u8>>>, Report> {
+    let state = store.state_after(n).map_err(Report::new)?;
+    state.into_iter().map(|(p, h)| Ok((p, blob(store, h.as_ref())?))).collect()
+}
+
+/// Asks on a terminal; without one, `--yes` is required.
+pub fn confirm(question: &str, yes: bool) -> Result<bool, Report> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(miette!(
+            help = "pass `--yes` to confirm without a terminal",
+            "not on a terminal, and `--yes` was not given; nothing was changed"
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).into_diagnostic()?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// The current time as RFC 3339 UTC, to the second.
+pub fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}

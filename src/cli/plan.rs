@@ -1,0 +1,47 @@
+//! `goenv plan [PROFILE]`: what apply would change, for a person, a pull request or a program.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use miette::Report;
+
+use super::{Ui, engine, render};
+use crate::context::Context;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The profile [default: ~/.config/goenv/profile.kdl]
+    pub profile: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Exit 2 when there are changes to apply (0 when there are none, 1 on error)
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Report> {
+    let path = args.profile.unwrap_or_else(|| ctx.default_profile());
+    let profile = engine::load_profile(&path, ctx, ui)?;
+    let plan = engine::make_plan(&profile, ctx, ui)?;
+    let text = match args.format {
+        PlanFormat::Human => render::human(&plan, ctx, ui.color),
+        PlanFormat::Markdown => render::markdown(&plan, ctx),
+        PlanFormat::Json => {
+            format!("{:#}\n", render::json(&plan, ctx, &path.display().to_string()))
+        }
+    };
+    print!("{text}");
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,189 @@
+//! Plan rendering: human (Terraform-like, coloured diffs), markdown for a pull request, and the
+//! `goenv.plan/1` JSON document. Every renderer redacts secrets.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde_json::json;
+use similar::{ChangeTag, TextDiff};
+
+use crate::context::Context;
+use crate::plan::{Action, Change, Plan, Severity, tilde_path};
+
+/// Markdown stays under this many characters (GitHub's comment limit is 65,536).
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = crate::profile::redact(text);
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "<redacted>");
+    }
+    out
+}
+
+/// A unified diff of one change, with paths shown from `~`.
+pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
+    let before = redact(&String::from_utf8_lossy(c.before.as_deref().unwrap_or_default()), secrets);
+    let after = redact(&String::from_utf8_lossy(c.after.as_deref().unwrap_or_default()), secrets);
+    let shown = tilde_path(&c.path, &ctx.home);
+    let old = if c.before.is_some() { format!("a/{shown}") } else { "/dev/null".into() };
+    let new = if c.after.is_some() { format!("b/{shown}") } else { "/dev/null".into() };
+    let d = TextDiff::from_lines(&before, &after);
+    let mut out = format!("--- {old}\n+++ {new}\n");
+    for hunk in d.unified_diff().context_radius(3).iter_hunks() {
+        let _ = writeln!(out, "{}", hunk.header());
+        for ch in hunk.iter_changes() {
+            let sign = match ch.tag() {
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+                ChangeTag::Equal => ' ',
+            };
+            out.push(sign);
+            out.push_str(ch.value());
+            if ch.missing_newline() {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+    }
+    out
+}
+
+fn paint(text: &str, style: Style, color: bool) -> String {
+    if color { format!("{style}{text}{style:#}") } else { text.to_owned() }
+}
+
+fn colour_diff(d: &str, color: bool) -> String {
+    if !color {
+        return d.to_owned();
+    }
+    d.lines()
+        .map(|l| {
+            let style = match l.as_bytes().first() {
+                Some(b'+') => AnsiColor::Green.on_default(),
+                Some(b'-') => AnsiColor::Red.on_default(),
+                Some(b'@') => AnsiColor::Cyan.on_default(),
+                _ => Style::new(),
+            };
+            paint(l, style, true) + "\n"
+        })
+        .collect()
+}
+
+pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() {
+        return "No changes. The machine matches the profile.".into();
+    }
+    let (add, change, remove) = plan.counts();
+    format!("Plan: {add} to add, {change} to change, {remove} to remove.")
+}
+
+pub fn human(plan: &Plan, ctx: &Context, color: bool) -> String {
+    let mut out = String::new();
+    for c in &plan.changes {
+        let style = match c.action {
+            Action::Create => AnsiColor::Green.on_default(),
+            Action::Update => AnsiColor::Yellow.on_default(),
+            Action::Delete => AnsiColor::Red.on_default(),
+        };
+        let _ = writeln!(out, "{} {}", paint(&c.action.sign().to_string(), style, color), c.id);
+    }
+    if !plan.changes.is_empty() {
+        out.push('\n');
+    }
+    for c in &plan.changes {
+        out.push_str(&colour_diff(&diff(c, ctx, &plan.secrets), color));
+        out.push('\n');
+    }
+    for f in &plan.findings {
+        let sign = paint("!", AnsiColor::Yellow.on_default(), color);
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        let _ = writeln!(out, "{sign} {level}: {}", redact(&f.message, &plan.secrets));
+        if let Some(h) = &f.help {
+            let _ = writeln!(out, "  hint: {}", redact(h, &plan.secrets));
+        }
+    }
+    if !plan.findings.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+pub fn markdown(plan: &Plan, ctx: &Context) -> String {
+    let mut out = String::from("### goenv plan\n\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(plan));
+    if !plan.changes.is_empty() {
+        out.push_str("| | resource | action |\n|---|---|---|\n");
+        for c in &plan.changes {
+            let _ = writeln!(out, "| `{}` | `{}` | {:?} |", c.action.sign(), c.id, c.action);
+        }
+        out.push('\n');
+    }
+    if !plan.findings.is_empty() {
+        out.push_str("#### Findings\n\n");
+        for f in &plan.findings {
+            let _ = writeln!(out, "- **{:?}**: {}", f.severity, redact(&f.message, &plan.secrets));
+        }
+        out.push('\n');
+    }
+    // Diffs, smallest first, while they fit; the rest are summarised.
+    let mut diffs: Vec<(&Change, String)> =
+        plan.changes.iter().map(|c| (c, diff(c, ctx, &plan.secrets))).collect();
+    diffs.sort_by_key(|(_, d)| d.len());
+    let mut left = MARKDOWN_LIMIT.saturating_sub(out.len() + 200);
+    let mut shown = Vec::new();
+    let mut omitted = Vec::new();
+    for (c, d) in diffs {
+        let block = format!(
+            "<details><summary><code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n\n",
+            c.id,
+            d.replace("```", "`\u{200b}``")
+        );
+        if block.len() <= left {
+            left -= block.len();
+            shown.push((c.id.clone(), block));
+        } else {
+            omitted.push((c.id.clone(), d.lines().count()));
+        }
+    }
+    shown.sort();
+    for (_, b) in shown {
+        out.push_str(&b);
+    }
+    for (id, lines) in omitted {
+        let _ = writeln!(
+            out,
+            "- `{id}`: diff of {lines} lines not shown (too large for a comment); run `goenv plan` to see it"
+        );
+    }
+    out
+}
+
+pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {
+    let (add, change, remove) = plan.counts();
+    json!({
+        "schema": "goenv.plan/1",
+        "profile": profile,
+        "platform": format!("{}/{}", ctx.os, ctx.arch),
+        "summary": {"add": add, "change": change, "remove": remove},
+        "changes": plan.changes.iter().map(|c| json!({
+            "resource": c.id,
+            "path": c.path.display().to_string(),
+            "action": c.action,
+            "diff": diff(c, ctx, &plan.secrets),
+        })).collect::<Vec<_>>(),
+        "findings": plan.findings.iter().map(|f| json!({
+            "severity": f.severity,
+            "code": f.code,
+            "message": redact(&f.message, &plan.secrets),
+            "help": f.help.as_deref().map(|h| redact(h, &plan.secrets)),
+            "path": f.path.as_ref().map(|p| p.display().to_string()),
+            "line": f.line,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,270 @@
+//! Desired state: the resources a profile asks for on this machine.
+//!
+//! ```kdl
+//! go-env { GOPATH "~/go" }        // file:~/.config/go/env (the Go env file, owned whole)
+//! export { EDITOR "vi" }          // file:~/.config/goenv/env.sh (and env.fish), owned whole
+//! shells "bash" "zsh" "fish"      // block:~/.profile, block:~/.bashrc, block:~/.zshenv,
+//!                                 // file:~/.config/fish/conf.d/goenv.fish
+//! session                         // file:~/.config/environment.d/50-goenv.conf
+//! ```
+//!
+//! Pure: it reads the profile, the Context and the probed files (to know which start-up files
+//! exist), and renders contents with `formats`. Nodes whose targets are not built yet stop the
+//! plan with a problem naming the node: never a silent skip.
+
+use std::path::{Path, PathBuf};
+
+use crate::context::{Context, Os};
+use crate::formats::{block, envd, goenvfile, shell};
+use crate::probe::{self, Observed};
+use crate::profile::{Problem, Profile, Shell};
+
+/// How goenv owns a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The whole file is goenv's.
+    File { content: Vec<u8> },
+    /// Only the marker block inside someone else's file.
+    Block { body: String, placement: block::Placement },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub id: String,
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    pub resources: Vec<Resource>,
+    /// Values that must never be shown: secret values and URL credentials.
+    pub secrets: Vec<String>,
+}
+
+/// Every file a plan may need to read: targets, the start-up files that decide placement, and
+/// the files findings look at (rc files, other environment.d files).
+pub fn probe_paths(ctx: &Context) -> Vec<PathBuf> {
+    let h = &ctx.home;
+    let mut paths: Vec<PathBuf> =
+        [".bash_profile", ".bash_login", ".profile", ".bashrc", ".zshenv", ".zprofile", ".zshrc"]
+            .iter()
+            .map(|f| h.join(f))
+            .collect();
+    paths.extend(probe::go_env_file(ctx));
+    let own = probe::goenv_dir(ctx);
+    paths.push(own.join("env.sh"));
+    paths.push(own.join("env.fish"));
+    paths.push(ctx.config_home.join("fish/conf.d/goenv.fish"));
+    paths.push(ctx.config_home.join("environment.d/50-goenv.conf"));
+    paths.extend(probe::environment_d_files(ctx));
+    paths
+}
+
+/// The shells to wire up: the profile's list, or bash plus zsh and fish when configured.
+pub fn shells(profile: &Profile, ctx: &Context, observed: &Observed) -> Vec<Shell> {
+    if let Some(list) = &profile.shells {
+        return list.clone();
+    }
+    let mut out = vec![Shell::Bash];
+    let h = &ctx.home;
+    if [".zshrc", ".zshenv", ".zprofile"].iter().any(|f| observed.get(&h.join(f)).exists()) {
+        out.push(Shell::Zsh);
+    }
+    if ctx.config_home.join("fish").is_dir() {
+        out.push(Shell::Fish);
+    }
+    out
+}
+
+/// The directory `go install` puts binaries in, as the profile sets it (GOBIN, else the first
+/// GOPATH entry's `bin`, else `~/go/bin`).
+pub fn gobin(profile: &Profile, ctx: &Context) -> String {
+    let get = |k: &str| profile.go_env_file().find(|s| s.key == k).map(|s| s.value.text.clone());
+    if let Some(b) = get("GOBIN").filter(|b| !b.is_empty()) {
+        return b;
+    }
+    match get("GOPATH").and_then(|p| p.split(':').next().map(str::to_owned)) {
+        Some(first) if !first.is_empty() => format!("{first}/bin"),
+        _ => ctx.home.join("go/bin").to_string_lossy().into_owned(),
+    }
+}
+
+/// The nodes whose targets are not built yet: planning them would be a silent skip.
+fn unsupported(profile: &Profile) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut add = |at, node: &str| {
+        out.push(
+            Problem::new(
+                at,
+                "goenv::plan::not-yet-supported",
+                format!("`{node}` cannot be planned by this version of goenv yet"),
+                "not supported yet",
+            )
+            .help(format!(
+                "remove `{node}` (or move it into a `when host=\"…\"` block for machines that \
+                 have a newer goenv); `goenv check` still validates it"
+            )),
+        );
+    };
+    if let Some(go) = &profile.go {
+        add(go.version_at, "go");
+    }
+    if let Some(d) = &profile.delve {
+        add(d.at, "delve");
+    }
+    if let Some(v) = &profile.vscode {
+        add(v.at, "vscode");
+    }
+    if let Some(s) = profile.services.first() {
+        add(s.at, "service");
+    }
+    if let Some(s) = profile.session.filter(|s| s.live) {
+        add(s.at, "session live=#true");
+    }
+    out
+}
+
+/// What the profile wants on this machine, or the problems that stop the plan.
+pub fn desired(
+    profile: &Profile,
+    ctx: &Context,
+    observed: &Observed,
+) -> Result<Desired, Vec<Problem>> {
+    let problems = unsupported(profile);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let home = &ctx.home;
+    let mut resources = Vec::new();
+    let mut file = |path: PathBuf, content: String| {
+        resources.push(Resource {
+            id: format!("file:{}", super::tilde_path(&path, home)),
+            path,
+            kind: Kind::File { content: content.into_bytes() },
+        });
+    };
+
+    let go_env: Vec<(&str, &str)> =
+        profile.go_env_file().map(|s| (s.key.as_str(), s.value.text.as_str())).collect();
+    if !go_env.is_empty()
+        && let Some(path) = probe::go_env_file(ctx)
+    {
+        file(path, goenvfile::render(&go_env));
+    }
+
+    let gobin = gobin(profile, ctx);
+    let mut front: Vec<&str> = vec![gobin.as_str()];
+    for p in &profile.path_entries {
+        if !front.contains(&p.text.as_str()) {
+            front.push(&p.text);
+        }
+    }
+    let exports: Vec<(&str, &str)> =
+        profile.export.iter().map(|s| (s.key.as_str(), s.value.text.as_str())).collect();
+    let own = probe::goenv_dir(ctx);
+    let env_sh = own.join("env.sh");
+    file(env_sh.clone(), shell::render_env_sh(&front, &exports));
+
+    let shells = shells(profile, ctx, observed);
+    if shells.contains(&Shell::Fish) {
+        let env_fish = own.join("env.fish");
+        file(env_fish.clone(), shell::render_env_fish(&front, &exports));
+        let q = shell::fish_quote(&env_fish.to_string_lossy());
+        file(
+            ctx.config_home.join("fish/conf.d/goenv.fish"),
+            format!(
+                "# Managed by goenv: it loads the Go environment of your profile.\n\
+                 test -f {q}; and source {q}\n"
+            ),
+        );
+    }
+    if let Some(_session) = &profile.session {
+        let path = ctx.config_home.join("environment.d/50-goenv.conf");
+        match envd::render(&front, &exports) {
+            Ok(text) => file(path, text),
+            Err(e) => {
+                // The profile's own checks catch these with a location; this is the backstop.
+                let at = profile.session.map(|s| s.at);
+                if let Some(at) = at {
+                    return Err(vec![Problem::new(
+                        at,
+                        "goenv::plan::session-unrepresentable",
+                        e.to_string(),
+                        "here",
+                    )]);
+                }
+            }
+        }
+    }
+
+    let body = block::sh_source_body(&env_sh.to_string_lossy());
+    let mut blk = |path: PathBuf, placement| {
+        resources.push(Resource {
+            id: format!("block:{}", super::tilde_path(&path, home)),
+            path,
+            kind: Kind::Block { body: body.clone(), placement },
+        });
+    };
+    if shells.contains(&Shell::Bash) {
+        // bash reads only the first of these that exists; creating ~/.bash_profile would
+        // silently disable ~/.profile, so goenv never does.
+        let login = [".bash_profile", ".bash_login", ".profile"]
+            .iter()
+            .map(|f| home.join(f))
+            .find(|p| observed.get(p).exists())
+            .unwrap_or_else(|| home.join(".profile"));
+        blk(login, block::Placement::Bottom);
+        // At the top, before the usual "not interactive: return" guard, so `ssh host cmd` and
+        // other non-interactive bash reach it.
+        blk(home.join(".bashrc"), block::Placement::Top);
+    }
+    if shells.contains(&Shell::Zsh) {
+        // macOS runs path_helper from /etc/zprofile, which reorders PATH set in .zshenv.
+        let f = if ctx.os == Os::Macos { ".zprofile" } else { ".zshenv" };
+        blk(home.join(f), block::Placement::Bottom);
+    }
+
+    let mut secrets: Vec<String> = profile
+        .go_env_file()
+        .chain(&profile.export)
+        .filter(|s| s.value.secret)
+        .map(|s| s.value.text.clone())
+        .collect();
+    for s in profile.go_env_file().chain(&profile.export) {
+        secrets.extend(url_credentials(&s.value.text));
+    }
+    Ok(Desired { resources, secrets })
+}
+
+/// The `user:password` parts of URLs in a value.
+fn url_credentials(value: &str) -> Vec<String> {
+    value
+        .match_indices("://")
+        .filter_map(|(i, _)| {
+            let rest = &value[i + 3..];
+            let end = rest.find(['/', ',', '|', ' ']).unwrap_or(rest.len());
+            rest[..end].rfind('@').map(|at| rest[..at].to_owned())
+        })
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Whether `path` is one of the paths a profile can own (used to refuse odd manifests).
+pub fn is_under(path: &Path, ctx: &Context) -> bool {
+    path.starts_with(&ctx.home) || path.starts_with(&ctx.config_home)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_credentials_are_found_in_lists() {
+        assert_eq!(
+            url_credentials("https://bob:t0k@a.example.com,https://b.example.com|direct"),
+            vec!["bob:t0k".to_owned()]
+        );
+        assert!(url_credentials("direct").is_empty());
+    }
+}

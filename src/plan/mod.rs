@@ -1,0 +1,205 @@
+//! Plan: the difference between what the profile wants and what the machine has.
+//!
+//! ```kdl
+//! go-env { GOPROXY "https://goproxy.cn,direct" }   // → ~ file:~/.config/go/env
+//! shells "bash"                                    // → ~ block:~/.bashrc, + file:~/.config/goenv/env.sh
+//! ```
+//!
+//! [`desired`] turns a profile into resources (whole files goenv owns, marker blocks in files
+//! someone else owns); [`compute`] compares them with the probed files and the last generation
+//! and returns changes and findings. Both are pure: they read no disk and start no process, so
+//! a plan is fast, deterministic and testable without touching a machine.
+
+pub mod desired;
+pub mod findings;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use desired::{Desired, Kind, Resource};
+pub use findings::{Finding, Severity};
+
+/// What happens to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn sign(self) -> char {
+        match self {
+            Self::Create => '+',
+            Self::Update => '~',
+            Self::Delete => '-',
+        }
+    }
+}
+
+/// One path goenv will write or remove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Stable resource id, e.g. `file:~/.config/go/env` or `block:~/.bashrc`.
+    pub id: String,
+    /// The path written (a symlinked rc file is written at its target; this is the link).
+    pub path: PathBuf,
+    pub action: Action,
+    pub before: Option<Vec<u8>>,
+    pub after: Option<Vec<u8>>,
+    /// Mode for a new file; an existing file keeps its own.
+    pub mode: u32,
+    /// Whether goenv manages the path after this change (false for a removal).
+    pub managed: bool,
+}
+
+/// A managed path that does not change, recorded so the next generation still knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub id: String,
+    pub path: PathBuf,
+    pub content: Option<Vec<u8>>,
+    pub mode: u32,
+}
+
+/// Changes and findings, in a stable order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub unchanged: Vec<Kept>,
+    pub findings: Vec<Finding>,
+    /// Strings that must never be shown (secret values, URL credentials).
+    pub secrets: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// `(to add, to change, to remove)`.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let n = |a| self.changes.iter().filter(|c| c.action == a).count();
+        (n(Action::Create), n(Action::Update), n(Action::Delete))
+    }
+}
+
+/// A resource id's path with the home directory written as `~`.
+pub fn tilde_path(path: &std::path::Path, home: &std::path::Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) if rest.as_os_str().is_empty() => "~".into(),
+        Ok(rest) => format!("~/{}", rest.display()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// An absolute path as a `PathBuf` key.
+pub type PathKey = PathBuf;
+
+use crate::formats::block;
+use crate::probe::{FileState, Observed};
+use crate::profile::Problem;
+
+/// What the previous generation left goenv managing: path → (resource id, mode).
+#[derive(Debug, Clone, Default)]
+pub struct Managed {
+    pub paths: Vec<ManagedPath>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPath {
+    pub id: String,
+    pub path: PathBuf,
+    /// The content before goenv first touched the path (`None`: goenv created it).
+    pub original: Option<Vec<u8>>,
+}
+
+/// A plan that cannot be made: the problem, and the path it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// Problems in the profile that only planning finds (unsupported nodes).
+    Profile(Vec<Problem>),
+    /// A file goenv must read or edit is in a state it will not touch.
+    Path { path: PathBuf, reason: String },
+}
+
+/// Compares the desired resources with the machine and the previously managed paths.
+pub fn compute(
+    desired: &Desired,
+    observed: &Observed,
+    managed: &Managed,
+) -> Result<Plan, PlanError> {
+    let mut plan = Plan { secrets: desired.secrets.clone(), ..Plan::default() };
+    for r in &desired.resources {
+        let (before, mode) = match observed.get(&r.path) {
+            FileState::Absent => (None, 0o644),
+            FileState::Present { bytes, mode } => (Some(bytes.clone()), *mode),
+            FileState::Unreadable(reason) => {
+                return Err(PlanError::Path { path: r.path.clone(), reason: reason.clone() });
+            }
+        };
+        let after = match &r.kind {
+            Kind::File { content } => content.clone(),
+            Kind::Block { body, placement } => {
+                block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
+                    .map_err(|e| PlanError::Path { path: r.path.clone(), reason: e.to_string() })?
+            }
+        };
+        push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
+    }
+    for m in &managed.paths {
+        if desired.resources.iter().any(|r| r.path == m.path) {
+            continue;
+        }
+        let (before, mode) = match observed.get(&m.path) {
+            FileState::Absent => (None, 0o644),
+            FileState::Present { bytes, mode } => (Some(bytes.clone()), *mode),
+            FileState::Unreadable(reason) => {
+                return Err(PlanError::Path { path: m.path.clone(), reason: reason.clone() });
+            }
+        };
+        // No longer wanted: a block is taken out (keeping the user's later edits around it);
+        // a whole file goes back to what it was before goenv, or away if goenv created it.
+        let after = if m.id.starts_with("block:") {
+            match &before {
+                Some(b) => {
+                    let rest = block::remove(b).map_err(|e| PlanError::Path {
+                        path: m.path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    if rest.is_empty() && m.original.is_none() { None } else { Some(rest) }
+                }
+                None => None,
+            }
+        } else {
+            m.original.clone()
+        };
+        push(&mut plan, m.id.clone(), m.path.clone(), before, after, mode, false);
+    }
+    Ok(plan)
+}
+
+fn push(
+    plan: &mut Plan,
+    id: String,
+    path: PathBuf,
+    before: Option<Vec<u8>>,
+    after: Option<Vec<u8>>,
+    mode: u32,
+    managed: bool,
+) {
+    let action = match (&before, &after) {
+        (b, a) if b == a => {
+            if managed {
+                plan.unchanged.push(Kept { id, path, content: after, mode });
+            }
+            return;
+        }
+        (None, Some(_)) => Action::Create,
+        (Some(_), None) => Action::Delete,
+        _ => Action::Update,
+    };
+    plan.changes.push(Change { id, path, action, before, after, mode, managed });
+}
