@@ -159,8 +159,23 @@ fn kept(k: &Kept, hash: Option<Hash>) -> PathRecord {
     }
 }
 
-/// Finishes or undoes an interrupted transaction: every path in the journal goes back to its
-/// before-content. Returns the paths put back, or `None` when there was nothing to do.
-pub fn recover(store: &Store) -> Result<Option<Vec<String>>, StoreError> {
-    store.recover()
+/// What recovery found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// No journal: nothing was in flight.
+    Nothing,
+    /// The manifest had been written: the change was complete, only its journal was left.
+    Completed,
+    /// The change was interrupted: these paths were put back to their previous content.
+    Restored(Vec<String>),
+}
+
+/// Finishes or undoes an interrupted transaction. The caller holds the lock.
+pub fn recover(store: &Store) -> Result<Recovery, StoreError> {
+    let Some(journal) = store.read_journal()? else { return Ok(Recovery::Nothing) };
+    if store.generation_numbers()?.contains(&journal.generation) {
+        store.remove_journal()?;
+        return Ok(Recovery::Completed);
+    }
+    Ok(store.recover()?.map_or(Recovery::Nothing, Recovery::Restored))
 }

@@ -36,13 +36,15 @@ pub fn recover_if_needed(ctx: &Context) -> Result<(), Report> {
     }
     let store = open_store(ctx)?;
     let _lock = store.lock(&holder("recovery")).map_err(Report::new)?;
-    if let Some(paths) = apply::recover(&store).map_err(Report::new)? {
-        eprintln!(
-            "goenv: found an interrupted change; restored {} path{} to their previous content{}",
-            paths.len(),
-            if paths.len() == 1 { "" } else { "s" },
+    match apply::recover(&store).map_err(Report::new)? {
+        apply::Recovery::Nothing => {}
+        apply::Recovery::Completed => {
+            eprintln!("goenv: found the journal of a change that had completed; removed it");
+        }
+        apply::Recovery::Restored(paths) => eprintln!(
+            "goenv: found an interrupted change; put every path it touched back as it was{}",
             if paths.is_empty() { String::new() } else { format!(": {}", paths.join(", ")) }
-        );
+        ),
     }
     Ok(())
 }
