@@ -1,0 +1,301 @@
+//! plan → apply → status → rollback on temporary homes, through the built binary.
+
+mod common;
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+use common::TestEnv;
+use serde_json::Value;
+
+const PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOFLAGS "-mod=mod"
+    GOTOOLCHAIN "local"
+}
+proxy "china"
+export {
+    GREETING "hello world"
+    API_TOKEN "s3cr3t-token" secret=#true
+}
+path "~/tools/bin"
+shells "bash" "zsh"
+session
+"#;
+
+fn code(out: &std::process::Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A home with pre-existing start-up files in awkward shapes.
+fn seeded() -> TestEnv {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(home.join(".config/go")).unwrap();
+    std::fs::write(home.join(".bashrc"), b"# bashrc\r\nalias ll='ls -l'\r\nno final newline \xff")
+        .unwrap();
+    std::fs::write(home.join(".profile"), b"# profile\nexport EDITOR=vi\n").unwrap();
+    std::fs::write(home.join(".config/go/env"), b"GOPROXY=direct\nGOFOO=junk\n").unwrap();
+    std::fs::set_permissions(home.join(".profile"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    env.write("profile.kdl", PROFILE);
+    env
+}
+
+fn read(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+#[test]
+fn plan_apply_plan_is_idempotent() {
+    let env = seeded();
+    let out = env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.contains("~ file:~/.config/go/env"), "{plan}");
+    assert!(plan.contains("+ file:~/.config/goenv/env.sh"), "{plan}");
+    assert!(plan.contains("~ block:~/.bashrc"), "{plan}");
+    assert!(plan.contains("~ block:~/.profile"), "{plan}");
+    assert!(plan.contains("+ file:~/.config/environment.d/50-goenv.conf"), "{plan}");
+    assert!(plan.contains("-GOPROXY=direct\n"), "{plan}");
+    assert!(plan.contains("+GOPROXY=https://goproxy.cn,direct\n"), "{plan}");
+    assert!(plan.contains("Plan: 3 to add, 3 to change, 0 to remove."), "{plan}");
+    assert!(!plan.contains("s3cr3t"), "secrets are redacted: {plan}");
+    // Planning changes nothing, not even goenv's own state directory.
+    assert!(!env.home().join(".local").exists());
+
+    let out = env.goenv(&["apply", "--yes", "profile.kdl"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Applied generation 1"));
+    let out = env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("No changes."));
+    let out = env.goenv(&["status", "profile.kdl"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+}
+
+#[test]
+fn changing_the_profile_changes_only_what_changed() {
+    let env = seeded();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let go_env = env.home().join(".config/go/env");
+    let before = std::fs::metadata(&go_env).unwrap();
+    env.write("profile.kdl", &PROFILE.replace("hello world", "hello there"));
+    let out = env.goenv(&["plan", "profile.kdl"]);
+    let plan = text(&out.stdout);
+    assert!(plan.contains("~ file:~/.config/goenv/env.sh"), "{plan}");
+    assert!(plan.contains("~ file:~/.config/environment.d/50-goenv.conf"), "{plan}");
+    assert!(plan.contains("Plan: 0 to add, 2 to change, 0 to remove."), "{plan}");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let after = std::fs::metadata(&go_env).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(before.ino(), after.ino(), "an unchanged file is not rewritten");
+}
+
+#[test]
+fn removing_a_node_removes_what_it_created_and_restores_what_it_changed() {
+    let env = seeded();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let without = PROFILE
+        .replace("session\n", "")
+        .replace("go-env {\n    GOPATH \"~/go\"\n    GOFLAGS \"-mod=mod\"\n    GOTOOLCHAIN \"local\"\n}\nproxy \"china\"\n", "");
+    env.write("profile.kdl", &without);
+    let out = env.goenv(&["plan", "profile.kdl"]);
+    let plan = text(&out.stdout);
+    assert!(plan.contains("- file:~/.config/environment.d/50-goenv.conf"), "{plan}");
+    assert!(plan.contains("~ file:~/.config/go/env"), "{plan}");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    assert!(!env.home().join(".config/environment.d/50-goenv.conf").exists());
+    assert_eq!(read(&env.home().join(".config/go/env")).unwrap(), b"GOPROXY=direct\nGOFOO=junk\n");
+}
+
+#[test]
+fn rollback_restores_every_byte_and_can_itself_be_rolled_back() {
+    let env = seeded();
+    let home = env.home();
+    let paths = [".bashrc", ".profile", ".config/go/env", ".zshenv", ".config/goenv/env.sh"];
+    let original: Vec<_> = paths.iter().map(|p| read(&home.join(p))).collect();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let applied: Vec<_> = paths.iter().map(|p| read(&home.join(p))).collect();
+    assert_ne!(original, applied);
+
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let rolled: Vec<_> = paths.iter().map(|p| read(&home.join(p))).collect();
+    assert_eq!(rolled, original, "every pre-existing file byte for byte, created ones gone");
+    let mode = std::fs::metadata(home.join(".profile")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "modes survive");
+
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let again: Vec<_> = paths.iter().map(|p| read(&home.join(p))).collect();
+    assert_eq!(again, applied, "rolling back the rollback returns to the applied state");
+    let out = env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+}
+
+#[test]
+fn drift_is_reported_and_rolled_back_first() {
+    let env = seeded();
+    let go_env = env.home().join(".config/go/env");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let applied = read(&go_env).unwrap();
+    // What `go env -w GOPROXY=direct` does: rewrite the file in place.
+    let mut edited =
+        String::from_utf8(applied.clone()).unwrap().replace("https://goproxy.cn,direct", "direct");
+    edited.push_str("GOINSECURE=*\n");
+    std::fs::write(&go_env, &edited).unwrap();
+
+    let out = env.goenv(&["status"]);
+    assert_eq!(code(&out), 2);
+    let status = text(&out.stdout);
+    assert!(status.contains("~ file:~/.config/go/env (changed outside goenv)"), "{status}");
+    assert!(status.contains("+GOPROXY=direct"), "{status}");
+
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert_eq!(read(&go_env).unwrap(), applied);
+    assert_eq!(code(&env.goenv(&["status"])), 0);
+    // The rollback of the drift is itself undoable: the hand edit comes back.
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert_eq!(read(&go_env).unwrap(), edited.as_bytes());
+}
+
+#[test]
+fn rollback_to_zero_and_gc_keep_the_originals() {
+    let env = seeded();
+    let home = env.home();
+    let bashrc = read(&home.join(".bashrc"));
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    env.write("profile.kdl", &PROFILE.replace("hello world", "v2"));
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let out = env.goenv(&["gc", "--keep", "1"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let out = env.goenv(&["rollback", "--to", "0", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(read(&home.join(".bashrc")), bashrc);
+    assert_eq!(read(&home.join(".config/go/env")).unwrap(), b"GOPROXY=direct\nGOFOO=junk\n");
+    assert!(!home.join(".config/goenv/env.sh").exists());
+    let out = env.goenv(&["generations"]);
+    assert!(text(&out.stdout).contains("restore generation 0"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn symlinked_rc_files_are_edited_at_their_target() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(home.join("dotfiles")).unwrap();
+    std::fs::write(home.join("dotfiles/bashrc"), "# mine\n").unwrap();
+    std::fs::set_permissions(home.join("dotfiles/bashrc"), std::fs::Permissions::from_mode(0o640))
+        .unwrap();
+    symlink("dotfiles/bashrc", home.join(".bashrc")).unwrap();
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    assert!(std::fs::symlink_metadata(home.join(".bashrc")).unwrap().file_type().is_symlink());
+    let target = std::fs::read_to_string(home.join("dotfiles/bashrc")).unwrap();
+    assert!(target.contains("# >>> goenv >>>") && target.ends_with("# mine\n"), "{target}");
+    let mode =
+        std::fs::metadata(home.join("dotfiles/bashrc")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert!(std::fs::symlink_metadata(home.join(".bashrc")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(home.join("dotfiles/bashrc")).unwrap(), "# mine\n");
+}
+
+#[test]
+fn bash_profile_is_used_when_it_exists_and_never_created() {
+    let env = TestEnv::new();
+    env.write("home/.bash_profile", "# login\n");
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    let plan = text(&env.goenv(&["plan", "profile.kdl"]).stdout);
+    assert!(plan.contains("~ block:~/.bash_profile"), "{plan}");
+    assert!(!plan.contains("~/.profile"), "{plan}");
+    let fresh = TestEnv::new();
+    fresh.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    let plan = text(&fresh.goenv(&["plan", "profile.kdl"]).stdout);
+    assert!(plan.contains("+ block:~/.profile"), "{plan}");
+    assert!(!plan.contains(".bash_profile"), "{plan}");
+}
+
+#[test]
+fn json_and_markdown_plans() {
+    let env = seeded();
+    let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["schema"], "goenv.plan/1");
+    assert_eq!(json["summary"]["add"], 3);
+    assert_eq!(json["summary"]["change"], 3);
+    let first = &json["changes"][0];
+    for key in ["resource", "path", "action", "diff"] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    assert!(!json.to_string().contains("s3cr3t"));
+
+    let md = text(&env.goenv(&["plan", "--format", "markdown", "profile.kdl"]).stdout);
+    assert!(md.contains("| `~` | `file:~/.config/go/env` | Update |"), "{md}");
+    assert!(md.contains("<details><summary><code>block:~/.bashrc</code></summary>"), "{md}");
+    assert!(!md.contains("s3cr3t"));
+}
+
+#[test]
+fn markdown_stays_under_the_comment_limit() {
+    let env = TestEnv::new();
+    let huge: String = (0..6000).map(|i| format!("# an old comment line number {i}\n")).collect();
+    env.write("home/.config/go/env", &huge);
+    env.write("profile.kdl", "version 1\ngo-env { GOPATH \"~/go\" }\nshells \"bash\"\n");
+    let md = text(&env.goenv(&["plan", "--format", "markdown", "profile.kdl"]).stdout);
+    assert!(md.len() < 60_000, "{} characters", md.len());
+    assert!(md.contains("`file:~/.config/go/env`: diff of"), "the large diff is summarised");
+    assert!(md.contains("block:~/.profile</code>"), "small diffs are still shown");
+}
+
+#[test]
+fn nodes_without_targets_yet_stop_the_plan_at_their_location() {
+    let env = TestEnv::new();
+    env.write("profile.kdl", "version 1\ngo \"1.22.10\"\nshells \"bash\"\n");
+    let out = env.goenv(&["plan", "profile.kdl"]);
+    assert_eq!(code(&out), 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`go` cannot be planned by this version of goenv yet"), "{stderr}");
+    assert!(stderr.contains("profile.kdl:2:4"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn apply_without_a_terminal_needs_yes_and_changes_nothing() {
+    let env = seeded();
+    let before = read(&env.home().join(".bashrc"));
+    let out = env.goenv(&["apply", "profile.kdl"]);
+    assert_eq!(code(&out), 1);
+    assert!(text(&out.stderr).contains("--yes"), "{}", text(&out.stderr));
+    assert_eq!(read(&env.home().join(".bashrc")), before);
+    assert!(!env.home().join(".config/goenv/env.sh").exists());
+}
+
+#[test]
+fn apply_refuses_to_pretend_to_be_another_platform() {
+    let env = seeded();
+    let out = env.goenv(&["--os", "macos", "apply", "--yes", "profile.kdl"]);
+    assert_eq!(code(&out), 1);
+    assert!(text(&out.stderr).contains("cannot pretend"), "{}", text(&out.stderr));
+    // Planning for macOS is fine and puts zsh's block in ~/.zprofile.
+    let plan = text(&env.goenv(&["--os", "macos", "plan", "profile.kdl"]).stdout);
+    assert!(plan.contains("block:~/.zprofile"), "{plan}");
+    assert!(plan.contains("file:~/Library/Application Support/go/env"), "{plan}");
+}
+
+#[test]
+fn show_and_generations_describe_history() {
+    let env = seeded();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let list = text(&env.goenv(&["generations"]).stdout);
+    assert!(list.contains("   1  ") && list.contains("apply"), "{list}");
+    let show = text(&env.goenv(&["show", "1"]).stdout);
+    assert!(show.contains("+GOPROXY=https://goproxy.cn,direct"), "{show}");
+    let out = env.goenv(&["show", "7"]);
+    assert_eq!(code(&out), 1);
+}
