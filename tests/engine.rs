@@ -299,3 +299,23 @@ fn show_and_generations_describe_history() {
     let out = env.goenv(&["show", "7"]);
     assert_eq!(code(&out), 1);
 }
+
+#[test]
+fn secrets_stay_hidden_in_status_show_and_rollback() {
+    let env = seeded();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let env_sh = env.home().join(".config/goenv/env.sh");
+    assert!(
+        std::fs::read_to_string(&env_sh).unwrap().contains("s3cr3t-token"),
+        "the file itself holds it"
+    );
+    let mut edited = std::fs::read_to_string(&env_sh).unwrap();
+    edited.push_str("export EXTRA=1\n");
+    std::fs::write(&env_sh, edited).unwrap();
+    for args in [&["status"][..], &["show", "1"], &["rollback", "--yes"], &["plan", "profile.kdl"]]
+    {
+        let out = env.goenv(args);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains("s3cr3t"), "{args:?} leaked the secret: {all}");
+    }
+}

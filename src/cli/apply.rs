@@ -55,7 +55,7 @@ pub fn run(
     let meta = Meta {
         command: "apply".into(),
         time: engine::now(),
-        profile: Some(path.display().to_string()),
+        profile: Some(std::fs::canonicalize(&path).unwrap_or(path.clone()).display().to_string()),
         profile_sha256: Some(crate::store::sha256(&text).to_string()),
         summary: render::summary_line(&plan),
     };

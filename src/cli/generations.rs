@@ -51,6 +51,7 @@ pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Report>
     let store = engine::existing_store(ctx)?
         .ok_or_else(|| miette!("no generation yet: goenv has not changed this machine"))?;
     let g = store.load_generation(args.number).map_err(Report::new)?;
+    let secrets = engine::all_secrets(ctx, &store);
     println!("generation {} · {} · {} · {}", g.number, g.time, g.command, g.summary);
     for r in g.paths.iter().filter(|r| r.before != r.after) {
         let c = Change {
@@ -67,7 +68,7 @@ pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Report>
             managed: r.managed,
         };
         println!("\n{} {}", c.action.sign(), c.id);
-        print!("{}", render::diff(&c, ctx, &[]));
+        print!("{}", render::diff(&c, ctx, &secrets));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -75,7 +75,7 @@ pub fn run(
             ids.insert(r.path.clone(), r.resource.clone());
         }
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan { secrets: engine::all_secrets(ctx, &store), ..Plan::default() };
     for (path, want) in state {
         let p = PathBuf::from(&path);
         let (current, mode) = read(&p)?;

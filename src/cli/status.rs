@@ -18,7 +18,9 @@ pub struct StatusArgs {
 
 pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Report> {
     let mut dirty = false;
-    match engine::existing_store(ctx)?.as_ref().map(engine::drift).transpose()?.flatten() {
+    let store = engine::existing_store(ctx)?;
+    let secrets = store.as_ref().map(|s| engine::all_secrets(ctx, s)).unwrap_or_default();
+    match store.as_ref().map(engine::drift).transpose()?.flatten() {
         None => println!("No generation yet: goenv has not changed this machine."),
         Some((latest, drifted)) if drifted.is_empty() => {
             println!("No drift since generation {} ({}).", latest.number, latest.time);
@@ -41,7 +43,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Report>
                     managed: true,
                 };
                 println!("{} {} (changed outside goenv)", c.action.sign(), d.id);
-                print!("{}", render::diff(&c, ctx, &[]));
+                print!("{}", render::diff(&c, ctx, &secrets));
             }
             println!(
                 "`goenv rollback` restores generation {}; `goenv apply` restores the profile.",

@@ -225,16 +225,24 @@ pub fn desired(
         blk(home.join(f), block::Placement::Bottom);
     }
 
-    let mut secrets: Vec<String> = profile
-        .go_env_file()
-        .chain(&profile.export)
-        .filter(|s| s.value.secret)
-        .map(|s| s.value.text.clone())
-        .collect();
-    for s in profile.go_env_file().chain(&profile.export) {
-        secrets.extend(url_credentials(&s.value.text));
+    Ok(Desired { resources, secrets: secrets(profile) })
+}
+
+/// Values of `profile` that must never be shown: `secret=#true` values and URL credentials.
+pub fn secrets(profile: &Profile) -> Vec<String> {
+    let settings = || profile.go_env_file().chain(&profile.export);
+    let mut out: Vec<String> =
+        settings().filter(|s| s.value.secret).map(|s| s.value.text.clone()).collect();
+    for s in settings() {
+        out.extend(url_credentials(&s.value.text));
     }
-    Ok(Desired { resources, secrets })
+    // Shell renderings quote values: a secret also appears as its quoted forms.
+    let quoted: Vec<String> =
+        out.iter().flat_map(|v| [shell::sh_quote(v), shell::fish_quote(v)]).collect();
+    out.extend(quoted);
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
 }
 
 /// The `user:password` parts of URLs in a value.
