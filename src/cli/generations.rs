@@ -57,11 +57,7 @@ pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Report>
         let c = Change {
             id: r.resource.clone(),
             path: r.path.clone().into(),
-            action: match (&r.before, &r.after) {
-                (None, _) => Action::Create,
-                (_, None) => Action::Delete,
-                _ => Action::Update,
-            },
+            action: Action::between(&r.before, &r.after),
             before: engine::blob(&store, r.before.as_ref())?,
             after: engine::blob(&store, r.after.as_ref())?,
             mode: r.mode.unwrap_or(0o644),

@@ -87,11 +87,7 @@ pub fn run(
             }
             continue;
         }
-        let action = match (&current, &want) {
-            (None, _) => Action::Create,
-            (_, None) => Action::Delete,
-            _ => Action::Update,
-        };
+        let action = Action::between(&current, &want);
         plan.changes.push(Change {
             id,
             path: p,

@@ -32,11 +32,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Report>
                 let c = Change {
                     id: d.id.clone(),
                     path: d.path.clone(),
-                    action: match (&d.expected, &d.current) {
-                        (None, _) => Action::Create,
-                        (_, None) => Action::Delete,
-                        _ => Action::Update,
-                    },
+                    action: Action::between(&d.expected, &d.current),
                     before: d.expected.clone(),
                     after: d.current.clone(),
                     mode: d.mode,

@@ -30,6 +30,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// What turns `before` into `after` (absent → present is a create, and so on).
+    pub fn between<T>(before: &Option<T>, after: &Option<T>) -> Self {
+        match (before, after) {
+            (None, _) => Self::Create,
+            (_, None) => Self::Delete,
+            _ => Self::Update,
+        }
+    }
+
     pub fn sign(self) -> char {
         match self {
             Self::Create => '+',
@@ -190,16 +199,12 @@ fn push(
     mode: u32,
     managed: bool,
 ) {
-    let action = match (&before, &after) {
-        (b, a) if b == a => {
-            if managed {
-                plan.unchanged.push(Kept { id, path, content: after, mode });
-            }
-            return;
+    if before == after {
+        if managed {
+            plan.unchanged.push(Kept { id, path, content: after, mode });
         }
-        (None, Some(_)) => Action::Create,
-        (Some(_), None) => Action::Delete,
-        _ => Action::Update,
-    };
+        return;
+    }
+    let action = Action::between(&before, &after);
     plan.changes.push(Change { id, path, action, before, after, mode, managed });
 }
