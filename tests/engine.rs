@@ -319,3 +319,22 @@ fn secrets_stay_hidden_in_status_show_and_rollback() {
         assert!(!all.contains("s3cr3t"), "{args:?} leaked the secret: {all}");
     }
 }
+
+#[test]
+fn findings_appear_in_the_plan() {
+    let env = seeded();
+    // A GOPROXY export outside goenv's block would silently beat the Go env file.
+    env.write("home/.zshrc", "export GOPROXY=direct\n");
+    env.write("home/.config/go/env", "GOROOT=/usr/local/go\n");
+    let out = env.goenv(&["plan", "profile.kdl"]);
+    let plan = text(&out.stdout);
+    assert!(plan.contains("! warning:") && plan.contains("~/.zshrc:1"), "{plan}");
+    assert!(plan.contains("! error:") && plan.contains("GOROOT"), "{plan}");
+    let json: Value =
+        serde_json::from_slice(&env.goenv(&["plan", "--format", "json", "profile.kdl"]).stdout)
+            .unwrap();
+    let codes: Vec<&str> =
+        json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"goenv::finding::shadowed-by-rc-file"), "{codes:?}");
+    assert!(codes.contains(&"goenv::finding::goroot-in-go-env-file"), "{codes:?}");
+}
