@@ -41,9 +41,12 @@ pub fn recover_if_needed(ctx: &Context) -> Result<(), Report> {
         apply::Recovery::Completed => {
             eprintln!("goenv: found the journal of a change that had completed; removed it");
         }
+        apply::Recovery::Restored(paths) if paths.is_empty() => eprintln!(
+            "goenv: found an interrupted change that had not written any file yet; removed its journal"
+        ),
         apply::Recovery::Restored(paths) => eprintln!(
-            "goenv: found an interrupted change; put every path it touched back as it was{}",
-            if paths.is_empty() { String::new() } else { format!(": {}", paths.join(", ")) }
+            "goenv: found an interrupted change; put every path it touched back as it was: {}",
+            paths.join(", ")
         ),
     }
     Ok(())

@@ -18,6 +18,9 @@ pub(crate) struct LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        // Clear the name first, so nobody is ever told a finished process holds the lock.
+        // (A holder killed with SIGKILL leaves its name, but also no lock: harmless.)
+        let _ = self.file.set_len(0);
         // Closing the file would release the lock too; unlocking first is explicit.
         let _ = self.file.unlock();
     }
@@ -35,8 +38,16 @@ impl Store {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                // Best effort: the holder may be between taking the lock and writing its name.
-                let text = fs::read_to_string(&path).unwrap_or_default();
+                // The holder may be between taking the lock and writing its name: give it a
+                // moment (at most 100 ms) before saying the holder is unknown.
+                let mut text = String::new();
+                for _ in 0..20 {
+                    text = fs::read_to_string(&path).unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
                 let holder = match text.trim() {
                     "" => "holder unknown".to_owned(),
                     text => text.to_owned(),
@@ -70,5 +81,8 @@ mod tests {
         let _guard = store.lock("pid 5678: goenv gc").unwrap();
         let text = fs::read_to_string(tmp.path().join("lock")).unwrap();
         assert_eq!(text, "pid 5678: goenv gc");
+        drop(_guard);
+        let text = fs::read_to_string(tmp.path().join("lock")).unwrap();
+        assert_eq!(text, "", "a released lock names nobody");
     }
 }

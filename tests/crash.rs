@@ -1,0 +1,792 @@
+//! Crash safety: goenv killed with SIGKILL at every point of an apply and of a rollback (the
+//! debug-only `TEST_GOENV_PAUSE_AT` switch stops it dead there), and two goenvs at once. After
+//! each crash the next command must recover: every file wholly old (or wholly new once the
+//! manifest was written), no backup missing, and the machine still appliable.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use common::TestEnv;
+use sha2::{Digest, Sha256};
+
+/// Touches eight paths on Linux: the Go env file (foreign content), env.sh, env.fish, fish's
+/// conf.d, environment.d, and the blocks in ~/.profile, ~/.bashrc and ~/.zshenv (a symlink).
+const PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOBIN "~/go/bin"
+    GOTOOLCHAIN "local"
+}
+export {
+    GREETING "hello world"
+    GOGC "200"
+}
+path "~/tools/bin"
+shells "bash" "zsh" "fish"
+when os="linux" {
+    session
+}
+"#;
+
+/// How long a paused goenv may take to reach its pause point, and any other goenv to finish.
+const PAUSE_TIMEOUT: Duration = Duration::from_secs(20);
+const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A fresh home with start-up files in awkward shapes, and the profile beside it.
+fn seeded() -> TestEnv {
+    let env = TestEnv::new();
+    let home = env.home();
+    for dir in [".config/go", ".config/fish", "dotfiles"] {
+        std::fs::create_dir_all(home.join(dir)).unwrap();
+    }
+    // CRLF, a non-UTF-8 byte, no final newline.
+    std::fs::write(home.join(".bashrc"), b"# bashrc\r\nalias ll='ls -l'\r\nno final newline \xff")
+        .unwrap();
+    std::fs::write(home.join(".profile"), b"# profile\nexport EDITOR=vi\n").unwrap();
+    std::fs::set_permissions(home.join(".profile"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    // What `go env -w` left: goenv takes the file over and keeps this as its original.
+    std::fs::write(home.join(".config/go/env"), b"GOPROXY=direct\nGOFOO=junk\n").unwrap();
+    std::fs::write(home.join(".config/fish/config.fish"), b"set -g fish_greeting\n").unwrap();
+    std::fs::write(home.join("dotfiles/zshenv"), b"# zshenv from dotfiles\n").unwrap();
+    symlink("dotfiles/zshenv", home.join(".zshenv")).unwrap();
+    env.write("profile.kdl", PROFILE);
+    env
+}
+
+// ---- running goenv -----------------------------------------------------------------------
+
+fn goenv(env: &TestEnv, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_goenv"));
+    cmd.current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .stdin(Stdio::null());
+    cmd
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn reader(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// A goenv running to completion, its output read as it comes.
+struct Running {
+    child: Child,
+    stdout: JoinHandle<String>,
+    stderr: JoinHandle<String>,
+    what: String,
+}
+
+fn start(env: &TestEnv, args: &[&str]) -> Running {
+    let mut child = goenv(env, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("goenv starts");
+    let stdout = reader(child.stdout.take());
+    let stderr = reader(child.stderr.take());
+    Running { child, stdout, stderr, what: args.join(" ") }
+}
+
+impl Running {
+    /// Waits at most `RUN_TIMEOUT`: a goenv that hangs fails the test instead of hanging it.
+    #[track_caller]
+    fn finish(mut self) -> Outcome {
+        let deadline = Instant::now() + RUN_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for goenv") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "`goenv {}` did not finish within {RUN_TIMEOUT:?}: {}",
+                    self.what,
+                    self.stderr.join().unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(2));
+        };
+        Outcome {
+            code: status.code(),
+            stdout: self.stdout.join().expect("stdout reader"),
+            stderr: self.stderr.join().expect("stderr reader"),
+        }
+    }
+}
+
+#[track_caller]
+fn run(env: &TestEnv, args: &[&str]) -> Outcome {
+    start(env, args).finish()
+}
+
+#[track_caller]
+fn run_ok(env: &TestEnv, args: &[&str]) -> Outcome {
+    let out = run(env, args);
+    assert_eq!(out.code, Some(0), "`goenv {}`:\n{}{}", args.join(" "), out.stdout, out.stderr);
+    out
+}
+
+/// A goenv stopped dead at a pause point, waiting for SIGKILL.
+struct Paused {
+    child: Child,
+    stderr: JoinHandle<String>,
+}
+
+/// Starts goenv with `TEST_GOENV_PAUSE_AT=point` and returns once it says it paused there.
+#[track_caller]
+fn start_paused(env: &TestEnv, args: &[&str], point: &str) -> Paused {
+    let mut child = goenv(env, args)
+        .env("TEST_GOENV_PAUSE_AT", point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("goenv starts");
+    let pipe = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = mpsc::channel();
+    let wanted = format!("goenv: paused at {point}");
+    let stderr = thread::spawn(move || {
+        let mut all = String::new();
+        let mut reader = BufReader::new(pipe);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            let text = String::from_utf8_lossy(&line);
+            if text.trim_end() == wanted {
+                let _ = tx.send(());
+            }
+            all.push_str(&text);
+            line.clear();
+        }
+        all
+    });
+    if let Err(e) = rx.recv_timeout(PAUSE_TIMEOUT) {
+        let _ = child.kill();
+        let status = child.wait();
+        panic!(
+            "`goenv {}` did not pause at {point} ({e}; {status:?}):\n{}",
+            args.join(" "),
+            stderr.join().unwrap_or_default()
+        );
+    }
+    Paused { child, stderr }
+}
+
+impl Paused {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix); returns what goenv printed on stderr.
+    #[track_caller]
+    fn kill(mut self) -> String {
+        self.child.kill().expect("SIGKILL");
+        let status = self.child.wait().expect("wait for the killed goenv");
+        assert_eq!(status.signal(), Some(9), "goenv died of SIGKILL, not {status:?}");
+        self.stderr.join().expect("stderr reader")
+    }
+}
+
+/// `blobs`, `journal`, `step-1` … `step-k`, `manifest`.
+fn points(k: usize) -> Vec<String> {
+    let steps = (1..=k).map(|n| format!("step-{n}"));
+    ["blobs".to_owned(), "journal".to_owned()]
+        .into_iter()
+        .chain(steps)
+        .chain(["manifest".to_owned()])
+        .collect()
+}
+
+/// The changes in `Plan: a to add, b to change, c to remove.` (or `Rollback: …`).
+#[track_caller]
+fn change_count(text: &str, prefix: &str) -> usize {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix) && l.ends_with(" to remove."))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{text}"));
+    let numbers: Vec<usize> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(numbers.len(), 3, "{line}");
+    numbers.iter().sum()
+}
+
+// ---- what is on disk ---------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    File { mode: u32, bytes: Vec<u8> },
+    Link(String),
+}
+
+/// Every file and symlink under a home, by relative path. The test directory's absolute path
+/// is replaced by `<DIR>` so that homes at different places compare.
+type Snapshot = BTreeMap<String, Entry>;
+
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The files under the home, without goenv's state directory.
+fn snapshot(env: &TestEnv) -> Snapshot {
+    snapshot_of(env, false)
+}
+
+/// The files under the home, goenv's state directory included.
+fn snapshot_all(env: &TestEnv) -> Snapshot {
+    snapshot_of(env, true)
+}
+
+fn snapshot_of(env: &TestEnv, with_state: bool) -> Snapshot {
+    let dir = env.dir.path().display().to_string();
+    let home = env.home();
+    let mut out = Snapshot::new();
+    let mut todo = vec![home.clone()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(&home).unwrap().display().to_string();
+            if !with_state && rel == ".local/state" {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).unwrap().display().to_string();
+                out.insert(rel, Entry::Link(target.replace(&dir, "<DIR>")));
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let mode = meta.permissions().mode() & 0o7777;
+                let bytes = replace_all(&bytes, dir.as_bytes(), b"<DIR>");
+                out.insert(rel, Entry::File { mode, bytes });
+            }
+        }
+    }
+    out
+}
+
+fn describe(entry: Option<&Entry>) -> String {
+    match entry {
+        None => "absent".into(),
+        Some(Entry::Link(target)) => format!("a symlink to {target}"),
+        Some(Entry::File { mode, bytes }) => {
+            format!("{:04o} {:?}", mode, String::from_utf8_lossy(bytes))
+        }
+    }
+}
+
+/// Equality, with a message naming each path that differs.
+#[track_caller]
+fn assert_same(actual: &Snapshot, expected: &Snapshot, what: &str) {
+    if actual == expected {
+        return;
+    }
+    let paths: BTreeSet<&String> = actual.keys().chain(expected.keys()).collect();
+    let mut report = String::new();
+    for p in paths {
+        let (a, e) = (actual.get(p), expected.get(p));
+        if a != e {
+            report.push_str(&format!(
+                "  {p}:\n    is        {}\n    should be {}\n",
+                describe(a),
+                describe(e)
+            ));
+        }
+    }
+    panic!("{what}: the home differs:\n{report}");
+}
+
+/// Within each file, never a mix: every path is wholly as in `old` or wholly as in `new`.
+#[track_caller]
+fn assert_each_file_old_or_new(actual: &Snapshot, old: &Snapshot, new: &Snapshot, what: &str) {
+    let paths: BTreeSet<&String> = actual.keys().chain(old.keys()).chain(new.keys()).collect();
+    for p in paths {
+        let a = actual.get(p);
+        assert!(
+            a == old.get(p) || a == new.get(p),
+            "{what}: `{p}` is {}\nold: {}\nnew: {}",
+            describe(a),
+            describe(old.get(p)),
+            describe(new.get(p))
+        );
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn state(env: &TestEnv) -> PathBuf {
+    env.home().join(".local/state/goenv")
+}
+
+fn journal_path(env: &TestEnv) -> PathBuf {
+    state(env).join("journal.toml")
+}
+
+/// Generation manifests on record, by number.
+fn generations(env: &TestEnv) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir(state(env).join("generations")) else { return Vec::new() };
+    let mut out: Vec<u32> = dir
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".toml")?.parse().ok()
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+fn parse_toml(path: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(path).unwrap();
+    toml::from_str(&text)
+        .unwrap_or_else(|e| panic!("`{}` is not TOML: {e}\n{text}", path.display()))
+}
+
+/// One journaled step: the path and its before- and after-hash (`None`: absent).
+struct Step {
+    path: String,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// The journal's generation number and steps, if there is a journal.
+fn journal(env: &TestEnv) -> Option<(i64, Vec<Step>)> {
+    let path = journal_path(env);
+    if !path.exists() {
+        return None;
+    }
+    let table = parse_toml(&path);
+    let generation = table["generation"].as_integer().expect("journal names its generation");
+    let field = |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let steps = table
+        .get("steps")
+        .and_then(|s| s.as_array())
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|s| {
+                    let s = s.as_table().expect("a step is a table");
+                    Step {
+                        path: field(s, "path").expect("a step names its path"),
+                        before: field(s, "before"),
+                        after: field(s, "after"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((generation, steps))
+}
+
+/// The sha256 of what `path` holds now (through symlinks); `None` when absent.
+fn current_hash(path: &str) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(sha256_hex(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot read `{path}`: {e}"),
+    }
+}
+
+fn collect_hashes(value: &toml::Value, out: &mut Vec<String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                match v {
+                    toml::Value::String(h)
+                        if matches!(k.as_str(), "before" | "after" | "original") =>
+                    {
+                        out.push(h.clone());
+                    }
+                    _ => collect_hashes(v, out),
+                }
+            }
+        }
+        toml::Value::Array(a) => a.iter().for_each(|v| collect_hashes(v, out)),
+        _ => {}
+    }
+}
+
+/// No blob is missing: every hash a generation manifest (or base.toml) or the journal names is
+/// stored under `blobs/sha256/ab/cdef…` with that sha256; and no temporary file is left in the
+/// store. Returns how many hashes were checked.
+#[track_caller]
+fn assert_store_consistent(env: &TestEnv, what: &str) -> usize {
+    let root = state(env);
+    let mut docs: Vec<PathBuf> = match std::fs::read_dir(root.join("generations")) {
+        Ok(dir) => dir
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if journal_path(env).exists() {
+        docs.push(journal_path(env));
+    }
+    let mut checked = 0;
+    for doc in docs {
+        let mut hashes = Vec::new();
+        collect_hashes(&toml::Value::Table(parse_toml(&doc)), &mut hashes);
+        for hash in hashes {
+            assert!(
+                hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{what}: `{hash}` in `{}` is not a sha256",
+                doc.display()
+            );
+            let blob = root.join("blobs/sha256").join(&hash[..2]).join(&hash[2..]);
+            let bytes = std::fs::read(&blob).unwrap_or_else(|e| {
+                panic!("{what}: blob {hash} named in `{}` is missing: {e}", doc.display())
+            });
+            assert_eq!(sha256_hex(&bytes), hash, "{what}: blob `{}` is corrupted", blob.display());
+            checked += 1;
+        }
+    }
+    let mut todo = vec![root];
+    while let Some(d) = todo.pop() {
+        let Ok(dir) = std::fs::read_dir(&d) else { continue };
+        for e in dir {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(!name.starts_with(".goenv-"), "{what}: temporary file `{}`", path.display());
+            if path.is_dir() {
+                todo.push(path);
+            }
+        }
+    }
+    checked
+}
+
+/// The recovery line goenv printed on stderr, if any.
+fn recovery_line(stderr: &str) -> Option<&str> {
+    stderr.lines().find(|l| l.starts_with("goenv: found"))
+}
+
+const INTERRUPTED: &str =
+    "goenv: found an interrupted change; put every path it touched back as it was";
+const NOTHING_WRITTEN: &str =
+    "goenv: found an interrupted change that had not written any file yet; removed its journal";
+const COMPLETED: &str = "goenv: found the journal of a change that had completed; removed it";
+
+/// After a crash at `point` (of `k` steps), the journal must say exactly what the pause
+/// point promises: the first n steps written, the rest not yet.
+#[track_caller]
+fn assert_journal_matches_point(env: &TestEnv, point: &str, k: usize, generation: i64) {
+    let written = match point {
+        "blobs" => {
+            assert!(journal(env).is_none(), "{point}: no journal yet");
+            return;
+        }
+        "journal" => 0,
+        "manifest" => k,
+        step => step.strip_prefix("step-").and_then(|n| n.parse().ok()).expect("a step point"),
+    };
+    let (number, steps) = journal(env).unwrap_or_else(|| panic!("{point}: a journal"));
+    assert_eq!(number, generation, "{point}: the journal's generation");
+    assert_eq!(steps.len(), k, "{point}: one step per change");
+    for (i, step) in steps.iter().enumerate() {
+        let want = if i < written { &step.after } else { &step.before };
+        assert_eq!(
+            &current_hash(&step.path),
+            want,
+            "{point}: `{}` (step {}) should be its {} content",
+            step.path,
+            i + 1,
+            if i < written { "after" } else { "before" }
+        );
+    }
+}
+
+/// What recovery must print after a crash at `point`, given the journal left by the crash.
+#[track_caller]
+fn assert_recovery_message(stderr: &str, point: &str, steps: &[Step]) {
+    let line = recovery_line(stderr);
+    match point {
+        "blobs" => assert_eq!(line, None, "{point}: no journal, nothing to recover:\n{stderr}"),
+        "manifest" => assert_eq!(line, Some(COMPLETED), "{point}:\n{stderr}"),
+        _ => {
+            let written: usize = point.strip_prefix("step-").map_or(0, |n| n.parse().unwrap());
+            let paths: Vec<&str> = steps[..written].iter().map(|s| s.path.as_str()).collect();
+            let expected = if paths.is_empty() {
+                NOTHING_WRITTEN.to_owned()
+            } else {
+                format!("{INTERRUPTED}: {}", paths.join(", "))
+            };
+            assert_eq!(line, Some(expected.as_str()), "{point}:\n{stderr}");
+        }
+    }
+}
+
+/// The home before and after a clean apply of the profile, and the number of changes.
+struct Reference {
+    before: Snapshot,
+    after: Snapshot,
+    changes: usize,
+}
+
+fn reference() -> Reference {
+    let env = seeded();
+    let before = snapshot(&env);
+    let plan = run_ok(&env, &["plan", "profile.kdl"]);
+    let changes = change_count(&plan.stdout, "Plan:");
+    assert!(changes >= 6, "the profile touches at least six paths:\n{}", plan.stdout);
+    assert!(!env.home().join(".local").exists(), "plan writes nothing");
+    run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+    let after = snapshot(&env);
+    let differ = after.iter().filter(|(p, e)| before.get(*p) != Some(e)).count();
+    assert_eq!(differ, changes, "each change is one file's content");
+    assert_eq!(generations(&env), [1]);
+    let hashes = assert_store_consistent(&env, "clean apply");
+    assert!(hashes >= changes, "the manifest names every after-content: {hashes} hashes");
+    Reference { before, after, changes }
+}
+
+/// The machine is usable after recovery: apply succeeds, ends in the clean-apply state, and
+/// a plan then finds nothing to do.
+#[track_caller]
+fn assert_apply_then_nothing_to_do(env: &TestEnv, reference: &Reference, what: &str) {
+    run_ok(env, &["apply", "--yes", "profile.kdl"]);
+    assert_same(&snapshot(env), &reference.after, &format!("{what}, then apply"));
+    let out = run(env, &["plan", "--detailed-exitcode", "profile.kdl"]);
+    assert_eq!(out.code, Some(0), "{what}: plan after apply:\n{}{}", out.stdout, out.stderr);
+    assert!(!journal_path(env).exists(), "{what}: no journal left");
+    assert_store_consistent(env, &format!("{what}, then apply"));
+}
+
+// ---- the tests ---------------------------------------------------------------------------
+
+#[test]
+fn sigkill_at_every_point_of_an_apply_leaves_every_file_wholly_old_or_new() {
+    let reference = reference();
+    let k = reference.changes;
+    // Recovery is what every command does first: take turns.
+    let recoverers: [&[&str]; 5] = [
+        &["status"],
+        &["status", "profile.kdl"],
+        &["plan", "profile.kdl"],
+        &["generations"],
+        &["check", "profile.kdl"],
+    ];
+    for (i, point) in points(k).iter().enumerate() {
+        let point = point.as_str();
+        let env = seeded();
+        assert_same(&snapshot(&env), &reference.before, "a fresh copy");
+
+        let paused = start_paused(&env, &["apply", "--yes", "profile.kdl"], point);
+        paused.kill();
+        let crashed = snapshot(&env);
+        assert_each_file_old_or_new(&crashed, &reference.before, &reference.after, point);
+        assert_journal_matches_point(&env, point, k, 1);
+        assert_eq!(generations(&env), if point == "manifest" { vec![1] } else { vec![] });
+        assert_store_consistent(&env, &format!("{point}, before recovery"));
+        if point == "blobs" {
+            // Every before-content is stored before anything else happens.
+            for (p, e) in &reference.before {
+                if let Entry::File { bytes, .. } = e
+                    && reference.after.get(p) != Some(e)
+                {
+                    let hash = sha256_hex(bytes);
+                    let blob = state(&env).join("blobs/sha256").join(&hash[..2]).join(&hash[2..]);
+                    assert!(blob.is_file(), "{point}: the before-content of `{p}` is stored");
+                }
+            }
+        }
+        let steps = journal(&env).map(|(_, s)| s).unwrap_or_default();
+
+        let command = recoverers[i % recoverers.len()];
+        let out = run(&env, command);
+        let complete = point == "manifest";
+        let pending = command == ["status", "profile.kdl"] && !complete;
+        assert_eq!(
+            out.code,
+            Some(if pending { 2 } else { 0 }),
+            "{point}: `goenv {}`:\n{}{}",
+            command.join(" "),
+            out.stdout,
+            out.stderr
+        );
+        assert_recovery_message(&out.stderr, point, &steps);
+        assert!(!journal_path(&env).exists(), "{point}: the journal is gone after recovery");
+        let recovered = snapshot(&env);
+        if complete {
+            assert_same(&recovered, &reference.after, "manifest written: the change stands");
+        } else {
+            assert_same(&recovered, &reference.before, &format!("killed at {point}"));
+        }
+        assert_eq!(generations(&env), if complete { vec![1] } else { vec![] });
+        assert_store_consistent(&env, &format!("{point}, after recovery"));
+        // Recovering twice is a no-op.
+        let again = run_ok(&env, &["generations"]);
+        assert_eq!(
+            recovery_line(&again.stderr),
+            None,
+            "{point}: recovered once:\n{}",
+            again.stderr
+        );
+
+        assert_apply_then_nothing_to_do(&env, &reference, &format!("killed at {point}"));
+        assert_eq!(generations(&env), [1], "{point}: exactly one generation in the end");
+    }
+}
+
+#[test]
+fn sigkill_during_a_rollback_leaves_every_file_as_before_the_rollback() {
+    let reference = reference();
+    // How many paths a rollback of the apply changes.
+    let probe = seeded();
+    run_ok(&probe, &["apply", "--yes", "profile.kdl"]);
+    let rollback = run_ok(&probe, &["rollback", "--yes"]);
+    let k = change_count(&rollback.stderr, "Rollback:");
+    assert_same(&snapshot(&probe), &reference.before, "a clean rollback");
+
+    // step-1 first: the case that matters most; then every other point.
+    let mut all = points(k);
+    all.retain(|p| p != "step-1");
+    all.insert(0, "step-1".to_owned());
+    for point in &all {
+        let point = point.as_str();
+        let env = seeded();
+        run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+        assert_same(&snapshot(&env), &reference.after, "applied");
+
+        let paused = start_paused(&env, &["rollback", "--yes"], point);
+        let stderr = paused.kill();
+        assert!(stderr.contains("Rollback: undo generation 1."), "{point}:\n{stderr}");
+        let crashed = snapshot(&env);
+        assert_each_file_old_or_new(&crashed, &reference.after, &reference.before, point);
+        assert_journal_matches_point(&env, point, k, 2);
+        let steps = journal(&env).map(|(_, s)| s).unwrap_or_default();
+        assert_store_consistent(&env, &format!("rollback {point}, before recovery"));
+
+        let out = run(&env, &["status"]);
+        assert_eq!(out.code, Some(0), "rollback {point}: status:\n{}{}", out.stdout, out.stderr);
+        assert_recovery_message(&out.stderr, point, &steps);
+        assert!(!journal_path(&env).exists(), "rollback {point}: journal gone");
+        assert_store_consistent(&env, &format!("rollback {point}, after recovery"));
+        let complete = point == "manifest";
+        if complete {
+            assert_same(&snapshot(&env), &reference.before, "rollback manifest: it stands");
+            assert_eq!(generations(&env), [1, 2]);
+        } else {
+            let what = format!("rollback killed at {point}");
+            assert_same(&snapshot(&env), &reference.after, &what);
+            assert_eq!(generations(&env), [1]);
+            // The rollback can be done again, completely.
+            run_ok(&env, &["rollback", "--yes"]);
+            assert_same(&snapshot(&env), &reference.before, &format!("{what}, rolled back"));
+            assert_eq!(generations(&env), [1, 2]);
+        }
+        assert_store_consistent(&env, &format!("rollback {point}, rolled back"));
+        assert_apply_then_nothing_to_do(&env, &reference, &format!("rollback killed at {point}"));
+        assert_eq!(generations(&env), [1, 2, 3]);
+    }
+}
+
+#[test]
+fn a_second_goenv_fails_at_once_while_an_apply_holds_the_lock() {
+    let reference = reference();
+    let env = seeded();
+    let paused = start_paused(&env, &["apply", "--yes", "profile.kdl"], "journal");
+    let holder = format!("another goenv is running (pid {}: goenv apply)", paused.pid());
+    let in_flight = snapshot_all(&env);
+
+    // Another apply, a rollback, and a command that would recover: all refused at once,
+    // naming the holder; none may touch the transaction in flight.
+    let refused: [&[&str]; 3] =
+        [&["apply", "--yes", "profile.kdl"], &["rollback", "--yes"], &["status", "profile.kdl"]];
+    for args in refused {
+        let started = Instant::now();
+        let out = run(&env, args);
+        let took = started.elapsed();
+        let what = format!("`goenv {}` while an apply is paused", args.join(" "));
+        assert_eq!(out.code, Some(1), "{what}:\n{}{}", out.stdout, out.stderr);
+        assert!(took < Duration::from_secs(5), "{what} took {took:?}: it must not wait");
+        assert!(
+            out.stderr.contains(&holder),
+            "{what} names the holder `{holder}`:\n{}",
+            out.stderr
+        );
+        assert_same(&snapshot_all(&env), &in_flight, &format!("{what}: nothing changed"));
+    }
+
+    paused.kill();
+    let out = run(&env, &["status"]);
+    assert_eq!(out.code, Some(0), "status after the kill:\n{}{}", out.stdout, out.stderr);
+    assert_eq!(recovery_line(&out.stderr), Some(NOTHING_WRITTEN), "{}", out.stderr);
+    assert_same(&snapshot(&env), &reference.before, "killed while holding the lock");
+    assert!(generations(&env).is_empty());
+    assert_store_consistent(&env, "killed while holding the lock");
+    assert_apply_then_nothing_to_do(&env, &reference, "killed while holding the lock");
+    assert_eq!(generations(&env), [1]);
+}
+
+#[test]
+fn two_applies_started_together_end_in_the_clean_state() {
+    let reference = reference();
+    for round in 0..6 {
+        let env = seeded();
+        let a = start(&env, &["apply", "--yes", "profile.kdl"]);
+        let b = start(&env, &["apply", "--yes", "profile.kdl"]);
+        let pids = [a.child.id(), b.child.id()];
+        let outs = [a.finish(), b.finish()];
+        for (i, out) in outs.iter().enumerate() {
+            let what = format!("round {round}, apply {}", ["A", "B"][i]);
+            match out.code {
+                Some(0) => {}
+                Some(1) => {
+                    // Refused by the lock, naming the other (a refusal waits briefly for the
+                    // name, which is written just after the lock is taken).
+                    let other =
+                        format!("another goenv is running (pid {}: goenv apply)", pids[1 - i]);
+                    assert!(
+                        out.stderr.contains(&other),
+                        "{what} failed, but not on the lock:\n{}",
+                        out.stderr
+                    );
+                }
+                code => panic!("{what}: exit {code:?}:\n{}{}", out.stdout, out.stderr),
+            }
+        }
+        assert!(outs.iter().any(|o| o.code == Some(0)), "round {round}: one apply succeeds");
+        assert_same(&snapshot(&env), &reference.after, &format!("round {round}"));
+        assert_eq!(generations(&env), [1], "round {round}: exactly one generation");
+        assert!(!journal_path(&env).exists(), "round {round}: no journal left");
+        assert_store_consistent(&env, &format!("round {round}"));
+        let out = run(&env, &["plan", "--detailed-exitcode", "profile.kdl"]);
+        assert_eq!(out.code, Some(0), "round {round}: plan:\n{}{}", out.stdout, out.stderr);
+    }
+}
