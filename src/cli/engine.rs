@@ -194,28 +194,12 @@ pub fn now() -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// The secrets of the profile a generation was applied from, when it still loads: used to
-/// redact diffs shown without a profile (`status`, `show`, `rollback`).
-pub fn generation_secrets(ctx: &Context, generation: &Generation) -> Vec<String> {
-    generation
-        .profile
-        .as_ref()
-        .and_then(|p| profile::load(Path::new(p), ctx).ok())
-        .map(|p| desired::secrets(&p))
-        .unwrap_or_default()
-}
-
-/// The secrets of every generation's profile, newest first.
+/// The secrets of every profile a generation was applied from.
 pub fn all_secrets(ctx: &Context, store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for n in store.generation_numbers().unwrap_or_default().into_iter().rev() {
-        if let Ok(g) = store.load_generation(n)
-            && let Some(p) = g.profile.clone()
-            && seen.insert(p)
-        {
-            out.extend(generation_secrets(ctx, &g));
-        }
-    }
-    out
+    let profiles = store.index().map(|i| i.profiles).unwrap_or_default();
+    profiles
+        .iter()
+        .filter_map(|p| profile::load(Path::new(p), ctx).ok())
+        .flat_map(|p| desired::secrets(&p))
+        .collect()
 }

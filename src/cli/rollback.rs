@@ -68,13 +68,14 @@ pub fn run(
         let g = store.load_generation(target).map_err(Report::new)?;
         g.paths.iter().filter(|r| r.managed).map(|r| r.path.clone()).collect()
     };
-    // Resource ids by path, from every generation that named them.
-    let mut ids = BTreeMap::new();
-    for n in store.generation_numbers().map_err(Report::new)? {
-        for r in store.load_generation(n).map_err(Report::new)?.paths {
-            ids.insert(r.path.clone(), r.resource.clone());
-        }
-    }
+    // Resource ids by path, as the generations last named them.
+    let ids: BTreeMap<String, String> = store
+        .index()
+        .map_err(Report::new)?
+        .paths
+        .into_iter()
+        .map(|r| (r.path, r.resource))
+        .collect();
     let mut plan = Plan { secrets: engine::all_secrets(ctx, &store), ..Plan::default() };
     for (path, want) in state {
         let p = PathBuf::from(&path);

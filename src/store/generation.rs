@@ -60,6 +60,56 @@ pub(crate) struct GcReport {
     pub bytes_freed: u64,
 }
 
+/// `generations/index.toml`: every path goenv ever touched, as all generations leave it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Index {
+    /// The newest generation accounted for.
+    pub latest: u32,
+    #[serde(default)]
+    pub paths: Vec<IndexRecord>,
+    /// Every profile a generation was applied from, oldest first.
+    #[serde(default)]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IndexRecord {
+    pub path: String,
+    /// The resource that last touched the path, e.g. `block:~/.bashrc`.
+    pub resource: String,
+    /// Content before goenv first touched the path (`None`: absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<Hash>,
+    /// Content right after the latest generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Hash>,
+}
+
+impl Index {
+    fn add(&mut self, g: &Generation) {
+        for r in &g.paths {
+            match self.paths.iter_mut().find(|p| p.path == r.path) {
+                Some(p) => {
+                    p.after = r.after.clone();
+                    p.resource = r.resource.clone();
+                }
+                None => self.paths.push(IndexRecord {
+                    path: r.path.clone(),
+                    resource: r.resource.clone(),
+                    original: r.before.clone(),
+                    after: r.after.clone(),
+                }),
+            }
+        }
+        if let Some(p) = &g.profile
+            && !self.profiles.contains(p)
+        {
+            self.profiles.push(p.clone());
+        }
+        self.latest = g.number;
+    }
+}
+
 /// `generations/base.toml`: what gc kept of the manifests it deleted.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Base {
@@ -72,6 +122,9 @@ struct Base {
 #[derive(Debug, Serialize, Deserialize)]
 struct BaseRecord {
     path: String,
+    /// The resource that last touched the path (empty in base files from before it was kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    resource: String,
     /// Content before goenv first touched the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     original: Option<Hash>,
@@ -107,12 +160,21 @@ impl Store {
         let text = toml::to_string(generation)
             .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
         match write_atomic(&path, text.as_bytes(), false) {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(StoreError::GenerationExists { number, path })
+                return Err(StoreError::GenerationExists { number, path });
             }
-            Err(e) => Err(io_err("write generation", &path)(e)),
+            Err(e) => return Err(io_err("write generation", &path)(e)),
         }
+        // Keep the index current; `index()` rebuilds it if this is interrupted.
+        if let Ok(text) = fs::read_to_string(self.index_path())
+            && let Ok(mut index) = toml::from_str::<Index>(&text)
+            && index.latest + 1 == number
+        {
+            index.add(generation);
+            let _ = self.write_index(&index);
+        }
+        Ok(())
     }
 
     pub(crate) fn load_generation(&self, number: u32) -> Result<Generation, StoreError> {
@@ -161,10 +223,17 @@ impl Store {
         &self,
         number: u32,
     ) -> Result<BTreeMap<String, Option<Hash>>, StoreError> {
+        let index = self.index()?;
+        if number == index.latest && number != 0 {
+            return Ok(index.paths.into_iter().map(|r| (r.path, r.after)).collect());
+        }
+        if number == 0 {
+            return Ok(index.paths.into_iter().map(|r| (r.path, r.original)).collect());
+        }
         let base = self.load_base()?;
         let numbers: Vec<u32> =
             self.numbers_on_disk()?.into_iter().filter(|&n| n > base.through).collect();
-        if number != 0 && !numbers.contains(&number) {
+        if !numbers.contains(&number) {
             return Err(if number <= base.through {
                 StoreError::Pruned { number, through: base.through, path: self.base_path() }
             } else {
@@ -191,7 +260,57 @@ impl Store {
 
     /// Every managed path's content before goenv first touched it: `state_after(0)`.
     pub(crate) fn originals(&self) -> Result<BTreeMap<String, Option<Hash>>, StoreError> {
-        self.state_after(0)
+        Ok(self.index()?.paths.into_iter().map(|r| (r.path, r.original)).collect())
+    }
+
+    /// What all generations add up to, from `generations/index.toml`: a cache derived from the
+    /// manifests, rebuilt whenever it does not account for exactly the newest one, so planning
+    /// reads one small file instead of every manifest.
+    pub(crate) fn index(&self) -> Result<Index, StoreError> {
+        let latest = self.generation_numbers()?.last().copied().unwrap_or(0);
+        let path = self.index_path();
+        if let Ok(text) = fs::read_to_string(&path)
+            && let Ok(index) = toml::from_str::<Index>(&text)
+            && index.latest == latest
+        {
+            return Ok(index);
+        }
+        let base = self.load_base()?;
+        let mut index = Index {
+            latest: base.through,
+            paths: base
+                .paths
+                .into_iter()
+                .map(|r| IndexRecord {
+                    resource: if r.resource.is_empty() {
+                        format!("file:{}", r.path)
+                    } else {
+                        r.resource
+                    },
+                    path: r.path,
+                    original: r.original,
+                    after: r.after,
+                })
+                .collect(),
+            profiles: Vec::new(),
+        };
+        for n in self.generation_numbers()? {
+            index.add(&self.load_generation(n)?);
+        }
+        // A cache: failing to write it only costs the next reader a rebuild.
+        let _ = self.write_index(&index);
+        Ok(index)
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.generations_dir().join("index.toml")
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+        let path = self.index_path();
+        let text = toml::to_string(index)
+            .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
+        write_atomic(&path, text.as_bytes(), true).map_err(io_err("write", &path))
     }
 
     /// Keeps the newest `keep` generations (at least one), folds the older ones into
@@ -203,17 +322,25 @@ impl Store {
         let (dropped, kept) = numbers.split_at(numbers.len() - keep);
 
         if !dropped.is_empty() {
-            let mut paths: BTreeMap<String, (Option<Hash>, Option<Hash>)> =
-                base.paths.drain(..).map(|r| (r.path, (r.original, r.after))).collect();
+            let mut paths: BTreeMap<String, (Option<Hash>, Option<Hash>, String)> =
+                base.paths.drain(..).map(|r| (r.path, (r.original, r.after, r.resource))).collect();
             for &n in dropped {
                 for record in self.load_generation(n)?.paths {
-                    paths.entry(record.path).or_insert((record.before, None)).1 = record.after;
+                    let entry =
+                        paths.entry(record.path).or_insert((record.before, None, String::new()));
+                    entry.1 = record.after;
+                    entry.2 = record.resource;
                 }
                 base.through = n;
             }
             base.paths = paths
                 .into_iter()
-                .map(|(path, (original, after))| BaseRecord { path, original, after })
+                .map(|(path, (original, after, resource))| BaseRecord {
+                    path,
+                    resource,
+                    original,
+                    after,
+                })
                 .collect();
             // base.toml first: a crash before the deletes below leaves manifests that
             // `generation_numbers` already ignores and the next gc deletes.
@@ -413,5 +540,44 @@ mod tests {
         );
         assert!(!store.has_blob(&a1) && store.has_blob(&a2)); // a2 is generation 4's before
         assert_eq!(store.gc(1).unwrap(), GcReport::default());
+    }
+
+    #[test]
+    fn the_index_is_a_cache_that_heals() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let (x0, x1, x2) = (
+            store.put_blob(b"x0").unwrap(),
+            store.put_blob(b"x1").unwrap(),
+            store.put_blob(b"x2").unwrap(),
+        );
+        let mut block = record("/h/.bashrc", Some(&x0), Some(&x1));
+        block.resource = "block:~/.bashrc".into();
+        store.write_generation(&generation(1, vec![block.clone()])).unwrap();
+        let built = store.index().unwrap();
+        assert_eq!(built.latest, 1);
+        // Written incrementally from now on.
+        block.before = Some(x1.clone());
+        block.after = Some(x2.clone());
+        store.write_generation(&generation(2, vec![block])).unwrap();
+        let text = fs::read_to_string(store.index_path()).unwrap();
+        assert!(text.contains("latest = 2"), "{text}");
+        let incremental = store.index().unwrap();
+        // Missing, stale or garbled: rebuilt to the same answer.
+        for broken in ["", "latest = 1\n", "not toml ["] {
+            fs::write(store.index_path(), broken).unwrap();
+            let rebuilt = store.index().unwrap();
+            assert_eq!(rebuilt.latest, 2);
+            assert_eq!(format!("{:?}", rebuilt.paths), format!("{:?}", incremental.paths));
+        }
+        assert_eq!(store.originals().unwrap()["/h/.bashrc"], Some(x0.clone()));
+        assert_eq!(store.state_after(2).unwrap()["/h/.bashrc"], Some(x2.clone()));
+        // After gc folds generation 1 away, a rebuild still knows the resource and original.
+        store.gc(1).unwrap();
+        fs::remove_file(store.index_path()).unwrap();
+        let after_gc = store.index().unwrap();
+        assert_eq!(after_gc.paths[0].resource, "block:~/.bashrc");
+        assert_eq!(after_gc.paths[0].original, Some(x0));
+        assert_eq!(after_gc.profiles, ["/home/u/.config/goenv/profile.kdl"]);
     }
 }

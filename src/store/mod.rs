@@ -27,12 +27,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-// The store's API for apply and rollback, which may not use all of it yet.
-#[allow(unused_imports)]
 pub(crate) use self::{
-    generation::{GcReport, Generation, PathRecord},
+    generation::{Generation, PathRecord},
     journal::{Journal, Step},
-    lock::LockGuard,
 };
 
 use crate::fsx;
