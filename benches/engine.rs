@@ -1,0 +1,555 @@
+//! `cargo bench --bench engine`: how long the reconcile engine takes, as a whole process.
+//!
+//! A temporary home with three ~200-line start-up files (`~/.bashrc`, `~/.profile`, `~/.zshenv`),
+//! a Go env file written by `go env -w` and another environment.d file, and a profile touching
+//! every target (go-env, proxy, export, path, shells bash zsh fish, session). With the release
+//! binary, the median (and 90th percentile) wall time over RUNS runs of:
+//!
+//! - `plan` on the machine as found (everything to do) and once applied (nothing to do);
+//! - `apply --yes` when nothing is pending;
+//! - `rollback --yes`, alternating with `apply --yes` so each rollback has work (only the
+//!   rollback is timed; the applies are shown too, without a target);
+//!
+//! and the peak memory (max RSS) of each, from `/usr/bin/time -f %M` (Debian package `time`).
+//! Targets: plan < 5 ms, no-op apply < 10 ms, rollback < 20 ms, < 15 MB peak.
+//!
+//! With `GOENV_BENCH_DIR=DIR`, the home (`DIR/home`) and profile (`DIR/profile.kdl`) are built
+//! there and left in place, so `scripts/bench` can trace `plan` on exactly this machine.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 100;
+/// Runs under `/usr/bin/time` per command; the peak is the largest.
+const MEMORY_RUNS: usize = 5;
+const TIME: &str = "/usr/bin/time";
+
+const PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOBIN "~/go/bin"
+    GOFLAGS "-mod=readonly -trimpath"
+    GOPRIVATE "git.corp.example.com/*,github.com/example-corp/*"
+    GOTOOLCHAIN "local"
+}
+proxy "default"
+export {
+    GIT_TERMINAL_PROMPT "0"
+    EDITOR "vim"
+    GREETING "hello, \"world\" é"
+    API_TOKEN "s3cr3t-t0ken" secret=#true
+}
+path "~/tools/bin" "~/.local/bin"
+shells "bash" "zsh" "fish"
+session
+"#;
+
+fn main() {
+    let kept = std::env::var_os("GOENV_BENCH_DIR").map(PathBuf::from);
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+    let bench = Bench::new(&dir);
+    let exe = env!("CARGO_BIN_EXE_goenv");
+    println!("goenv: {exe}");
+    println!("home:  {} ({} runs per figure)\n", bench.home.display(), RUNS);
+    let time_ok = Path::new(TIME).exists();
+    if !time_ok {
+        println!("{TIME} is missing (Debian package `time`): peak memory is not measured\n");
+    }
+
+    let mut rows = Vec::new();
+
+    // The machine as found: everything to do.
+    let mut plan_fresh = bench.times(RUNS, &["plan", "--detailed-exitcode", "profile.kdl"], 2);
+    let mem = bench.peak(time_ok, &["plan", "profile.kdl"], 0);
+    rows.push(Row::new("plan (not yet applied)", &mut plan_fresh, Some(5.0), mem));
+
+    bench.expect(&["apply", "--yes", "profile.kdl"], 0);
+
+    let mut plan_done = bench.times(RUNS, &["plan", "--detailed-exitcode", "profile.kdl"], 0);
+    let mem = bench.peak(time_ok, &["plan", "profile.kdl"], 0);
+    rows.push(Row::new("plan (applied)", &mut plan_done, Some(5.0), mem));
+
+    let generations = bench.generations();
+    let mut noop = bench.times(RUNS, &["apply", "--yes", "profile.kdl"], 0);
+    let mem = bench.peak(time_ok, &["apply", "--yes", "profile.kdl"], 0);
+    assert_eq!(bench.generations(), generations, "a no-op apply makes no generation");
+    rows.push(Row::new("apply --yes (no-op)", &mut noop, Some(10.0), mem));
+
+    // Alternate: each rollback undoes a real apply; only the rollback is timed.
+    let mut rollbacks = Vec::with_capacity(RUNS);
+    let mut applies = Vec::with_capacity(RUNS);
+    let (mut rollback_mem, mut apply_mem) = (None, None);
+    for i in 0..RUNS + MEMORY_RUNS {
+        let measure = time_ok && i >= RUNS;
+        if measure {
+            rollback_mem = rollback_mem.max(bench.rss(&["rollback", "--yes"], 0));
+        } else {
+            rollbacks.push(bench.time(&["rollback", "--yes"], 0));
+        }
+        assert_eq!(bench.plan_code(), 2, "the rollback undid the apply");
+        if measure {
+            apply_mem = apply_mem.max(bench.rss(&["apply", "--yes", "profile.kdl"], 0));
+        } else {
+            applies.push(bench.time(&["apply", "--yes", "profile.kdl"], 0));
+        }
+        assert_eq!(bench.plan_code(), 0, "the apply converged");
+    }
+    // Every apply and rollback adds a generation: do they get slower as generations pile up?
+    let (rollback_trend, apply_trend) = (trend(&rollbacks), trend(&applies));
+    rows.push(Row::new("rollback --yes", &mut rollbacks, Some(20.0), rollback_mem));
+    rows.push(Row::new("apply --yes (with changes)", &mut applies, None, apply_mem));
+
+    // The same no-op figures again, now that the state directory holds many generations.
+    let many = bench.generations();
+    let mut plan_many = bench.times(RUNS, &["plan", "--detailed-exitcode", "profile.kdl"], 0);
+    rows.push(Row::new("plan (applied, many gens)", &mut plan_many, Some(5.0), None));
+    let mut noop_many = bench.times(RUNS, &["apply", "--yes", "profile.kdl"], 0);
+    rows.push(Row::new("apply --yes (no-op, many)", &mut noop_many, Some(10.0), None));
+
+    print_table(&rows);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\nMedian of the first and last {} runs, as generations grew from 1 to {many}:\n  \
+         rollback --yes {:.2} ms -> {:.2} ms\n  apply --yes (with changes) {:.2} ms -> {:.2} ms\n\
+         \"many gens\": the last two rows ran with {many} generations in the state directory.",
+        RUNS / 4,
+        ms(rollback_trend.0),
+        ms(rollback_trend.1),
+        ms(apply_trend.0),
+        ms(apply_trend.1),
+    );
+    if kept.is_some() {
+        println!("kept: {} and {}", bench.home.display(), dir.join("profile.kdl").display());
+    }
+}
+
+struct Bench {
+    dir: PathBuf,
+    home: PathBuf,
+}
+
+impl Bench {
+    fn new(dir: &Path) -> Self {
+        let home = dir.join("home");
+        if home.exists() {
+            std::fs::remove_dir_all(&home).expect("remove the previous bench home");
+        }
+        seed(&home);
+        std::fs::write(dir.join("profile.kdl"), PROFILE).expect("write profile");
+        Self { dir: dir.to_owned(), home }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_goenv"));
+        cmd.current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1")
+            .arg("--home")
+            .arg(&self.home)
+            .args(args);
+        cmd
+    }
+
+    fn check(args: &[&str], out: &Output, expected: i32) {
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "goenv {}\n--- stdout\n{}\n--- stderr\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn expect(&self, args: &[&str], expected: i32) -> Output {
+        let out = self.command(args).output().expect("goenv runs");
+        Self::check(args, &out, expected);
+        out
+    }
+
+    /// Wall time of one whole process: spawn, run, exit, output collected.
+    fn time(&self, args: &[&str], expected: i32) -> Duration {
+        let mut cmd = self.command(args);
+        let t = Instant::now();
+        let out = cmd.output().expect("goenv runs");
+        let elapsed = t.elapsed();
+        Self::check(args, &out, expected);
+        elapsed
+    }
+
+    fn times(&self, runs: usize, args: &[&str], expected: i32) -> Vec<Duration> {
+        // One warm-up run (page cache, dynamic loader), not counted.
+        self.expect(args, expected);
+        (0..runs).map(|_| self.time(args, expected)).collect()
+    }
+
+    /// Max RSS in KiB of one run, from `/usr/bin/time -f %M`.
+    fn rss(&self, args: &[&str], expected: i32) -> Option<u64> {
+        let report = self.dir.join("time.out");
+        let mut cmd = Command::new(TIME);
+        cmd.current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1")
+            .args(["-f", "%M", "-o"])
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_goenv"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(args);
+        let out = cmd.output().expect("/usr/bin/time runs");
+        Self::check(args, &out, expected);
+        let text = std::fs::read_to_string(&report).ok()?;
+        let _ = std::fs::remove_file(&report);
+        text.lines().last()?.trim().parse().ok()
+    }
+
+    fn peak(&self, enabled: bool, args: &[&str], expected: i32) -> Option<u64> {
+        if !enabled {
+            return None;
+        }
+        (0..MEMORY_RUNS).filter_map(|_| self.rss(args, expected)).max()
+    }
+
+    fn plan_code(&self) -> i32 {
+        let out = self.command(&["plan", "--detailed-exitcode", "profile.kdl"]).output();
+        out.expect("goenv runs").status.code().unwrap_or(-1)
+    }
+
+    fn generations(&self) -> usize {
+        let dir = self.home.join(".local/state/goenv/generations");
+        std::fs::read_dir(dir).map_or(0, |d| d.count())
+    }
+}
+
+struct Row {
+    name: &'static str,
+    median: Duration,
+    p90: Duration,
+    max: Duration,
+    target_ms: Option<f64>,
+    peak_kib: Option<u64>,
+}
+
+impl Row {
+    fn new(
+        name: &'static str,
+        v: &mut [Duration],
+        target_ms: Option<f64>,
+        peak_kib: Option<u64>,
+    ) -> Self {
+        assert!(v.len() >= 50, "at least 50 runs per figure");
+        v.sort();
+        let at = |p: usize| v[(v.len() - 1) * p / 100];
+        Self { name, median: at(50), p90: at(90), max: at(100), target_ms, peak_kib }
+    }
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[(v.len() - 1) / 2]
+}
+
+/// Medians of the first and the last quarter of `v`, in the order the runs happened.
+fn trend(v: &[Duration]) -> (Duration, Duration) {
+    let q = v.len() / 4;
+    (median(&mut v[..q].to_vec()), median(&mut v[v.len() - q..].to_vec()))
+}
+
+const MEMORY_TARGET_MIB: f64 = 15.0;
+
+fn print_table(rows: &[Row]) {
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "{:<28} {:>10} {:>10} {:>10} {:>12} {:>11} {:>16}",
+        "command", "median", "p90", "max", "target", "peak RSS", "target"
+    );
+    for r in rows {
+        let target = match r.target_ms {
+            Some(t) => {
+                let ok = r.median.as_secs_f64() * 1e3 < t;
+                format!("< {t} ms {}", if ok { "ok" } else { "OVER" })
+            }
+            None => "-".to_owned(),
+        };
+        let (peak, mem_target) = match r.peak_kib {
+            Some(k) => {
+                let mib = k as f64 / 1024.0;
+                let ok = mib < MEMORY_TARGET_MIB;
+                (
+                    format!("{mib:.1} MiB"),
+                    format!("< {MEMORY_TARGET_MIB} MB {}", if ok { "ok" } else { "OVER" }),
+                )
+            }
+            None => ("n/a".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{:<28} {:>10} {:>10} {:>10} {:>12} {:>11} {:>16}",
+            r.name,
+            ms(r.median),
+            ms(r.p90),
+            ms(r.max),
+            target,
+            peak,
+            mem_target
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine: start-up files as people have them.
+
+fn seed(home: &Path) {
+    let write = |rel: &str, text: &str| {
+        let path = home.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create parent");
+        std::fs::write(&path, text).expect("write fixture");
+    };
+    write(".bashrc", &pad(BASHRC, 200, bash_extra));
+    write(".profile", &pad(PROFILE_RC, 200, profile_extra));
+    write(".zshenv", &pad(ZSHENV, 200, zsh_extra));
+    write(
+        ".config/go/env",
+        "GOPROXY=direct\nGOFLAGS=-mod=mod\nGONOSUMDB=git.corp.example.com\nGOPATH=/opt/go\n",
+    );
+    write(
+        ".config/environment.d/40-other.conf",
+        "# Set by the desktop's setup script.\n\
+         XDG_DATA_DIRS=\"${XDG_DATA_DIRS:-/usr/local/share:/usr/share}:/var/lib/flatpak/exports/share\"\n\
+         MOZ_ENABLE_WAYLAND=1\n\
+         SSH_AUTH_SOCK=\"${XDG_RUNTIME_DIR}/ssh-agent.socket\"\n\
+         QT_QPA_PLATFORMTHEME=gnome\n",
+    );
+    std::fs::create_dir_all(home.join("go/bin")).expect("create GOBIN");
+}
+
+/// `base`, then generated lines (`extra(i)`) until it has `lines` lines.
+fn pad(base: &str, lines: usize, extra: fn(usize) -> String) -> String {
+    let mut out = base.to_owned();
+    let mut i = 0;
+    while out.lines().count() < lines {
+        out.push_str(&extra(i));
+        i += 1;
+    }
+    out
+}
+
+const PROJECTS: &[&str] = &[
+    "api",
+    "billing",
+    "cli",
+    "dashboard",
+    "infra",
+    "ingest",
+    "notifier",
+    "search",
+    "web",
+    "worker",
+];
+
+fn bash_extra(i: usize) -> String {
+    let p = PROJECTS[i % PROJECTS.len()];
+    format!(
+        "\n# {p}: jump to the checkout and show its state\n\
+         {p}_cd() {{\n    cd \"$HOME/src/github.com/example-corp/{p}{i}\" || return\n    \
+         git status --short --branch\n}}\n\
+         alias {p}{i}='{p}_cd && make -s'\n"
+    )
+}
+
+fn profile_extra(i: usize) -> String {
+    let p = PROJECTS[i % PROJECTS.len()];
+    format!(
+        "\nif [ -d \"$HOME/opt/{p}{i}/bin\" ] ; then\n    PATH=\"$HOME/opt/{p}{i}/bin:$PATH\"\nfi\n\
+         export {}_CONFIG=\"$HOME/.config/{p}/{i}.yaml\"\n",
+        p.to_uppercase()
+    )
+}
+
+fn zsh_extra(i: usize) -> String {
+    let p = PROJECTS[i % PROJECTS.len()];
+    format!(
+        "\n# {p} ({i})\n\
+         typeset -gx {}_HOME=\"$HOME/src/{p}\"\n\
+         [[ -d $HOME/src/{p}/bin ]] && path=($HOME/src/{p}/bin $path)\n\
+         hash -d {p}{i}=$HOME/src/{p}\n",
+        p.to_uppercase()
+    )
+}
+
+const BASHRC: &str = r#"# ~/.bashrc: executed by bash(1) for non-login shells.
+# see /usr/share/doc/bash/examples/startup-files (in the package bash-doc)
+# for examples
+
+# If not running interactively, don't do anything
+case $- in
+    *i*) ;;
+      *) return;;
+esac
+
+# don't put duplicate lines or lines starting with space in the history.
+# See bash(1) for more options
+HISTCONTROL=ignoreboth
+
+# append to the history file, don't overwrite it
+shopt -s histappend
+
+# for setting history length see HISTSIZE and HISTFILESIZE in bash(1)
+HISTSIZE=1000
+HISTFILESIZE=2000
+
+# check the window size after each command and, if necessary,
+# update the values of LINES and COLUMNS.
+shopt -s checkwinsize
+
+# make less more friendly for non-text input files, see lesspipe(1)
+[ -x /usr/bin/lesspipe ] && eval "$(SHELL=/bin/sh lesspipe)"
+
+# set variable identifying the chroot you work in (used in the prompt below)
+if [ -z "${debian_chroot:-}" ] && [ -r /etc/debian_chroot ]; then
+    debian_chroot=$(cat /etc/debian_chroot)
+fi
+
+# set a fancy prompt (non-color, unless we know we "want" color)
+case "$TERM" in
+    xterm-color|*-256color) color_prompt=yes;;
+esac
+
+if [ "$color_prompt" = yes ]; then
+    PS1='${debian_chroot:+($debian_chroot)}\[\033[01;32m\]\u@\h\[\033[00m\]:\[\033[01;34m\]\w\[\033[00m\]\$ '
+else
+    PS1='${debian_chroot:+($debian_chroot)}\u@\h:\w\$ '
+fi
+unset color_prompt force_color_prompt
+
+# If this is an xterm set the title to user@host:dir
+case "$TERM" in
+xterm*|rxvt*)
+    PS1="\[\e]0;${debian_chroot:+($debian_chroot)}\u@\h: \w\a\]$PS1"
+    ;;
+*)
+    ;;
+esac
+
+# enable color support of ls and also add handy aliases
+if [ -x /usr/bin/dircolors ]; then
+    test -r ~/.dircolors && eval "$(dircolors -b ~/.dircolors)" || eval "$(dircolors -b)"
+    alias ls='ls --color=auto'
+    alias grep='grep --color=auto'
+    alias fgrep='fgrep --color=auto'
+    alias egrep='egrep --color=auto'
+fi
+
+# some more ls aliases
+alias ll='ls -alF'
+alias la='ls -A'
+alias l='ls -CF'
+
+# Add an "alert" alias for long running commands.  Use like so:
+#   sleep 10; alert
+alias alert='notify-send --urgency=low -i "$([ $? = 0 ] && echo terminal || echo error)" "$(history|tail -n1|sed -e '\''s/^\s*[0-9]\+\s*//;s/[;&|]\s*alert$//'\'')"'
+
+# Alias definitions.
+if [ -f ~/.bash_aliases ]; then
+    . ~/.bash_aliases
+fi
+
+# enable programmable completion features
+if ! shopt -oq posix; then
+  if [ -f /usr/share/bash-completion/bash_completion ]; then
+    . /usr/share/bash-completion/bash_completion
+  elif [ -f /etc/bash_completion ]; then
+    . /etc/bash_completion
+  fi
+fi
+
+export NVM_DIR="$HOME/.nvm"
+[ -s "$NVM_DIR/nvm.sh" ] && \. "$NVM_DIR/nvm.sh"  # This loads nvm
+[ -s "$NVM_DIR/bash_completion" ] && \. "$NVM_DIR/bash_completion"
+
+# >>> conda initialize >>>
+# !! Contents within this block are managed by 'conda init' !!
+__conda_setup="$('/home/dev/miniconda3/bin/conda' 'shell.bash' 'hook' 2> /dev/null)"
+if [ $? -eq 0 ]; then
+    eval "$__conda_setup"
+else
+    if [ -f "/home/dev/miniconda3/etc/profile.d/conda.sh" ]; then
+        . "/home/dev/miniconda3/etc/profile.d/conda.sh"
+    else
+        export PATH="/home/dev/miniconda3/bin:$PATH"
+    fi
+fi
+unset __conda_setup
+# <<< conda initialize <<<
+
+[ -f ~/.fzf.bash ] && source ~/.fzf.bash
+eval "$(direnv hook bash)"
+export GOPATH="$HOME/go"
+export PATH="$PATH:/usr/local/go/bin:$GOPATH/bin"
+"#;
+
+const PROFILE_RC: &str = r#"# ~/.profile: executed by the command interpreter for login shells.
+# This file is not read by bash(1), if ~/.bash_profile or ~/.bash_login
+# exists.
+# see /usr/share/doc/bash/examples/startup-files for examples.
+# the files are located in the bash-doc package.
+
+# the default umask is set in /etc/profile; for setting the umask
+# for ssh logins, install and configure the libpam-umask package.
+#umask 022
+
+# if running bash
+if [ -n "$BASH_VERSION" ]; then
+    # include .bashrc if it exists
+    if [ -f "$HOME/.bashrc" ]; then
+	. "$HOME/.bashrc"
+    fi
+fi
+
+# set PATH so it includes user's private bin if it exists
+if [ -d "$HOME/bin" ] ; then
+    PATH="$HOME/bin:$PATH"
+fi
+
+# set PATH so it includes user's private bin if it exists
+if [ -d "$HOME/.local/bin" ] ; then
+    PATH="$HOME/.local/bin:$PATH"
+fi
+
+. "$HOME/.cargo/env"
+export LANG=en_US.UTF-8
+export PAGER=less
+export LESS=-FRX
+"#;
+
+const ZSHENV: &str = r#"# ~/.zshenv: read by every zsh, interactive or not, before .zprofile and .zshrc.
+# Keep it fast: no output, no commands that fork when it can be helped.
+
+typeset -U path PATH
+skip_global_compinit=1
+
+export LANG=en_US.UTF-8
+export EDITOR=vim
+export VISUAL=vim
+export PAGER=less
+export LESS='-FRX --mouse'
+export XDG_CONFIG_HOME="$HOME/.config"
+export XDG_DATA_HOME="$HOME/.local/share"
+export XDG_CACHE_HOME="$HOME/.cache"
+export ZDOTDIR="$HOME"
+
+path=(
+  $HOME/bin
+  $HOME/.local/bin
+  $HOME/.cargo/bin
+  /usr/local/go/bin
+  $path
+)
+
+if [[ -r "$HOME/.cargo/env" ]]; then
+  source "$HOME/.cargo/env"
+fi
+"#;
