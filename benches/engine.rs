@@ -13,7 +13,7 @@
 //! and the peak memory (max RSS) of each, from `/usr/bin/time -f %M` (Debian package `time`).
 //! Targets: plan < 5 ms, no-op apply < 10 ms, rollback < 20 ms, < 15 MB peak.
 //!
-//! With `GOENV_BENCH_DIR=DIR`, the home (`DIR/home`) and profile (`DIR/profile.kdl`) are built
+//! With `BENCH_GOENV_DIR=DIR`, the home (`DIR/home`) and profile (`DIR/profile.kdl`) are built
 //! there and left in place, so `scripts/bench` can trace `plan` on exactly this machine.
 
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ session
 "#;
 
 fn main() {
-    let kept = std::env::var_os("GOENV_BENCH_DIR").map(PathBuf::from);
+    let kept = std::env::var_os("BENCH_GOENV_DIR").map(PathBuf::from);
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = kept.clone().unwrap_or_else(|| temp.path().to_owned());
     let bench = Bench::new(&dir);
