@@ -105,7 +105,7 @@ pub fn summary(p: &Profile, ctx: &Context) -> String {
     if let Some(go) = &p.go {
         let mut s = match go.version {
             GoSelector::System => "Go from PATH (system)".to_owned(),
-            v => format!("Go {v} in {}", tilde(&go.dir(ctx), ctx)),
+            v => format!("Go {v} in {}", crate::plan::tilde_path(&go.dir(ctx), &ctx.home)),
         };
         if !go.keep.is_empty() {
             let keep: Vec<String> = go.keep.iter().map(|k| k.0.to_string()).collect();
@@ -151,12 +151,4 @@ pub fn summary(p: &Profile, ctx: &Context) -> String {
         parts.push(format!("service {}", units.join(" ")));
     }
     parts.join(", ")
-}
-
-fn tilde(path: &std::path::Path, ctx: &Context) -> String {
-    match path.strip_prefix(&ctx.home) {
-        Ok(rest) if rest.as_os_str().is_empty() => "~".into(),
-        Ok(rest) => format!("~/{}", rest.display()),
-        Err(_) => path.display().to_string(),
-    }
 }
