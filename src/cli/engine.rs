@@ -99,10 +99,6 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
         miette!("the profile cannot be planned; nothing was changed")
     })?;
     let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
-        PlanError::Profile(problems) => {
-            eprint!("{}", report::human(&profile.sources, &problems, ui.color));
-            miette!("the profile cannot be planned; nothing was changed")
-        }
         PlanError::Path { path, reason } => {
             miette!(
                 help = "fix the file by hand, then plan again",

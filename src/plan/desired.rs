@@ -12,7 +12,7 @@
 //! exist), and renders contents with `formats`. Nodes whose targets are not built yet stop the
 //! plan with a problem naming the node: never a silent skip.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::context::{Context, Os};
 use crate::formats::{block, envd, goenvfile, shell};
@@ -256,11 +256,6 @@ fn url_credentials(value: &str) -> Vec<String> {
         })
         .filter(|c| !c.is_empty())
         .collect()
-}
-
-/// Whether `path` is one of the paths a profile can own (used to refuse odd manifests).
-pub fn is_under(path: &Path, ctx: &Context) -> bool {
-    path.starts_with(&ctx.home) || path.starts_with(&ctx.config_home)
 }
 
 #[cfg(test)]

@@ -104,12 +104,8 @@ pub fn tilde_path(path: &std::path::Path, home: &std::path::Path) -> String {
     }
 }
 
-/// An absolute path as a `PathBuf` key.
-pub type PathKey = PathBuf;
-
 use crate::formats::block;
 use crate::probe::{FileState, Observed};
-use crate::profile::Problem;
 
 /// What the previous generation left goenv managing: path → (resource id, mode).
 #[derive(Debug, Clone, Default)]
@@ -128,8 +124,6 @@ pub struct ManagedPath {
 /// A plan that cannot be made: the problem, and the path it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
-    /// Problems in the profile that only planning finds (unsupported nodes).
-    Profile(Vec<Problem>),
     /// A file goenv must read or edit is in a state it will not touch.
     Path { path: PathBuf, reason: String },
 }
