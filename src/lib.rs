@@ -1,8 +1,10 @@
 //! goenv: make a Go developer's machine match a declarative profile.
 //!
 //! The library holds all logic; `src/main.rs` only parses the command line and calls
-//! [`cli::run`]. The pipeline is profile → probe → plan → apply → generations (see the README);
-//! this version implements the first stage: the profile language and `goenv check`.
+//! [`cli::run`]. The pipeline: `profile` (KDL → typed, validated) → `probe` (read the machine,
+//! never write) → `plan` (pure: desired resources against observed files and the last
+//! generation) → `apply` (the only writer: one journaled transaction) → `store` (blobs and
+//! generations, from which `rollback` restores any state).
 
 pub(crate) mod apply;
 pub mod cli;
