@@ -14,4 +14,5 @@ pub(crate) mod fsx;
 pub mod plan;
 pub mod probe;
 pub mod profile;
+pub mod sdk;
 pub(crate) mod store;

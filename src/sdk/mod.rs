@@ -1,0 +1,13 @@
+//! Go SDKs: `go "1.22.10" { keep "1.21.13"; mirror "https://golang.google.cn/dl/" }`.
+//!
+//! Owns everything between the profile's `go` node and an SDK on disk: reading go.dev's
+//! download index ([`index`]), fetching archives into a cache verified by sha256 ([`fetch`]),
+//! unpacking a verified archive into `<dir>/go<version>` or adopting one already there
+//! ([`extract`]), and reading which machine an SDK's binaries are for ([`arch`]). Nothing here
+//! reads the process environment, runs an SDK's binaries, or writes outside the directories it
+//! is given. Planning does not use it yet: `plan` still refuses the `go` node.
+
+pub mod arch;
+pub mod extract;
+pub mod fetch;
+pub mod index;
