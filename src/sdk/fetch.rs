@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::store::hex;
+
 /// Sent with every request.
 pub const USER_AGENT: &str = concat!("goenv/", env!("CARGO_PKG_VERSION"));
 
@@ -585,16 +587,6 @@ fn create_private_dir(dir: &Path) -> Result<(), FetchError> {
 
 fn io_error(action: &'static str, path: &Path, source: io::Error) -> FetchError {
     FetchError::Io { action, path: path.to_path_buf(), source }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
 }
 
 // ----- URLs and errors

@@ -116,8 +116,8 @@ pub(crate) fn sha256(bytes: &[u8]) -> Hash {
     Hash(hex(&Sha256::digest(bytes)))
 }
 
-/// sha2 0.11's output has no `LowerHex`.
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex (sha2 0.11's output has no `LowerHex`); shared with `sdk::fetch`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
