@@ -9,17 +9,10 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::context::Context;
 use crate::plan::{Action, Change, Plan, Severity, tilde_path};
+use crate::profile::scrub as redact;
 
 /// Markdown stays under this many characters (GitHub's comment limit is 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
-
-fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = crate::profile::redact(text);
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(s.as_str(), "<redacted>");
-    }
-    out
-}
 
 /// A unified diff of one change, with paths shown from `~`.
 pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {

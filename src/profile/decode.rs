@@ -1389,9 +1389,9 @@ impl<'c> Decoder<'c> {
         self.cross_checks(&acc);
         let secrets = std::mem::take(&mut self.secrets);
         for p in &mut self.problems {
-            scrub(&mut p.message, &secrets);
+            p.message = super::scrub(&p.message, &secrets);
             if let Some(h) = &mut p.help {
-                scrub(h, &secrets);
+                *h = super::scrub(h, &secrets);
             }
         }
         if !self.problems.is_empty() {
@@ -1571,14 +1571,4 @@ fn lower_first(s: &str) -> String {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-fn scrub(text: &mut String, secrets: &[String]) {
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        if text.contains(s.as_str()) {
-            *text = text.replace(s.as_str(), "<redacted>");
-        }
-    }
-    let redacted = govalue::redact_url_credentials(text).into_owned();
-    *text = redacted;
 }

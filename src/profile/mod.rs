@@ -212,6 +212,17 @@ pub fn redact(s: &str) -> String {
     govalue::redact_url_credentials(s).into_owned()
 }
 
+/// `text` as goenv may show it: every secret value and every URL credential `<redacted>`.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "<redacted>");
+        }
+    }
+    redact(&out)
+}
+
 /// Decodes a profile from text (for tests and benchmarks; includes resolve against `path`).
 pub fn load_str(path: &Path, text: &str, ctx: &Context) -> Result<Profile, Rejected> {
     decode::load_text(path, text.to_owned(), ctx)
