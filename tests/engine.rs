@@ -338,3 +338,21 @@ fn findings_appear_in_the_plan() {
     assert!(codes.contains(&"goenv::finding::shadowed-by-rc-file"), "{codes:?}");
     assert!(codes.contains(&"goenv::finding::goroot-in-go-env-file"), "{codes:?}");
 }
+
+#[test]
+fn default_shells_follow_what_is_configured() {
+    let env = TestEnv::new();
+    env.write("profile.kdl", "version 1\n");
+    let plain = text(&env.goenv(&["plan", "profile.kdl"]).stdout);
+    assert!(
+        plain.contains("block:~/.bashrc")
+            && !plain.contains("env.fish")
+            && !plain.contains(".zshenv"),
+        "{plain}"
+    );
+    std::fs::create_dir_all(env.home().join(".config/fish")).unwrap();
+    env.write("home/.zshrc", "# zsh user\n");
+    let plan = text(&env.goenv(&["plan", "profile.kdl"]).stdout);
+    assert!(plan.contains("+ file:~/.config/goenv/env.fish"), "{plan}");
+    assert!(plan.contains("+ block:~/.zshenv"), "{plan}");
+}

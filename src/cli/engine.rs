@@ -93,7 +93,9 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
     let managed = managed(store.as_ref())?;
     let mut paths = desired::probe_paths(ctx);
     paths.extend(managed.paths.iter().map(|m| m.path.clone()));
-    let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path));
+    let dirs = desired::probe_dirs(ctx);
+    let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path))
+        .with_dirs(dirs.iter().map(PathBuf::as_path));
     let desired = desired::desired(profile, ctx, &observed).map_err(|problems| {
         eprint!("{}", report::human(&profile.sources, &problems, ui.color));
         miette!("the profile cannot be planned; nothing was changed")

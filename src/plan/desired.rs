@@ -61,6 +61,11 @@ pub fn probe_paths(ctx: &Context) -> Vec<PathBuf> {
     paths
 }
 
+/// Directories whose existence a plan needs to know.
+pub fn probe_dirs(ctx: &Context) -> Vec<PathBuf> {
+    vec![ctx.config_home.join("fish")]
+}
+
 /// The shells to wire up: the profile's list, or bash plus zsh and fish when configured.
 pub fn shells(profile: &Profile, ctx: &Context, observed: &Observed) -> Vec<Shell> {
     if let Some(list) = &profile.shells {
@@ -71,7 +76,7 @@ pub fn shells(profile: &Profile, ctx: &Context, observed: &Observed) -> Vec<Shel
     if [".zshrc", ".zshenv", ".zprofile"].iter().any(|f| observed.get(&h.join(f)).exists()) {
         out.push(Shell::Zsh);
     }
-    if ctx.config_home.join("fish").is_dir() {
+    if observed.dirs.contains(&ctx.config_home.join("fish")) {
         out.push(Shell::Fish);
     }
     out

@@ -4,7 +4,7 @@
 //! `environment.d`) and the Context's environment snapshot. It never writes and never starts a
 //! process: planning must be fast and safe on any machine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +52,8 @@ pub fn read(path: &Path) -> FileState {
 #[derive(Debug, Default, Clone)]
 pub struct Observed {
     pub files: BTreeMap<PathBuf, FileState>,
+    /// Directories found to exist (e.g. `~/.config/fish`, which means fish is configured).
+    pub dirs: BTreeSet<PathBuf>,
 }
 
 impl Observed {
@@ -61,7 +63,13 @@ impl Observed {
         for p in paths {
             files.entry(p.to_path_buf()).or_insert_with(|| read(p));
         }
-        Self { files }
+        Self { files, dirs: BTreeSet::new() }
+    }
+
+    /// Also records which of `dirs` exist.
+    pub fn with_dirs<'a>(mut self, dirs: impl IntoIterator<Item = &'a Path>) -> Self {
+        self.dirs.extend(dirs.into_iter().filter(|d| d.is_dir()).map(Path::to_path_buf));
+        self
     }
 
     pub fn get(&self, path: &Path) -> &FileState {
