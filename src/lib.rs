@@ -9,6 +9,7 @@
 pub(crate) mod apply;
 pub mod cli;
 pub mod context;
+pub(crate) mod entry;
 pub mod formats;
 pub(crate) mod fsx;
 pub mod plan;

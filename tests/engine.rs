@@ -256,12 +256,12 @@ fn markdown_stays_under_the_comment_limit() {
 #[test]
 fn nodes_without_targets_yet_stop_the_plan_at_their_location() {
     let env = TestEnv::new();
-    env.write("profile.kdl", "version 1\ngo \"1.22.10\"\nshells \"bash\"\n");
+    env.write("profile.kdl", "version 1\ndelve require=\"present\"\nshells \"bash\"\n");
     let out = env.goenv(&["plan", "profile.kdl"]);
     assert_eq!(code(&out), 1);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("`go` cannot be planned by this version of goenv yet"), "{stderr}");
-    assert!(stderr.contains("profile.kdl:2:4"), "{stderr}");
+    assert!(stderr.contains("`delve` cannot be planned by this version of goenv yet"), "{stderr}");
+    assert!(stderr.contains("profile.kdl:2:1"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 

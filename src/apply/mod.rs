@@ -11,7 +11,10 @@
 //! A process killed anywhere in 3–7 leaves a journal, and the next goenv command puts every
 //! path back first ([`recover`]).
 
-use crate::fsx;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::entry::{self, EntryKind, Trees};
 use crate::plan::{Change, Kept, Plan};
 use crate::store::{Generation, Hash, Journal, PathRecord, Step, Store, StoreError};
 
@@ -69,14 +72,18 @@ pub enum ApplyError {
 }
 
 /// Performs `plan` as generation `store.next_number()` and returns its number.
+///
+/// `staged` maps each SDK the plan installs to a complete tree unpacked beside its destination
+/// (see `sdk::prepare`); an SDK not staged must be in the trash.
 pub fn apply(
     store: &Store,
     plan: &Plan,
     meta: Meta,
     fault: Option<&Fault>,
+    staged: &BTreeMap<PathBuf, PathBuf>,
 ) -> Result<u32, ApplyError> {
     for c in &plan.changes {
-        let now = fsx::read_optional(&c.path)
+        let now = entry::read(EntryKind::of(&c.id), &c.path)
             .map_err(|source| ApplyError::Write { path: c.path.display().to_string(), source })?;
         if now.map(|(b, _)| b) != c.before {
             return Err(ApplyError::Changed(c.path.display().to_string()));
@@ -93,6 +100,7 @@ pub fn apply(
             before: before.clone(),
             after: after.clone(),
             mode: Some(c.mode),
+            kind: EntryKind::of(&c.id),
         });
         records.push(record(c, before, after));
     }
@@ -102,8 +110,10 @@ pub fn apply(
     Fault::reached(fault, "blobs");
     store.write_journal(&Journal { generation: number, steps })?;
     Fault::reached(fault, "journal");
+    let trash = store.trash_dir();
+    let trees = Trees { trash: &trash, staged };
     for (i, c) in plan.changes.iter().enumerate() {
-        if let Err(source) = write(c) {
+        if let Err(source) = write(c, trees) {
             let path = c.path.display().to_string();
             // Put everything back before reporting: every file stays wholly old.
             store.recover()?;
@@ -130,11 +140,9 @@ fn put(store: &Store, bytes: Option<&[u8]>) -> Result<Option<Hash>, StoreError> 
     bytes.map(|b| store.put_blob(b)).transpose()
 }
 
-fn write(c: &Change) -> std::io::Result<()> {
-    match &c.after {
-        Some(bytes) => fsx::replace_file(&c.path, bytes, c.mode),
-        None => fsx::remove_file(&c.path),
-    }
+fn write(c: &Change, trees: Trees) -> std::io::Result<()> {
+    let kind = EntryKind::of(&c.id);
+    entry::put(kind, &c.path, c.before.as_deref(), c.after.as_deref(), c.mode, trees)
 }
 
 fn record(c: &Change, before: Option<Hash>, after: Option<Hash>) -> PathRecord {

@@ -59,7 +59,8 @@ pub fn run(
         profile_sha256: Some(crate::store::sha256(&text).to_string()),
         summary: render::summary_line(&plan),
     };
-    let number = apply::apply(&store, &plan, meta, fault).map_err(Report::new)?;
+    let prepared = engine::prepare_sdks(ctx, &store, &plan)?;
+    let number = apply::apply(&store, &plan, meta, fault, prepared.roots()).map_err(Report::new)?;
     let (add, change, remove) = plan.counts();
     eprintln!(
         "Applied generation {number}: {add} added, {change} changed, {remove} removed. `goenv rollback` undoes it."

@@ -10,9 +10,12 @@ use miette::{IntoDiagnostic, Report, miette};
 use super::{Ui, report};
 use crate::apply;
 use crate::context::Context;
+use crate::entry::EntryKind;
 use crate::plan::{self, Managed, ManagedPath, Plan, PlanError, desired};
-use crate::probe::Observed;
+use crate::probe::{self, Observed};
 use crate::profile::{self, Profile};
+use crate::sdk::fetch::{FetchOptions, Fetcher};
+use crate::sdk::install::{self, Prepared};
 use crate::store::{Generation, Hash, Store};
 
 pub fn state_dir(ctx: &Context) -> PathBuf {
@@ -92,10 +95,30 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
     let store = existing_store(ctx)?;
     let managed = managed(store.as_ref())?;
     let mut paths = desired::probe_paths(ctx);
-    paths.extend(managed.paths.iter().map(|m| m.path.clone()));
+    paths.extend(
+        managed.paths.iter().filter(|m| EntryKind::of(&m.id).is_file()).map(|m| m.path.clone()),
+    );
     let dirs = desired::probe_dirs(ctx);
-    let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path))
-        .with_dirs(dirs.iter().map(PathBuf::as_path));
+    let sdk_dirs = desired::sdk_dirs(profile, ctx, &managed);
+    let mut observed = Observed::read_paths(paths.iter().map(PathBuf::as_path))
+        .with_dirs(dirs.iter().map(PathBuf::as_path))
+        .with_sdk_dirs(sdk_dirs.iter().map(PathBuf::as_path));
+    if let Some(path) = ctx.env.get("PATH") {
+        observed.path_go = probe::path_with_go(path);
+    }
+    if let Some(go) = &profile.go
+        && let Some(url) = plan::go::index_needed(go, ctx, &observed)
+    {
+        let fetcher = fetcher(ctx)?;
+        let index = install::load_index(&fetcher, &url, &cache_dir(ctx)).map_err(|e| {
+            miette!(
+                help = "check the network (HTTPS_PROXY, NO_PROXY) or the profile's `index`; \
+                        a profile that pins exact versions with `checksum` plans offline",
+                "cannot read the download index: {e}; nothing was changed"
+            )
+        })?;
+        observed.index = Some(index);
+    }
     let desired = desired::desired(profile, ctx, &observed).map_err(|problems| {
         eprint!("{}", report::human(&profile.sources, &problems, ui.color));
         miette!("the profile cannot be planned; nothing was changed")
@@ -111,6 +134,75 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
     })?;
     plan.findings = plan::findings::findings(profile, ctx, &desired, &observed);
     Ok(plan)
+}
+
+/// goenv's cache: downloads (by sha256) and download indexes. Losing it loses nothing.
+pub fn cache_dir(ctx: &Context) -> PathBuf {
+    ctx.cache_home.join("goenv")
+}
+
+/// A fetcher with the Context's proxy settings (`HTTPS_PROXY`, `NO_PROXY`, either case).
+pub fn fetcher(ctx: &Context) -> Result<Fetcher, Report> {
+    let get = |name: &str| {
+        [name.to_owned(), name.to_ascii_lowercase()]
+            .iter()
+            .find_map(|n| ctx.env.get(n).filter(|v| !v.is_empty()).cloned())
+    };
+    let opts = FetchOptions {
+        https_proxy: get("HTTPS_PROXY"),
+        no_proxy: get("NO_PROXY"),
+        ..FetchOptions::default()
+    };
+    Fetcher::new(opts).map_err(|e| miette!("{e}"))
+}
+
+/// Downloads, verifies and unpacks every SDK `plan` puts in place that is not in the trash,
+/// before the transaction starts. A failure leaves nothing behind and changes nothing.
+pub fn prepare_sdks(ctx: &Context, store: &Store, plan: &Plan) -> Result<Prepared, Report> {
+    let wanted: Vec<(PathBuf, Vec<u8>)> = plan
+        .changes
+        .iter()
+        .filter(|c| EntryKind::of(&c.id) == EntryKind::Sdk)
+        .filter_map(|c| Some((c.path.clone(), c.after.clone()?)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Prepared::default());
+    }
+    let fetcher = fetcher(ctx)?;
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = (String::new(), 0u64);
+    let mut progress = |name: &str, got: u64, total: Option<u64>| {
+        if !terminal {
+            return;
+        }
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        // Redraw at most every MiB, and at the end.
+        if name == last.0 && got < last.1 + (1 << 20) && Some(got) != total {
+            return;
+        }
+        last = (name.to_owned(), got);
+        match total {
+            Some(t) if t > 0 => eprint!(
+                "\r\x1b[2Kdownloading {name}  {:5.1} / {:.1} MiB  {:3}%",
+                mib(got),
+                mib(t),
+                got * 100 / t
+            ),
+            _ => eprint!("\r\x1b[2Kdownloading {name}  {:5.1} MiB", mib(got)),
+        }
+        if Some(got) == total {
+            eprintln!();
+        }
+    };
+    let downloads = cache_dir(ctx).join("downloads");
+    install::prepare(&wanted, &store.trash_dir(), &downloads, &fetcher, &mut progress).map_err(
+        |e| {
+            let help = e.hint().unwrap_or_else(|| {
+                "nothing was changed; run the command again once the cause is fixed".into()
+            });
+            miette!(help = help, "{e}; nothing was changed")
+        },
+    )
 }
 
 /// A managed path whose content differs from what the latest generation left.
@@ -130,7 +222,8 @@ pub fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>, Report> 
     for r in latest.paths.iter().filter(|r| r.managed) {
         let path = PathBuf::from(&r.path);
         let expected_hash = state.get(&r.path).cloned().flatten();
-        let current = crate::fsx::read_optional(&path).into_diagnostic()?;
+        let kind = crate::entry::EntryKind::of(&r.resource);
+        let current = crate::entry::read(kind, &path).into_diagnostic()?;
         let current_hash = current.as_ref().map(|(b, _)| crate::store::sha256(b));
         if current_hash != expected_hash {
             out.push(Drift {

@@ -76,6 +76,13 @@ pub fn gc(ctx: &Context, _ui: &Ui, args: GcArgs) -> Result<ExitCode, Report> {
     };
     let _lock = store.lock(&engine::holder("gc")).map_err(Report::new)?;
     let r = store.gc(args.keep).map_err(Report::new)?;
+    let sdks = empty_trash(&store)?;
+    if sdks > 0 {
+        println!(
+            "Removed {sdks} SDK{} from the trash; rolling back to a generation that used one downloads it again.",
+            if sdks == 1 { "" } else { "s" }
+        );
+    }
     println!(
         "Removed {} generation{} and {} blob{} ({} bytes); `rollback --to 0` still restores the original files.",
         r.generations_removed,
@@ -85,4 +92,31 @@ pub fn gc(ctx: &Context, _ui: &Ui, args: GcArgs) -> Result<ExitCode, Report> {
         r.bytes_freed
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes the SDK trees pruned or rolled back out of place: the state directory's trash and the
+/// `.goenv-trash` beside each SDK directory goenv manages. Returns how many trees were removed.
+fn empty_trash(store: &crate::store::Store) -> Result<usize, Report> {
+    let mut trashes = vec![store.trash_dir()];
+    for r in store.index().map_err(Report::new)?.paths {
+        if r.resource.starts_with("sdk:")
+            && let Some(dir) = std::path::Path::new(&r.path).parent()
+        {
+            let local = dir.join(crate::entry::LOCAL_TRASH);
+            if !trashes.contains(&local) {
+                trashes.push(local);
+            }
+        }
+    }
+    let mut removed = 0;
+    for trash in trashes {
+        let Ok(entries) = std::fs::read_dir(&trash) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            std::fs::remove_dir_all(&path)
+                .map_err(|err| miette::miette!("cannot remove `{}`: {err}", path.display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

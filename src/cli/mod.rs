@@ -35,6 +35,10 @@ pub struct Cli {
     /// Check the profile for another host name (as `when host=…` sees it)
     #[arg(long, global = true, value_name = "NAME")]
     pub host: Option<String>,
+    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
+    /// repeatable. Without --home the real environment is used and this is refused
+    #[arg(long = "env", global = true, value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
     /// When to use colour
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -104,8 +108,17 @@ pub fn run(cli: Cli) -> ExitCode {
         arch: cli.arch.as_deref().and_then(Arch::parse),
         host: cli.host,
     };
+    if !cli.env.is_empty() && opts.home.is_none() {
+        eprintln!(
+            "goenv: `--env` only works with `--home`: without it goenv uses the real environment"
+        );
+        return ExitCode::from(1);
+    }
     let ctx = match Context::from_process(&opts) {
-        Ok(ctx) => ctx,
+        Ok(mut ctx) => {
+            ctx.env.extend(cli.env);
+            ctx
+        }
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
             return ExitCode::from(1);
@@ -139,4 +152,11 @@ fn fault() -> Option<crate::apply::Fault> {
         return None;
     }
     std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| crate::apply::Fault { pause_at })
+}
+
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }

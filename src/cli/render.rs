@@ -16,8 +16,16 @@ pub const MARKDOWN_LIMIT: usize = 60_000;
 
 /// A unified diff of one change, with paths shown from `~`.
 pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
-    let before = redact(&String::from_utf8_lossy(c.before.as_deref().unwrap_or_default()), secrets);
-    let after = redact(&String::from_utf8_lossy(c.after.as_deref().unwrap_or_default()), secrets);
+    let shown = |bytes: &Option<Vec<u8>>| {
+        let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
+        // A link's content is its target: shown as one line.
+        if c.id.starts_with("link:") && bytes.is_some() {
+            format!("symbolic link to {text}\n")
+        } else {
+            redact(&text, secrets)
+        }
+    };
+    let (before, after) = (shown(&c.before), shown(&c.after));
     let shown = tilde_path(&c.path, &ctx.home);
     let old = if c.before.is_some() { format!("a/{shown}") } else { "/dev/null".into() };
     let new = if c.after.is_some() { format!("b/{shown}") } else { "/dev/null".into() };

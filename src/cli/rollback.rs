@@ -79,8 +79,8 @@ pub fn run(
     let mut plan = Plan { secrets: engine::all_secrets(ctx, &store), ..Plan::default() };
     for (path, want) in state {
         let p = PathBuf::from(&path);
-        let (current, mode) = read(&p)?;
         let id = ids.get(&path).cloned().unwrap_or_else(|| format!("file:{path}"));
+        let (current, mode) = read(&id, &p)?;
         let is_managed = managed.contains(&path);
         if current == want {
             if is_managed {
@@ -107,8 +107,8 @@ pub fn run(
             continue;
         }
         let p = PathBuf::from(path);
-        let (content, mode) = read(&p)?;
         let id = ids.get(path).cloned().unwrap_or_else(|| format!("file:{path}"));
+        let (content, mode) = read(&id, &p)?;
         plan.unchanged.push(Kept { id, path: p, content, mode });
     }
     if plan.is_empty() {
@@ -128,14 +128,15 @@ pub fn run(
         profile_sha256: None,
         summary: why.clone(),
     };
-    let number = apply::apply(&store, &plan, meta, fault).map_err(Report::new)?;
+    let prepared = engine::prepare_sdks(ctx, &store, &plan)?;
+    let number = apply::apply(&store, &plan, meta, fault, prepared.roots()).map_err(Report::new)?;
     eprintln!("Rolled back ({why}) as generation {number}. `goenv rollback` again undoes it.");
     Ok(ExitCode::SUCCESS)
 }
 
-fn read(p: &std::path::Path) -> Result<(Option<Vec<u8>>, u32), Report> {
-    let now =
-        crate::fsx::read_optional(p).map_err(|e| miette!("cannot read `{}`: {e}", p.display()))?;
+fn read(id: &str, p: &std::path::Path) -> Result<(Option<Vec<u8>>, u32), Report> {
+    let now = crate::entry::read(crate::entry::EntryKind::of(id), p)
+        .map_err(|e| miette!("cannot read `{}`: {e}", p.display()))?;
     Ok(match now {
         Some((b, m)) => (Some(b), m),
         None => (None, 0o644),

@@ -14,6 +14,7 @@
 
 use std::path::PathBuf;
 
+use super::go::{self, GoResolved, How};
 use crate::context::{Context, Os};
 use crate::formats::{block, envd, goenvfile, shell};
 use crate::probe::{self, Observed};
@@ -26,6 +27,10 @@ pub enum Kind {
     File { content: Vec<u8> },
     /// Only the marker block inside someone else's file.
     Block { body: String, placement: block::Placement },
+    /// A symbolic link to `target` (`~/sdk/current`).
+    Link { target: PathBuf },
+    /// An SDK tree goenv installs, known by its descriptor.
+    Sdk { descriptor: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub struct Desired {
     pub resources: Vec<Resource>,
     /// Values that must never be shown: secret values and URL credentials.
     pub secrets: Vec<String>,
+    /// The `go` node on this machine.
+    pub go: Option<GoResolved>,
 }
 
 /// Every file a plan may need to read: targets, the start-up files that decide placement, and
@@ -59,6 +66,20 @@ pub fn probe_paths(ctx: &Context) -> Vec<PathBuf> {
     paths.push(ctx.config_home.join("environment.d/50-goenv.conf"));
     paths.extend(probe::environment_d_files(ctx));
     paths
+}
+
+/// SDK directories to probe: the profile's and those of SDKs and links goenv manages.
+pub fn sdk_dirs(profile: &Profile, ctx: &Context, managed: &super::Managed) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = profile.go.iter().map(|g| g.dir(ctx)).collect();
+    for m in &managed.paths {
+        if (m.id.starts_with("sdk:") || m.id.starts_with("link:"))
+            && let Some(parent) = m.path.parent()
+            && !dirs.iter().any(|d| d == parent)
+        {
+            dirs.push(parent.to_path_buf());
+        }
+    }
+    dirs
 }
 
 /// Directories whose existence a plan needs to know.
@@ -112,9 +133,6 @@ fn unsupported(profile: &Profile) -> Vec<Problem> {
             )),
         );
     };
-    if let Some(go) = &profile.go {
-        add(go.version_at, "go");
-    }
     if let Some(d) = &profile.delve {
         add(d.at, "delve");
     }
@@ -142,6 +160,33 @@ pub fn desired(
     }
     let home = &ctx.home;
     let mut resources = Vec::new();
+    let go = match &profile.go {
+        Some(spec) => Some(go::resolve(spec, ctx, observed, &profile.sources)?),
+        None => None,
+    };
+    if let Some(go) = &go {
+        // SDKs first: the link is switched only once its target is in place.
+        for sdk in go.all() {
+            let descriptor = match &sdk.how {
+                How::Installed(bytes) => bytes.clone(),
+                How::Install(d) => d.render(),
+                How::Adopted => continue,
+            };
+            resources.push(Resource {
+                id: format!("sdk:go{}", sdk.version),
+                path: sdk.path.clone(),
+                kind: Kind::Sdk { descriptor },
+            });
+        }
+        if let Some(active) = &go.active {
+            let link = go.link();
+            resources.push(Resource {
+                id: format!("link:{}", super::tilde_path(&link, home)),
+                path: link,
+                kind: Kind::Link { target: active.path.clone() },
+            });
+        }
+    }
     let mut file = |path: PathBuf, content: String| {
         resources.push(Resource {
             id: format!("file:{}", super::tilde_path(&path, home)),
@@ -159,7 +204,14 @@ pub fn desired(
     }
 
     let gobin = gobin(profile, ctx);
-    let mut front: Vec<&str> = vec![gobin.as_str()];
+    let sdk_bin = go
+        .as_ref()
+        .filter(|g| g.active.is_some())
+        .map(|g| g.link().join("bin").to_string_lossy().into_owned());
+    let mut front: Vec<&str> = sdk_bin.iter().map(String::as_str).collect();
+    if !front.contains(&gobin.as_str()) {
+        front.push(&gobin);
+    }
     for p in &profile.path_entries {
         if !front.contains(&p.text.as_str()) {
             front.push(&p.text);
@@ -230,7 +282,7 @@ pub fn desired(
         blk(home.join(f), block::Placement::Bottom);
     }
 
-    Ok(Desired { resources, secrets: secrets(profile) })
+    Ok(Desired { resources, secrets: secrets(profile), go })
 }
 
 /// Values of `profile` that must never be shown: `secret=#true` values and URL credentials.

@@ -49,6 +49,7 @@ pub fn findings(
     goroot_in_go_env_file(ctx, desired, observed, &mut out);
     gopath_is_goroot(&go_keys, ctx, &mut out);
     bash_profile_hides_profile(ctx, observed, &mut out);
+    super::go_findings::findings(profile, ctx, desired, observed, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code, &a.message)
             .cmp(&(b.severity, &b.path, b.line, b.code, &b.message))

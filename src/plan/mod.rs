@@ -12,6 +12,8 @@
 
 pub mod desired;
 pub mod findings;
+pub mod go;
+mod go_findings;
 
 use std::path::PathBuf;
 
@@ -136,35 +138,50 @@ pub fn compute(
 ) -> Result<Plan, PlanError> {
     let mut plan = Plan { secrets: desired.secrets.clone(), ..Plan::default() };
     for r in &desired.resources {
-        let (before, mode) = match observed.get(&r.path) {
-            FileState::Absent => (None, 0o644),
-            FileState::Present { bytes, mode } => (Some(bytes.clone()), *mode),
-            FileState::Unreadable(reason) => {
-                return Err(PlanError::Path { path: r.path.clone(), reason: reason.clone() });
-            }
-        };
+        let (before, mode) = state(observed, &r.id, &r.path)?;
         let after = match &r.kind {
             Kind::File { content } => content.clone(),
             Kind::Block { body, placement } => {
                 block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
                     .map_err(|e| PlanError::Path { path: r.path.clone(), reason: e.to_string() })?
             }
+            Kind::Link { target } => target.as_os_str().as_encoded_bytes().to_vec(),
+            Kind::Sdk { descriptor } => match &before {
+                // The same SDK from the same archive, whatever mirror served it: unchanged.
+                Some(b) if same_sdk(b, descriptor) => b.clone(),
+                Some(b) if b == crate::entry::FOREIGN => {
+                    return Err(PlanError::Path {
+                        path: r.path.clone(),
+                        reason: "an SDK goenv did not install is in the way".into(),
+                    });
+                }
+                _ => descriptor.clone(),
+            },
         };
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
+    let prune = desired.go.as_ref().is_some_and(|g| g.prune);
     for m in &managed.paths {
         if desired.resources.iter().any(|r| r.path == m.path) {
             continue;
         }
-        let (before, mode) = match observed.get(&m.path) {
-            FileState::Absent => (None, 0o644),
-            FileState::Present { bytes, mode } => (Some(bytes.clone()), *mode),
-            FileState::Unreadable(reason) => {
-                return Err(PlanError::Path { path: m.path.clone(), reason: reason.clone() });
+        let (before, mode) = state(observed, &m.id, &m.path)?;
+        if m.id.starts_with("sdk:") && !prune {
+            // Installed by goenv, no longer listed, and pruning was not asked for: it stays,
+            // still goenv's, so a later `prune #true` can remove it.
+            if before.is_some() {
+                plan.unchanged.push(Kept {
+                    id: m.id.clone(),
+                    path: m.path.clone(),
+                    content: before,
+                    mode,
+                });
             }
-        };
+            continue;
+        }
         // No longer wanted: a block is taken out (keeping the user's later edits around it);
-        // a whole file goes back to what it was before goenv, or away if goenv created it.
+        // a whole file goes back to what it was before goenv, or away if goenv created it; an
+        // SDK goes to the trash.
         let after = if m.id.starts_with("block:") {
             match &before {
                 Some(b) => {
@@ -182,6 +199,41 @@ pub fn compute(
         push(&mut plan, m.id.clone(), m.path.clone(), before, after, mode, false);
     }
     Ok(plan)
+}
+
+fn same_sdk(a: &[u8], b: &[u8]) -> bool {
+    use crate::sdk::install::Descriptor;
+    match (Descriptor::parse(a), Descriptor::parse(b)) {
+        (Some(a), Some(b)) => a.same_sdk(&b),
+        _ => a == b,
+    }
+}
+
+/// What a path holds now, as the probe found it, by the kind of its resource.
+fn state(
+    observed: &Observed,
+    id: &str,
+    path: &std::path::Path,
+) -> Result<(Option<Vec<u8>>, u32), PlanError> {
+    use crate::entry::EntryKind;
+    use crate::probe::LinkState;
+    match EntryKind::of(id) {
+        EntryKind::File => match observed.get(path) {
+            FileState::Absent => Ok((None, 0o644)),
+            FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
+            FileState::Unreadable(reason) => {
+                Err(PlanError::Path { path: path.to_path_buf(), reason: reason.clone() })
+            }
+        },
+        EntryKind::Link => match observed.link(path) {
+            LinkState::Absent => Ok((None, 0o777)),
+            LinkState::Link(t) => Ok((Some(t.as_os_str().as_encoded_bytes().to_vec()), 0o777)),
+            LinkState::NotALink(reason) => {
+                Err(PlanError::Path { path: path.to_path_buf(), reason })
+            }
+        },
+        EntryKind::Sdk => Ok((observed.sdk(path).map(|s| s.descriptor.clone()), 0o755)),
+    }
 }
 
 fn push(

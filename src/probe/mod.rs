@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::context::{Context, Os};
 
+mod sdk;
+pub use sdk::{FetchedIndex, LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
+
 /// One path as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
@@ -54,6 +57,14 @@ pub struct Observed {
     pub files: BTreeMap<PathBuf, FileState>,
     /// Directories found to exist (e.g. `~/.config/fish`, which means fish is configured).
     pub dirs: BTreeSet<PathBuf>,
+    /// Symbolic links goenv manages or may create (`~/sdk/current`).
+    pub links: BTreeMap<PathBuf, LinkState>,
+    /// SDK directories (`~/sdk/go1.22.10`) found in the SDK directories probed.
+    pub sdks: BTreeMap<PathBuf, SdkState>,
+    /// Directories of the environment's PATH that hold a `go` executable, in PATH order.
+    pub path_go: Vec<PathBuf>,
+    /// The download index, when the plan needs one (fetched by the caller, not the probe).
+    pub index: Option<FetchedIndex>,
 }
 
 impl Observed {
@@ -63,7 +74,7 @@ impl Observed {
         for p in paths {
             files.entry(p.to_path_buf()).or_insert_with(|| read(p));
         }
-        Self { files, dirs: BTreeSet::new() }
+        Self { files, ..Self::default() }
     }
 
     /// Also records which of `dirs` exist.
@@ -74,6 +85,26 @@ impl Observed {
 
     pub fn get(&self, path: &Path) -> &FileState {
         self.files.get(path).unwrap_or(&FileState::Absent)
+    }
+
+    /// Reads every `go*` SDK directory and the `current` link in each of `dirs`.
+    pub fn with_sdk_dirs<'a>(mut self, dirs: impl IntoIterator<Item = &'a Path>) -> Self {
+        for dir in dirs {
+            self.sdks.extend(read_sdk_dir(dir));
+            let link = dir.join("current");
+            let state = read_link(&link);
+            self.links.insert(link, state);
+        }
+        self
+    }
+
+    /// The state of an SDK directory (absent when it was not found).
+    pub fn sdk(&self, path: &Path) -> Option<&SdkState> {
+        self.sdks.get(path)
+    }
+
+    pub fn link(&self, path: &Path) -> LinkState {
+        self.links.get(path).cloned().unwrap_or(LinkState::Absent)
     }
 }
 

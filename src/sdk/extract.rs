@@ -75,6 +75,26 @@ impl ExtractError {
     }
 }
 
+/// A complete SDK unpacked into a private staging directory beside its destination, waiting
+/// to be renamed into place. Dropping it removes whatever is still staged.
+#[derive(Debug)]
+pub struct Staged {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Staged {
+    /// The unpacked `go` tree (what becomes `<dir>/go<version>`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The staging directory that holds it.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
 /// Unpacks the verified `archive` into `<sdk_dir>/go<version>` and returns that path.
 ///
 /// `sdk_dir` is created if missing. On any error nothing new is left in `sdk_dir` (a directory
@@ -84,11 +104,9 @@ pub fn install_archive(
     sdk_dir: &Path,
     version: &str,
 ) -> Result<PathBuf, ExtractError> {
-    check_version(version)?;
     let dest = sdk_dir.join(format!("go{version}"));
     let created = !sdk_dir.exists();
-    fs::create_dir_all(sdk_dir).map_err(io_err("create", sdk_dir))?;
-    let result = install_in(archive, sdk_dir, &dest, version);
+    let result = stage(archive, sdk_dir, version).and_then(|staged| publish(staged, &dest));
     if result.is_err() && created {
         // Only succeeds when empty; anything else in it was not ours to remove.
         let _ = fs::remove_dir(sdk_dir);
@@ -96,14 +114,15 @@ pub fn install_archive(
     result
 }
 
-fn install_in(
-    archive: &Path,
-    sdk_dir: &Path,
-    dest: &Path,
-    version: &str,
-) -> Result<PathBuf, ExtractError> {
+/// Unpacks the verified `archive` into a staging directory in `sdk_dir` (created if missing)
+/// and checks it is a complete go`version` SDK, marked with `.unpacked-success`. Nothing is
+/// renamed into place: the caller does that, inside its transaction.
+pub fn stage(archive: &Path, sdk_dir: &Path, version: &str) -> Result<Staged, ExtractError> {
+    check_version(version)?;
+    let dest = sdk_dir.join(format!("go{version}"));
+    fs::create_dir_all(sdk_dir).map_err(io_err("create", sdk_dir))?;
     // Fail before a second of unpacking; checked again just before the rename.
-    refuse_existing(dest)?;
+    refuse_existing(&dest)?;
     let staging = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(sdk_dir)
@@ -138,18 +157,22 @@ fn install_in(
     let marker = root.join(MARKER);
     File::create(&marker).map_err(io_err("write", &marker))?;
     sync_dir(&root)?;
+    Ok(Staged { dir: staging, root })
+}
 
+fn publish(staged: Staged, dest: &Path) -> Result<PathBuf, ExtractError> {
+    let sdk_dir = dest.parent().unwrap_or(Path::new("/"));
     refuse_existing(dest)?;
-    fs::rename(&root, dest).map_err(io_err("rename the unpacked SDK to", dest))?;
+    fs::rename(&staged.root, dest).map_err(io_err("rename the unpacked SDK to", dest))?;
     if let Err(e) = sync_dir(sdk_dir) {
         // Put it back so the staging directory takes it away and the promise holds.
-        if fs::rename(dest, &root).is_err() {
+        if fs::rename(dest, &staged.root).is_err() {
             let _ = fs::remove_dir_all(dest);
         }
         return Err(e);
     }
     // The staging directory is empty now; failing to remove it costs nothing.
-    drop(staging);
+    drop(staged);
     Ok(dest.to_path_buf())
 }
 

@@ -11,3 +11,4 @@ pub mod arch;
 pub mod extract;
 pub mod fetch;
 pub mod index;
+pub mod install;

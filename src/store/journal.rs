@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Hash, Store, StoreError, check_absolute, io_err, octal, sha256, write_atomic};
+use crate::entry::{self, EntryKind, Trees};
 use crate::fsx;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,9 @@ pub(crate) struct Step {
     /// Mode for a file recovery has to recreate.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "octal")]
     pub mode: Option<u32>,
+    /// A file, a link or an SDK tree.
+    #[serde(default, skip_serializing_if = "EntryKind::is_file")]
+    pub kind: EntryKind,
 }
 
 impl Store {
@@ -117,19 +121,23 @@ impl Store {
     /// Puts one path back to its before-content; `false` when it already was.
     fn restore_step(&self, step: &Step) -> Result<bool, StoreError> {
         let path = Path::new(&step.path);
-        let current = fsx::read_optional(path).map_err(io_err("read", path))?;
-        let current = current.map(|(bytes, _)| sha256(&bytes));
-        if current == step.before {
+        let current = entry::read(step.kind, path).map_err(io_err("read", path))?;
+        let current = current.map(|(bytes, _)| bytes);
+        if current.as_ref().map(|b| sha256(b)) == step.before {
             return Ok(false);
         }
-        match &step.before {
-            Some(hash) => {
-                let bytes = self.get_blob(hash)?;
-                fsx::replace_file(path, &bytes, step.mode.unwrap_or(0o644))
-                    .map_err(io_err("restore", path))?;
-            }
-            None => fsx::remove_file(path).map_err(io_err("remove", path))?,
-        }
+        let before = step.before.as_ref().map(|h| self.get_blob(h)).transpose()?;
+        let staged = std::collections::BTreeMap::new();
+        let trees = Trees { trash: &self.trash_dir(), staged: &staged };
+        entry::put(
+            step.kind,
+            path,
+            current.as_deref(),
+            before.as_deref(),
+            step.mode.unwrap_or(0o644),
+            trees,
+        )
+        .map_err(io_err("restore", path))?;
         Ok(true)
     }
 }
@@ -167,6 +175,7 @@ mod tests {
             before: before.map(|b| store.put_blob(b).unwrap()),
             after: Some(store.put_blob(after).unwrap()),
             mode: Some(0o600),
+            kind: EntryKind::File,
         };
         let journal = Journal {
             generation: 4,
@@ -209,6 +218,7 @@ mod tests {
                 before: Some(hash.clone()),
                 after: None,
                 mode: None,
+                kind: EntryKind::File,
             }],
         };
         store.write_journal(&journal).unwrap();

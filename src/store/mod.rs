@@ -180,6 +180,11 @@ impl Store {
     fn generations_dir(&self) -> PathBuf {
         self.root.join("generations")
     }
+
+    /// Where SDK trees go when goenv removes them; `gc` empties it.
+    pub(crate) fn trash_dir(&self) -> PathBuf {
+        self.root.join("trash")
+    }
 }
 
 /// Writes a store file atomically: temp file in the same directory, fsync, rename, fsync the

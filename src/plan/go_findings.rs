@@ -1,0 +1,309 @@
+//! Findings about the `go` node: which `go` really runs, and whether it is the SDK the profile
+//! pins. A `go` earlier on PATH, an exported GOROOT that points elsewhere, `GOTOOLCHAIN=auto`
+//! (go.mod files may switch toolchains behind the pin) and an SDK built for another machine.
+//! Pure: they read the Context, the probed SDKs and rc files, and the resolved `go` node.
+
+use std::path::{Path, PathBuf};
+
+use super::findings::{Finding, Severity};
+use super::go::GoResolved;
+use super::{Desired, tilde_path};
+use crate::context::{Arch, Context, Os};
+use crate::probe::Observed;
+use crate::profile::Profile;
+use crate::sdk::arch::{BinaryArch, BinaryOs};
+
+const CODE_RESOLVED: &str = "goenv::finding::go-version-resolved";
+const CODE_STALE: &str = "goenv::finding::download-index-stale";
+const CODE_AHEAD: &str = "goenv::finding::go-ahead-on-path";
+const CODE_GOROOT: &str = "goenv::finding::goroot-differs";
+const CODE_AUTO: &str = "goenv::finding::gotoolchain-auto";
+const CODE_ARCH: &str = "goenv::finding::sdk-wrong-arch";
+const CODE_SYSTEM: &str = "goenv::finding::no-system-go";
+
+/// The sh start-up files where an `export GOROOT=…` reaches every shell.
+const RC_FILES: &[&str] =
+    &[".profile", ".bash_profile", ".bash_login", ".bashrc", ".zshenv", ".zprofile", ".zshrc"];
+
+fn finding(
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    help: Option<String>,
+    at: Option<(PathBuf, usize)>,
+) -> Finding {
+    let (path, line) = at.map_or((None, None), |(p, l)| (Some(p), Some(l)));
+    Finding { severity, code, message, help, path, line }
+}
+
+pub fn findings(
+    profile: &Profile,
+    ctx: &Context,
+    desired: &Desired,
+    observed: &Observed,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(index) = &observed.index
+        && let Some(why) = &index.stale
+    {
+        out.push(finding(
+            Severity::Warning,
+            CODE_STALE,
+            format!(
+                "the download index could not be fetched ({why}); versions were resolved from a \
+                 cached copy that may be out of date"
+            ),
+            Some("plan again when the network is back to see the newest releases".into()),
+            None,
+        ));
+    }
+    let Some(go) = &desired.go else { return };
+    for note in &go.notes {
+        out.push(finding(Severity::Info, CODE_RESOLVED, note.clone(), None, None));
+    }
+    let Some(active) = &go.active else {
+        if observed.path_go.is_empty() {
+            out.push(finding(
+                Severity::Warning,
+                CODE_SYSTEM,
+                "`go \"system\"` uses the first `go` on PATH, and there is none".into(),
+                Some(
+                    "install Go with your package manager, or pin a version: `go \"1.22.10\"`"
+                        .into(),
+                ),
+                None,
+            ));
+        }
+        return;
+    };
+    let ours = go.link().join("bin");
+    go_ahead_on_path(ctx, &ours, observed, out);
+    goroot_differs(ctx, go, &active.path, observed, out);
+    gotoolchain_auto(profile, ctx, &active.version, &active.path, observed, out);
+    for sdk in go.all() {
+        wrong_arch(ctx, &sdk.path, observed, out);
+    }
+}
+
+/// `go-ahead-on-path`: another `go` comes first on the PATH goenv runs with.
+fn go_ahead_on_path(ctx: &Context, ours: &Path, observed: &Observed, out: &mut Vec<Finding>) {
+    let Some(path_var) = ctx.env.get("PATH") else { return };
+    let entries: Vec<&str> = path_var.split(':').filter(|d| !d.is_empty()).collect();
+    let our_pos = entries.iter().position(|e| Path::new(e) == ours);
+    let Some(first) = observed.path_go.first() else { return };
+    let first_pos = entries.iter().position(|e| Path::new(e) == first);
+    let shown = tilde_path(&first.join("go"), &ctx.home);
+    match our_pos {
+        Some(o) if first_pos.is_some_and(|f| f < o) => out.push(finding(
+            Severity::Warning,
+            CODE_AHEAD,
+            format!(
+                "`{shown}` comes before goenv's `{}` on PATH, so `go` runs that one, not the \
+                 profile's SDK",
+                tilde_path(ours, &ctx.home)
+            ),
+            Some(format!(
+                "remove `{}` from PATH where it is added after goenv's block (look in your shell \
+                 start-up files), or uninstall that Go",
+                first.display()
+            )),
+            None,
+        )),
+        Some(_) => {}
+        None => out.push(finding(
+            Severity::Info,
+            CODE_AHEAD,
+            format!(
+                "in this environment `go` is `{shown}`; shells started after `goenv apply` put \
+                 `{}` first",
+                tilde_path(ours, &ctx.home)
+            ),
+            Some(
+                "open a new login shell (or log out and in for the desktop) after applying".into(),
+            ),
+            None,
+        )),
+    }
+}
+
+/// The value of a `GOROOT=` / `export GOROOT=` line, unquoted.
+fn goroot_assignment(line: &str) -> Option<String> {
+    let t = line.trim();
+    let t = t.strip_prefix("export ").map(str::trim_start).unwrap_or(t);
+    let v = t.strip_prefix("GOROOT=")?;
+    let v = v.split(['#', ';']).next().unwrap_or("").trim();
+    let v = v.trim_matches(|c| c == '"' || c == '\'');
+    Some(v.to_owned())
+}
+
+/// `goroot-differs`: GOROOT exported (by the environment or an rc file) to another directory.
+fn goroot_differs(
+    ctx: &Context,
+    go: &GoResolved,
+    active: &Path,
+    observed: &Observed,
+    out: &mut Vec<Finding>,
+) {
+    let link = go.link();
+    let home = ctx.home.to_string_lossy();
+    let fits = |v: &str| {
+        let v = v.replace("$HOME", &home).replace("${HOME}", &home);
+        let v = match v.strip_prefix("~/") {
+            Some(rest) => ctx.home.join(rest),
+            None => PathBuf::from(v),
+        };
+        let v = v.components().collect::<PathBuf>();
+        v == active || v == link
+    };
+    let help = "remove the GOROOT export: Go finds its root from the `go` executable, and a \
+                GOROOT from another SDK mixes two toolchains' standard libraries"
+        .to_owned();
+    if let Some(v) = ctx.env.get("GOROOT").filter(|v| !v.is_empty())
+        && !fits(v)
+    {
+        out.push(finding(
+            Severity::Warning,
+            CODE_GOROOT,
+            format!(
+                "GOROOT is `{v}` in this environment, not the active SDK `{}`",
+                tilde_path(active, &ctx.home)
+            ),
+            Some(help.clone()),
+            None,
+        ));
+    }
+    for name in RC_FILES {
+        let path = ctx.home.join(name);
+        let Some(bytes) = observed.get(&path).bytes() else { continue };
+        let text = String::from_utf8_lossy(bytes);
+        for (i, line) in text.lines().enumerate() {
+            let Some(v) = goroot_assignment(line) else { continue };
+            if v.is_empty() || fits(&v) {
+                continue;
+            }
+            out.push(finding(
+                Severity::Warning,
+                CODE_GOROOT,
+                format!(
+                    "`{}:{}` sets GOROOT to `{v}`, not the active SDK `{}`",
+                    tilde_path(&path, &ctx.home),
+                    i + 1,
+                    tilde_path(active, &ctx.home)
+                ),
+                Some(help.clone()),
+                Some((path.clone(), i + 1)),
+            ));
+        }
+    }
+}
+
+/// `gotoolchain-auto`: with GOTOOLCHAIN=auto a go.mod may run another toolchain than the pin.
+fn gotoolchain_auto(
+    profile: &Profile,
+    ctx: &Context,
+    version: &str,
+    active: &Path,
+    observed: &Observed,
+    out: &mut Vec<Finding>,
+) {
+    // An exported value is in the environment of every shell, so it wins over the Go env file.
+    let exported = profile.export.iter().rfind(|s| s.key == "GOTOOLCHAIN");
+    let from_profile = exported
+        .or_else(|| profile.go_env_file().filter(|s| s.key == "GOTOOLCHAIN").last())
+        .map(|s| (s.value.text.clone(), "the profile".to_owned()));
+    let from_env = ctx
+        .env
+        .get("GOTOOLCHAIN")
+        .filter(|v| !v.is_empty())
+        .map(|v| (v.clone(), "the environment".to_owned()));
+    let from_sdk = || {
+        let go_env = observed.sdk(active).and_then(|s| s.go_env.as_ref());
+        let value = go_env.and_then(|b| {
+            crate::formats::goenvfile::parse(b)
+                .into_iter()
+                .rfind(|(k, _)| k == "GOTOOLCHAIN")
+                .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+        });
+        // A stock go.env says auto; an SDK not installed yet is assumed to be stock.
+        (value.unwrap_or_else(|| "auto".into()), format!("go{version}'s go.env (Go's default)"))
+    };
+    // The environment wins over the Go env file, which wins over go.env (A.2).
+    let (value, source) = from_env.or(from_profile).unwrap_or_else(from_sdk);
+    if value != "auto" && !value.ends_with("+auto") {
+        return;
+    }
+    out.push(finding(
+        Severity::Warning,
+        CODE_AUTO,
+        format!(
+            "GOTOOLCHAIN is `{value}` (from {source}): a go.mod whose `go` or `toolchain` line asks \
+             for a newer Go makes `go` download and run that toolchain instead of go{version}"
+        ),
+        Some("add `GOTOOLCHAIN \"local\"` to `go-env` to always use the pinned SDK".into()),
+        None,
+    ));
+}
+
+/// `sdk-wrong-arch`: an SDK whose `bin/go` is built for another machine.
+fn wrong_arch(ctx: &Context, sdk: &Path, observed: &Observed, out: &mut Vec<Finding>) {
+    let Some(Ok(arches)) = observed.sdk(sdk).map(|s| &s.arches) else { return };
+    let os = match ctx.os {
+        Os::Linux => BinaryOs::Linux,
+        Os::Macos => BinaryOs::Macos,
+    };
+    let arch = match ctx.arch {
+        Arch::Amd64 => BinaryArch::Amd64,
+        Arch::Arm64 => BinaryArch::Arm64,
+    };
+    if arches.is_empty() || arches.iter().any(|(o, a)| *o == os && *a == arch) {
+        return;
+    }
+    let built: Vec<String> = arches.iter().map(|(o, a)| format!("{o}/{a}")).collect();
+    let shown = tilde_path(&sdk.join("bin/go"), &ctx.home);
+    let rosetta = os == BinaryOs::Macos
+        && arch == BinaryArch::Arm64
+        && arches.contains(&(BinaryOs::Macos, BinaryArch::Amd64));
+    let platform = format!("{}/{}", super::go::goos(ctx), ctx.arch.name());
+    if rosetta {
+        out.push(finding(
+            Severity::Info,
+            CODE_ARCH,
+            format!(
+                "`{shown}` is built for darwin/amd64 and runs under Rosetta 2 on this {platform} \
+                 Mac: slower, and it builds amd64 programs by default"
+            ),
+            Some("remove the directory and apply again to install the darwin/arm64 SDK".into()),
+            None,
+        ));
+    } else {
+        out.push(finding(
+            Severity::Error,
+            CODE_ARCH,
+            format!(
+                "`{shown}` is built for {}, but this machine is {platform}: it will not run",
+                built.join(", ")
+            ),
+            Some(format!(
+                "remove `{}` and apply again: goenv downloads the {platform} archive",
+                sdk.display()
+            )),
+            None,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goroot_lines_are_read_like_sh() {
+        assert_eq!(goroot_assignment("export GOROOT=/usr/local/go"), Some("/usr/local/go".into()));
+        assert_eq!(
+            goroot_assignment("  GOROOT=\"$HOME/sdk/go\" # mine"),
+            Some("$HOME/sdk/go".into())
+        );
+        assert_eq!(goroot_assignment("export GOPATH=/x"), None);
+        assert_eq!(goroot_assignment("# export GOROOT=/x"), None);
+    }
+}
