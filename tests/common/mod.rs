@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod goserver;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

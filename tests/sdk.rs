@@ -1,0 +1,377 @@
+//! Go SDKs end to end, against a go.dev stand-in on 127.0.0.1 that serves a JSON index and
+//! archives (real ones built from the fixture SDK trees, small fake ones, hostile ones) and
+//! counts every request. The real `go` of each installed SDK is the oracle for what is active.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::fixtures::{self, GO_NEW, GO_OLD};
+use common::goserver::{Body, Fault, GoServer, Hostile, hostile_archive};
+use common::{TestEnv, repo};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A message as one line: miette wraps long ones and draws a margin.
+fn flat(bytes: &[u8]) -> String {
+    text(bytes).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[track_caller]
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "goenv failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn profile(server: &GoServer, body: &str) -> String {
+    let (head, rest) = body.split_once('{').expect("a go node with children");
+    format!(
+        "version 1\n{head}{{\n    mirror \"{}\"\n    index \"{}\"\n{rest}\nshells \"bash\"\n",
+        server.url(),
+        server.index_url()
+    )
+}
+
+/// The archive `scripts/fixtures` packed from the fixture tree of `version`.
+#[track_caller]
+fn real_archive(version: &str) -> PathBuf {
+    let path = repo(&format!(".fixtures/archives/go{version}.linux-amd64.tar.gz"));
+    assert!(path.is_file(), "missing test fixture {}: run `scripts/fixtures`", path.display());
+    path
+}
+
+/// `go version` and `go env GOROOT` of the `go` at `bin`, run in a clean environment.
+fn go_says(bin: &Path, home: &Path) -> (String, String) {
+    let cache = fixtures::gocache();
+    let env = [("GOCACHE", cache.to_str().unwrap()), ("GOTOOLCHAIN", "local")];
+    let run = |args: &[&str]| {
+        let out = fixtures::run_clean(bin, args, home, fixtures::BASE_PATH, &env);
+        assert!(out.status.success(), "{} {args:?}: {}", bin.display(), text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    };
+    (run(&["version"]), run(&["env", "GOROOT"]))
+}
+
+fn downloads(env: &TestEnv) -> Vec<String> {
+    let dir = env.home().join(".cache/goenv/downloads");
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn real_sdks_install_switch_prune_and_roll_back() {
+    let server = GoServer::start();
+    for v in [GO_OLD, GO_NEW] {
+        let name = format!("go{v}.linux-amd64.tar.gz");
+        server.add_archive(v, &name, Body::File(real_archive(v)));
+    }
+    let env = TestEnv::new();
+    let home = env.home();
+    let sdk = home.join("sdk");
+
+    // Install two, the old one active.
+    env.write(
+        "a.kdl",
+        &profile(&server, &format!("go \"{GO_OLD}\" {{\n    keep \"{GO_NEW}\"\n}}")),
+    );
+    ok(&env.goenv(&["apply", "--yes", "a.kdl"]));
+    let (version, goroot) = go_says(&sdk.join("current/bin/go"), &home);
+    assert_eq!(version, format!("go version go{GO_OLD} linux/amd64"));
+    assert_eq!(Path::new(&goroot), sdk.join(format!("go{GO_OLD}")));
+    assert!(sdk.join(format!("go{GO_NEW}/.unpacked-success")).is_file());
+    assert_eq!(server.count_index(), 1, "{:?}", server.requests());
+    assert_eq!(downloads(&env).len(), 2);
+    let env_sh = fs::read_to_string(home.join(".config/goenv/env.sh")).unwrap();
+    let first = format!("PATH={}/current/bin:", sdk.display());
+    assert!(env_sh.contains(&first), "{env_sh}");
+    assert!(!env_sh.contains("GOROOT"), "GOROOT is never exported: {env_sh}");
+
+    // Switch: nothing is downloaded, the link moves.
+    server.reset_counts();
+    env.write(
+        "b.kdl",
+        &profile(&server, &format!("go \"{GO_NEW}\" {{\n    keep \"{GO_OLD}\"\n}}")),
+    );
+    ok(&env.goenv(&["apply", "--yes", "b.kdl"]));
+    assert_eq!(server.requests(), Vec::<String>::new(), "both SDKs were installed");
+    let (version, goroot) = go_says(&sdk.join("current/bin/go"), &home);
+    assert_eq!(version, format!("go version go{GO_NEW} linux/amd64"));
+    assert_eq!(Path::new(&goroot), sdk.join(format!("go{GO_NEW}")));
+
+    // Rollback restores the previous active version.
+    ok(&env.goenv(&["rollback", "--yes"]));
+    assert_eq!(
+        go_says(&sdk.join("current/bin/go"), &home).0,
+        format!("go version go{GO_OLD} linux/amd64")
+    );
+    ok(&env.goenv(&["rollback", "--yes"]));
+    assert_eq!(
+        go_says(&sdk.join("current/bin/go"), &home).0,
+        format!("go version go{GO_NEW} linux/amd64")
+    );
+
+    // Prune: the SDK no longer listed goes to the trash; rollback brings it back by rename.
+    env.write("c.kdl", &profile(&server, &format!("go \"{GO_NEW}\" {{\n    prune #true\n}}")));
+    let plan = env.goenv(&["plan", "c.kdl"]);
+    assert!(text(&plan.stdout).contains(&format!("- sdk:go{GO_OLD}")), "{}", text(&plan.stdout));
+    ok(&env.goenv(&["apply", "--yes", "c.kdl"]));
+    assert!(!sdk.join(format!("go{GO_OLD}")).exists());
+    ok(&env.goenv(&["rollback", "--yes"]));
+    let (version, _) = go_says(&sdk.join(format!("go{GO_OLD}/bin/go")), &home);
+    assert_eq!(version, format!("go version go{GO_OLD} linux/amd64"));
+    assert_eq!(server.requests(), Vec::<String>::new(), "no download for any of this");
+
+    // After gc empties the trash, a rollback re-installs from the download cache: no request.
+    ok(&env.goenv(&["apply", "--yes", "c.kdl"]));
+    ok(&env.goenv(&["gc"]));
+    assert_eq!(fs::read_dir(home.join(".local/state/goenv/trash")).unwrap().count(), 0);
+    ok(&env.goenv(&["rollback", "--yes"]));
+    let (version, _) = go_says(&sdk.join(format!("go{GO_OLD}/bin/go")), &home);
+    assert_eq!(version, format!("go version go{GO_OLD} linux/amd64"));
+    assert_eq!(server.requests(), Vec::<String>::new(), "re-installed from the cache");
+    assert_eq!(
+        fs::read_dir(&sdk)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .count(),
+        0,
+        "no staging left"
+    );
+}
+
+#[test]
+fn planning_pinned_versions_makes_no_request() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.1");
+    let sum = server.sha256("go1.99.1.linux-amd64.tar.gz");
+    let env = TestEnv::new();
+    env.write("p.kdl", &profile(&server, &format!("go \"1.99.1\" {{\n    checksum \"{sum}\"\n}}")));
+    let out = env.goenv(&["plan", "p.kdl"]);
+    ok(&out);
+    assert_eq!(server.requests(), Vec::<String>::new());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("checksum-from = \"profile "), "{stdout}");
+    assert!(stdout.contains(&format!("sha256 = \"{sum}\"")), "{stdout}");
+
+    // Applying downloads only the archive, and planning again asks for nothing.
+    ok(&env.goenv(&["apply", "--yes", "p.kdl"]));
+    assert_eq!(server.requests(), vec!["/dl/go1.99.1.linux-amd64.tar.gz".to_owned()]);
+    server.reset_counts();
+    let out = env.goenv(&["plan", "p.kdl"]);
+    assert!(text(&out.stdout).contains("No changes."), "{}", text(&out.stdout));
+    assert_eq!(server.requests(), Vec::<String>::new());
+}
+
+#[test]
+fn a_line_resolves_to_its_newest_release_and_says_so() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.1").add_fake_sdk("1.99.2");
+    let env = TestEnv::new();
+    env.write("p.kdl", &profile(&server, "go \"1.99\" {\n    keep \"1.99.1\"\n}"));
+    let out = env.goenv(&["plan", "--format", "json", "p.kdl"]);
+    ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(&ids[..3], ["sdk:go1.99.2", "sdk:go1.99.1", "link:~/sdk/current"]);
+    let notes: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "goenv::finding::go-version-resolved")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("go \"1.99\" resolves to 1.99.2"), "{}", notes[0]);
+    let diff = json["changes"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains(&format!("checksum-from = \"index {}\"", server.index_url())), "{diff}");
+
+    // A version the index does not have stops the plan at its location.
+    env.write("q.kdl", &profile(&server, "go \"1.99.7\" {\n}"));
+    let out = env.goenv(&["plan", "q.kdl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = flat(&out.stderr);
+    assert!(stderr.contains("go1.99.7 is not in the download index"), "{stderr}");
+    assert!(stderr.contains("q.kdl:2:4"), "{stderr}");
+}
+
+/// Each refusal: exit 1, a clear message, and nothing left (no SDK, no cache entry, no
+/// generation, no file written).
+#[test]
+fn refusals_leave_nothing_behind() {
+    let cases: Vec<(&str, Box<dyn Fn(&GoServer)>, &str)> = vec![
+        (
+            "checksum mismatch",
+            Box::new(|s| {
+                s.add_fake_sdk("1.99.1").fault("go1.99.1.linux-amd64.tar.gz", Fault::WrongBytes);
+            }),
+            "expected sha256",
+        ),
+        (
+            "../ path",
+            Box::new(|s| {
+                s.add_archive(
+                    "1.99.1",
+                    "go1.99.1.linux-amd64.tar.gz",
+                    hostile_archive(Hostile::DotDot),
+                );
+            }),
+            "refusing",
+        ),
+        (
+            "symlink",
+            Box::new(|s| {
+                s.add_archive(
+                    "1.99.1",
+                    "go1.99.1.linux-amd64.tar.gz",
+                    hostile_archive(Hostile::Symlink),
+                );
+            }),
+            "refusing",
+        ),
+        (
+            "closed mid-body",
+            Box::new(|s| {
+                s.add_fake_sdk("1.99.1").fault("go1.99.1.linux-amd64.tar.gz", Fault::CloseMidBody);
+            }),
+            "closed the connection",
+        ),
+        (
+            "404",
+            Box::new(|s| {
+                s.add_fake_sdk("1.99.1").fault("go1.99.1.linux-amd64.tar.gz", Fault::NotFound);
+            }),
+            "not found",
+        ),
+    ];
+    for (what, setup, expected) in cases {
+        let server = GoServer::start();
+        setup(&server);
+        let env = TestEnv::new();
+        env.write("p.kdl", &profile(&server, "go \"1.99.1\" {\n}"));
+        let out = env.goenv(&["apply", "--yes", "p.kdl"]);
+        let stderr = flat(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(stderr.contains("nothing was changed"), "{what}: {stderr}");
+        let home = env.home();
+        assert!(!home.join("sdk/go1.99.1").exists(), "{what}");
+        let leftovers: Vec<_> = fs::read_dir(home.join("sdk"))
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(leftovers.is_empty(), "{what}: {leftovers:?}");
+        assert_eq!(downloads(&env), Vec::<String>::new(), "{what}");
+        assert!(!home.join(".local/state/goenv/generations/0001.toml").exists(), "{what}");
+        assert!(!home.join(".config/goenv/env.sh").exists(), "{what}");
+        assert!(!home.join(".profile").exists(), "{what}");
+        assert!(!Path::new("/tmp/goenv-hostile-absolute").exists());
+    }
+}
+
+#[test]
+fn sdks_installed_by_others_are_adopted_and_never_touched() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.2");
+    let env = TestEnv::new();
+    let home = env.home();
+    // What `go1.99.1 download` leaves.
+    let theirs = home.join("sdk/go1.99.1");
+    fs::create_dir_all(theirs.join("pkg/tool/linux_amd64")).unwrap();
+    fs::create_dir_all(theirs.join("bin")).unwrap();
+    fs::write(theirs.join("VERSION"), "go1.99.1\ntime 2020-02-02T00:00:00Z\n").unwrap();
+    fs::write(theirs.join(".unpacked-success"), "").unwrap();
+
+    env.write("a.kdl", &profile(&server, "go \"1.99.1\" {\n}"));
+    let out = env.goenv(&["plan", "a.kdl"]);
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("sdk:go1.99.1"), "adopted, not installed: {stdout}");
+    assert!(stdout.contains("+ link:~/sdk/current"), "{stdout}");
+    assert_eq!(server.requests(), Vec::<String>::new(), "an adopted SDK needs no index");
+    ok(&env.goenv(&["apply", "--yes", "a.kdl"]));
+    assert_eq!(fs::read_link(home.join("sdk/current")).unwrap(), theirs);
+
+    // Pruning only ever removes what goenv installed.
+    env.write("b.kdl", &profile(&server, "go \"1.99.2\" {\n    prune #true\n}"));
+    ok(&env.goenv(&["apply", "--yes", "b.kdl"]));
+    assert!(theirs.join("VERSION").is_file());
+    assert!(!theirs.join(".goenv-sdk").exists());
+
+    // An incomplete directory is not adopted: the plan stops with the fix.
+    fs::remove_file(theirs.join(".unpacked-success")).unwrap();
+    let out = env.goenv(&["plan", "a.kdl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = flat(&out.stderr);
+    assert!(stderr.contains("is not a complete go1.99.1 SDK"), "{stderr}");
+    assert!(stderr.contains(".unpacked-success"), "{stderr}");
+}
+
+#[test]
+fn findings_name_the_go_that_really_runs() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.1");
+    let env = TestEnv::new();
+    let home = env.home();
+    env.write("p.kdl", &profile(&server, "go \"1.99.1\" {\n}"));
+    ok(&env.goenv(&["apply", "--yes", "p.kdl"]));
+
+    let other = env.dir.path().join("usr/local/go/bin");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("go"), "#!/bin/sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(other.join("go"), fs::Permissions::from_mode(0o755)).unwrap();
+    let ours = home.join("sdk/current/bin");
+    let path = format!("PATH={}:{}:/usr/bin", other.display(), ours.display());
+    let out = env.goenv(&[
+        "--env",
+        &path,
+        "--env",
+        "GOROOT=/usr/local/go",
+        "plan",
+        "--format",
+        "json",
+        "p.kdl",
+    ]);
+    ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> =
+        json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    for code in ["go-ahead-on-path", "goroot-differs", "gotoolchain-auto"] {
+        assert!(codes.contains(&format!("goenv::finding::{code}").as_str()), "{code}: {codes:?}");
+    }
+
+    // GOTOOLCHAIN=local, goenv's PATH first, no GOROOT: nothing to say.
+    env.write("q.kdl", &profile(&server, "go \"1.99.1\" {\n}\ngo-env { GOTOOLCHAIN \"local\" }"));
+    let path = format!("PATH={}:{}:/usr/bin", ours.display(), other.display());
+    let out = env.goenv(&["--env", &path, "plan", "--format", "json", "q.kdl"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"], serde_json::json!([]), "{json}");
+
+    // An SDK whose bin/go is an arm64 ELF on this amd64 machine.
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    (elf[4], elf[5], elf[6]) = (2, 1, 1);
+    elf[18] = 183; // EM_AARCH64
+    fs::write(home.join("sdk/go1.99.1/bin/go"), &elf).unwrap();
+    let out = env.goenv(&["--arch", "amd64", "plan", "--format", "json", "q.kdl"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &json["findings"][0];
+    assert_eq!(f["code"], "goenv::finding::sdk-wrong-arch", "{json}");
+    assert!(f["message"].as_str().unwrap().contains("linux/arm64"), "{f}");
+}
