@@ -216,7 +216,8 @@ fn a_line_resolves_to_its_newest_release_and_says_so() {
 /// generation, no file written).
 #[test]
 fn refusals_leave_nothing_behind() {
-    let cases: Vec<(&str, Box<dyn Fn(&GoServer)>, &str)> = vec![
+    type Setup = Box<dyn Fn(&GoServer)>;
+    let cases: Vec<(&str, Setup, &str)> = vec![
         (
             "checksum mismatch",
             Box::new(|s| {
