@@ -3,9 +3,10 @@
 //! Owns everything between the profile's `go` node and an SDK on disk: reading go.dev's
 //! download index ([`index`]), fetching archives into a cache verified by sha256 ([`fetch`]),
 //! unpacking a verified archive into `<dir>/go<version>` or adopting one already there
-//! ([`extract`]), and reading which machine an SDK's binaries are for ([`arch`]). Nothing here
-//! reads the process environment, runs an SDK's binaries, or writes outside the directories it
-//! is given. Planning does not use it yet: `plan` still refuses the `go` node.
+//! ([`extract`]), what goenv records in an SDK it installed and preparing installs before a
+//! transaction ([`install`]), and reading which machine an SDK's binaries are for ([`arch`]).
+//! Nothing here reads the process environment, runs an SDK's binaries, or writes outside the
+//! directories it is given; renaming a prepared tree into place is the transaction's job.
 
 pub mod arch;
 pub mod extract;
