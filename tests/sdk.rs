@@ -376,3 +376,80 @@ fn findings_name_the_go_that_really_runs() {
     assert_eq!(f["code"], "goenv::finding::sdk-wrong-arch", "{json}");
     assert!(f["message"].as_str().unwrap().contains("linux/arm64"), "{f}");
 }
+
+/// Starts goenv with the debug-only `TEST_GOENV_PAUSE_AT=point`, waits until it says it paused,
+/// and kills it with SIGKILL.
+fn kill_at(env: &TestEnv, args: &[&str], point: &str) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goenv"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("TEST_GOENV_PAUSE_AT", point)
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("goenv starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains(&format!("goenv: paused at {point}")) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return;
+        }
+    }
+    panic!("goenv never paused at {point}: {seen}");
+}
+
+#[test]
+fn a_switch_killed_at_any_point_is_wholly_undone_or_wholly_done() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.1").add_fake_sdk("1.99.2");
+    let a = |server: &GoServer| profile(server, "go \"1.99.1\" {\n}");
+    let b = |server: &GoServer| profile(server, "go \"1.99.2\" {\n    prune #true\n}");
+    // Steps of B: install go1.99.2, switch the link, prune go1.99.1.
+    for point in ["blobs", "journal", "step-1", "step-2", "step-3", "manifest"] {
+        let env = TestEnv::new();
+        let home = env.home();
+        let sdk = home.join("sdk");
+        env.write("a.kdl", &a(&server));
+        env.write("b.kdl", &b(&server));
+        ok(&env.goenv(&["apply", "--yes", "a.kdl"]));
+        kill_at(&env, &["apply", "--yes", "b.kdl"], point);
+
+        // Any command recovers first.
+        let out = env.goenv(&["status"]);
+        let done = point == "manifest";
+        let active = if done { "go1.99.2" } else { "go1.99.1" };
+        assert_eq!(fs::read_link(sdk.join("current")).unwrap(), sdk.join(active), "{point}");
+        assert!(sdk.join(format!("{active}/bin/go")).is_file(), "{point}");
+        let other = if done { "go1.99.1" } else { "go1.99.2" };
+        assert!(!sdk.join(other).exists(), "{point}: {}", text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", text(&out.stderr));
+
+        // And B applies cleanly afterwards, leaving no staging directory behind.
+        ok(&env.goenv(&["apply", "--yes", "b.kdl"]));
+        assert_eq!(fs::read_link(sdk.join("current")).unwrap(), sdk.join("go1.99.2"), "{point}");
+        let names: Vec<String> = fs::read_dir(&sdk)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{point}: {names:?}");
+        assert!(names.contains(&"current".to_owned()) && names.contains(&"go1.99.2".to_owned()));
+        // Rollback still brings go1.99.1 back from the trash.
+        ok(&env.goenv(&["rollback", "--yes"]));
+        assert_eq!(fs::read_link(sdk.join("current")).unwrap(), sdk.join("go1.99.1"), "{point}");
+        assert!(sdk.join("go1.99.1/bin/go").is_file(), "{point}");
+    }
+}

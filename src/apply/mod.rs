@@ -181,6 +181,12 @@ pub enum Recovery {
 /// Finishes or undoes an interrupted transaction. The caller holds the lock.
 pub fn recover(store: &Store) -> Result<Recovery, StoreError> {
     let Some(journal) = store.read_journal()? else { return Ok(Recovery::Nothing) };
+    // A killed install may have left a staging directory beside the SDKs it touched.
+    for step in journal.steps.iter().filter(|s| s.kind == EntryKind::Sdk) {
+        if let Some(dir) = std::path::Path::new(&step.path).parent() {
+            crate::sdk::install::remove_stale_staging(dir);
+        }
+    }
     if store.generation_numbers()?.contains(&journal.generation) {
         store.remove_journal()?;
         return Ok(Recovery::Completed);

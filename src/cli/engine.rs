@@ -159,6 +159,17 @@ pub fn fetcher(ctx: &Context) -> Result<Fetcher, Report> {
 /// Downloads, verifies and unpacks every SDK `plan` puts in place that is not in the trash,
 /// before the transaction starts. A failure leaves nothing behind and changes nothing.
 pub fn prepare_sdks(ctx: &Context, store: &Store, plan: &Plan) -> Result<Prepared, Report> {
+    // Staging directories a killed goenv left behind, wherever this plan touches SDKs.
+    let ids = plan.changes.iter().map(|c| (&c.id, &c.path));
+    let ids = ids.chain(plan.unchanged.iter().map(|k| (&k.id, &k.path)));
+    let mut dirs: Vec<&Path> = ids
+        .filter(|(id, _)| EntryKind::of(id) != EntryKind::File)
+        .filter_map(|(_, p)| p.parent())
+        .collect();
+    dirs.dedup();
+    for dir in dirs {
+        install::remove_stale_staging(dir);
+    }
     let wanted: Vec<(PathBuf, Vec<u8>)> = plan
         .changes
         .iter()

@@ -177,7 +177,13 @@ pub fn prepare(
     progress: &mut dyn FnMut(&str, u64, Option<u64>),
 ) -> Result<Prepared, PrepareError> {
     let mut out = Prepared::default();
+    let mut swept = Vec::new();
     for (dest, bytes) in wanted {
+        let sdk_dir = dest.parent().unwrap_or(Path::new("/"));
+        if !swept.iter().any(|d| d == sdk_dir) {
+            remove_stale_staging(sdk_dir);
+            swept.push(sdk_dir.to_path_buf());
+        }
         let in_trash = entry::trash_entries(trash, dest, bytes)
             .iter()
             .any(|t| fs::read(t.join(SDK_DESCRIPTOR)).is_ok_and(|b| b == *bytes));
@@ -189,7 +195,6 @@ pub fn prepare(
         let archive = fetcher.download_verified(&d.url, &d.sha256, cache, &mut |got, total| {
             progress(&d.archive, got, total)
         })?;
-        let sdk_dir = dest.parent().unwrap_or(Path::new("/"));
         let staged = match extract::stage(&archive, sdk_dir, &d.version) {
             Ok(staged) => staged,
             Err(e) => {
@@ -204,6 +209,17 @@ pub fn prepare(
         out.staged.push((dest.clone(), staged));
     }
     Ok(out)
+}
+
+/// Removes staging directories a killed goenv left in `sdk_dir`. The caller holds goenv's lock,
+/// so no other goenv is unpacking there; a staging directory never holds a published SDK.
+pub fn remove_stale_staging(sdk_dir: &Path) {
+    let Ok(entries) = fs::read_dir(sdk_dir) else { return };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(extract::STAGING_PREFIX) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 #[cfg(test)]
