@@ -408,7 +408,8 @@ fn kill_at(env: &TestEnv, args: &[&str], point: &str) {
             return;
         }
     }
-    panic!("goenv never paused at {point}: {seen}");
+    let status = child.wait().unwrap();
+    panic!("goenv never paused at {point} ({status}): {seen}");
 }
 
 #[test]
