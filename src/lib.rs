@@ -12,6 +12,7 @@ pub mod context;
 pub(crate) mod entry;
 pub mod formats;
 pub(crate) mod fsx;
+pub mod gobin;
 pub mod plan;
 pub mod probe;
 pub mod profile;

@@ -9,9 +9,9 @@ use super::findings::{Finding, Severity};
 use super::go::GoResolved;
 use super::{Desired, tilde_path};
 use crate::context::{Arch, Context, Os};
+use crate::gobin::{BinaryArch, BinaryOs};
 use crate::probe::Observed;
 use crate::profile::Profile;
-use crate::sdk::arch::{BinaryArch, BinaryOs};
 
 const CODE_RESOLVED: &str = "goenv::finding::go-version-resolved";
 const CODE_STALE: &str = "goenv::finding::download-index-stale";

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::entry::{self, EntryKind};
-use crate::sdk::arch::{self, BinaryArch, BinaryOs};
+use crate::gobin::{self, BinaryArch, BinaryOs};
 use crate::sdk::extract::{self, MARKER};
 use crate::sdk::index::Index;
 
@@ -91,7 +91,7 @@ fn read_sdk(root: &Path) -> SdkState {
         marker: root.join(MARKER).is_file(),
         has_pkg_tool: root.join("pkg/tool").is_dir(),
         go_env: fs::read(root.join("go.env")).ok(),
-        arches: arch::read_all_arches(&root.join("bin/go")).map_err(|e| e.to_string()),
+        arches: gobin::read_all_arches(&root.join("bin/go")).map_err(|e| e.to_string()),
     }
 }
 

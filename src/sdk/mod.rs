@@ -4,11 +4,10 @@
 //! download index ([`index`]), fetching archives into a cache verified by sha256 ([`fetch`]),
 //! unpacking a verified archive into `<dir>/go<version>` or adopting one already there
 //! ([`extract`]), what goenv records in an SDK it installed and preparing installs before a
-//! transaction ([`install`]), and reading which machine an SDK's binaries are for ([`arch`]).
+//! transaction ([`install`]),; which machine an SDK's binaries are for is read by [`crate::gobin`].
 //! Nothing here reads the process environment, runs an SDK's binaries, or writes outside the
 //! directories it is given; renaming a prepared tree into place is the transaction's job.
 
-pub mod arch;
 pub mod extract;
 pub mod fetch;
 pub mod index;

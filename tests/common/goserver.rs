@@ -6,6 +6,9 @@
 //!
 //! One request per connection: every answer says `Connection: close` and the server closes the
 //! connection after it, so keep-alive clients open a new connection for the next request.
+//! It can also stand in for an HTTP proxy of `http://` URLs: requests in absolute form
+//! (`GET http://any.host/dl/… HTTP/1.1`) are served as if for `/dl/…`, and a `CONNECT host:port`
+//! (what ureq sends) opens a tunnel back to the server itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -316,8 +319,10 @@ impl GoServer {
         self
     }
 
-    /// The targets (path and query, e.g. `/dl/?mode=json&include=all`) of the requests seen
-    /// since the start or the last [`reset_counts`](Self::reset_counts), in arrival order.
+    /// The targets of the requests seen since the start or the last
+    /// [`reset_counts`](Self::reset_counts), in arrival order, as sent: path and query (e.g.
+    /// `/dl/?mode=json&include=all`), or a full `http://host/…` URL when the client used the
+    /// server as its HTTP proxy.
     pub fn requests(&self) -> Vec<String> {
         self.shared.state().requests.clone()
     }
@@ -327,10 +332,10 @@ impl GoServer {
         self.shared.state().requests.iter().filter(|t| t.starts_with(prefix)).count()
     }
 
-    /// How many requests were for `/dl/<filename>` exactly.
+    /// How many requests were for `/dl/<filename>` exactly (directly or as a proxy).
     pub fn count_file(&self, filename: &str) -> usize {
-        let target = format!("/dl/{filename}");
-        self.shared.state().requests.iter().filter(|t| **t == target).count()
+        let path = format!("/dl/{filename}");
+        self.shared.state().requests.iter().filter(|t| path_of(t) == path).count()
     }
 
     /// How many requests were for the JSON index (`/dl/` or `/dl` with any query).
@@ -353,9 +358,10 @@ impl GoServer {
 impl Drop for GoServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the stop flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(acceptor) = self.acceptor.take() {
+        // Wake the accept loop so that it sees the stop flag. If even that fails, leave the
+        // thread behind rather than wait for it forever.
+        let woken = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        if let Some(acceptor) = self.acceptor.take().filter(|_| woken) {
             let _ = acceptor.join();
         }
     }
@@ -393,17 +399,33 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     stream.set_nodelay(true)?;
-    let head = match read_head(&mut stream) {
-        Ok(head) => head,
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+    let mut tunnelled = false;
+    let (method, target) = loop {
+        let head = match read_head(&mut stream) {
+            Ok(head) => head,
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                respond_text(&mut stream, 400, "text/plain", b"bad request\n", false)?;
+                return finish(stream);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some((method, target)) = request_line(&head) else {
+            respond_text(&mut stream, 400, "text/plain", b"bad request\n", false)?;
+            return finish(stream);
+        };
+        // A client using the server as its proxy for an http:// URL may open a tunnel first
+        // (ureq does): the tunnel leads back to this server, so the next request is ours.
+        if method == "CONNECT" && !tunnelled {
+            shared.state().requests.push(format!("CONNECT {target}"));
+            stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+            tunnelled = true;
+            continue;
+        }
+        if !target.starts_with('/') && !target.starts_with("http://") {
             respond_text(&mut stream, 400, "text/plain", b"bad request\n", false)?;
             return finish(stream);
         }
-        Err(e) => return Err(e),
-    };
-    let Some((method, target)) = request_line(&head) else {
-        respond_text(&mut stream, 400, "text/plain", b"bad request\n", false)?;
-        return finish(stream);
+        break (method, target);
     };
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {
@@ -657,13 +679,19 @@ fn request_line(head: &[u8]) -> Option<(String, String)> {
     let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !version.starts_with("HTTP/1.") || !target.starts_with('/') {
+    if parts.next().is_some() || !version.starts_with("HTTP/1.") || target.is_empty() {
         return None;
     }
     Some((method.to_owned(), target.to_owned()))
 }
 
+/// The path of a target, without the query, and without the `http://host` a client talking
+/// to the server as an HTTP proxy puts in front.
 fn path_of(target: &str) -> &str {
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => target,
+    };
     target.split_once('?').map_or(target, |(path, _)| path)
 }
 
