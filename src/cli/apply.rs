@@ -60,6 +60,8 @@ pub fn run(
         summary: render::summary_line(&plan),
     };
     let prepared = engine::prepare_sdks(ctx, &store, &plan)?;
+    let mut plan = plan;
+    engine::prepare_tools(ctx, &profile, &mut plan, &prepared)?;
     let number = apply::apply(&store, &plan, meta, fault, prepared.roots()).map_err(Report::new)?;
     let (add, change, remove) = plan.counts();
     eprintln!(

@@ -95,6 +95,13 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
     let store = existing_store(ctx)?;
     let managed = managed(store.as_ref())?;
     let mut paths = desired::probe_paths(ctx);
+    let dlv = desired::dlv_path(profile, ctx);
+    if let Some(p) =
+        dlv.as_ref().filter(|_| profile.delve.as_ref().is_some_and(|d| d.install.is_some()))
+    {
+        // `install=` owns the binary: its bytes are the before-content of a rebuild.
+        paths.push(p.clone());
+    }
     paths.extend(
         managed.paths.iter().filter(|m| EntryKind::of(&m.id).is_file()).map(|m| m.path.clone()),
     );
@@ -105,6 +112,13 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
         .with_sdk_dirs(sdk_dirs.iter().map(PathBuf::as_path));
     if let Some(path) = ctx.env.get("PATH") {
         observed.path_go = probe::path_with_go(path);
+    }
+    if let Some(p) = &dlv {
+        let mut state = probe::read_dlv(p);
+        if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
+            state.version = dlv_version(ctx, &state)?;
+        }
+        observed.delve = Some(state);
     }
     if let Some(go) = &profile.go
         && let Some(url) = plan::go::index_needed(go, ctx, &observed)
@@ -214,6 +228,151 @@ pub fn prepare_sdks(ctx: &Context, store: &Store, plan: &Plan) -> Result<Prepare
             miette!(help = help, "{e}; nothing was changed")
         },
     )
+}
+
+/// The Delve version of a `dlv` whose build info has none (a distribution build): asked once
+/// with `dlv version`, then remembered in the state directory by the file's identity (device,
+/// inode, size, modification time), so later plans start no process.
+fn dlv_version(
+    ctx: &Context,
+    state: &probe::DlvState,
+) -> Result<Option<(String, &'static str)>, Report> {
+    let Some(identity) = &state.identity else { return Ok(None) };
+    let cache = state_dir(ctx).join("dlv-versions.toml");
+    let mut known: BTreeMap<String, String> = std::fs::read_to_string(&cache)
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok())
+        .unwrap_or_default();
+    let key = format!("{}|{identity}", state.path.display());
+    if let Some(v) = known.get(&key) {
+        return Ok(Some((v.clone(), "`dlv version`, remembered")));
+    }
+    if !state.executable {
+        return Ok(None);
+    }
+    let out = std::process::Command::new(&state.path)
+        .arg("version")
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let Some(version) =
+        out.ok().and_then(|o| probe::parse_dlv_version(&String::from_utf8_lossy(&o.stdout)))
+    else {
+        return Ok(None);
+    };
+    known.insert(key, version.clone());
+    // Remembering is an optimisation: a state directory that cannot be written costs a run.
+    if let Ok(store) = open_store(ctx)
+        && let Ok(text) = toml::to_string(&known)
+    {
+        let _ = crate::fsx::replace_file(&cache, text.as_bytes(), 0o600);
+        drop(store);
+    }
+    Ok(Some((version, "`dlv version`")))
+}
+
+/// Builds every binary the plan installs with `go install` (`delve install=`) into a staging
+/// directory beside its destination, checks its build info, and puts the built bytes into the
+/// plan as the change's after-content. Runs before the transaction: a failure changes nothing.
+pub fn prepare_tools(
+    ctx: &Context,
+    profile: &Profile,
+    plan: &mut Plan,
+    prepared: &Prepared,
+) -> Result<(), Report> {
+    for c in plan.changes.iter_mut().filter(|c| c.id.starts_with("tool:") && c.managed) {
+        let Some(text) = c.after.as_deref().and_then(|b| std::str::from_utf8(b).ok()) else {
+            continue;
+        };
+        let Ok(spec) = toml::from_str::<toml::Table>(text) else { continue };
+        let get = |k: &str| spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let (package, version, go) = (get("package"), get("version"), PathBuf::from(get("go")));
+        // An SDK installed by this same apply is still in its staging directory.
+        let go = prepared
+            .roots()
+            .iter()
+            .find_map(|(dest, staged)| go.strip_prefix(dest).ok().map(|rest| staged.join(rest)))
+            .unwrap_or(go);
+        let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        std::fs::create_dir_all(&dir).into_diagnostic()?;
+        let staging =
+            tempfile::Builder::new().prefix(".goenv-build-").tempdir_in(&dir).into_diagnostic()?;
+        let mut cmd = std::process::Command::new(&go);
+        cmd.args(["install", &format!("{package}@{version}")])
+            .current_dir(&ctx.home)
+            .env_clear()
+            .env("HOME", &ctx.home)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", go.parent().unwrap_or(Path::new("/")).display()),
+            )
+            .env("GOBIN", staging.path())
+            // The Go env file may be the very thing this apply fixes: the profile's values are
+            // passed as the environment instead.
+            .env("GOENV", "off")
+            .env("GOTOOLCHAIN", "local")
+            .stdin(std::process::Stdio::null());
+        for key in [
+            "GOCACHE",
+            "GOMODCACHE",
+            "GOPATH",
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "NO_PROXY",
+            "https_proxy",
+            "http_proxy",
+            "no_proxy",
+        ] {
+            if let Some(v) = ctx.env.get(key) {
+                cmd.env(key, v);
+            }
+        }
+        for s in profile.go_env_file().chain(&profile.export) {
+            if s.key != "GOBIN" && s.key != "GOENV" {
+                cmd.env(&s.key, &s.value.text);
+            }
+        }
+        let shown = format!("{package}@{version}");
+        eprintln!("goenv: building {shown} with {}", go.display());
+        let out = cmd
+            .output()
+            .map_err(|e| miette!("cannot run `{}`: {e}; nothing was changed", go.display()))?;
+        if !out.status.success() {
+            return Err(miette!(
+                help = "fix the cause (network, GOPROXY, the version) and apply again",
+                "`go install {shown}` failed; nothing was changed:\n{}",
+                crate::profile::scrub(&String::from_utf8_lossy(&out.stderr), &plan.secrets)
+            ));
+        }
+        let name = package.rsplit('/').next().unwrap_or("dlv");
+        let built = staging.path().join(name);
+        let binary = crate::gobin::read(&built).map_err(|e| miette!("{e}; nothing was changed"))?;
+        let got = binary
+            .info
+            .as_ref()
+            .and_then(|i| i.main.as_ref())
+            .map(|m| (m.path.clone(), m.version.clone()));
+        let expected_module = package.strip_suffix("/cmd/dlv").unwrap_or(&package);
+        let ok = match &got {
+            Some((path, v)) => path == expected_module && (version == "latest" || *v == version),
+            None => false,
+        };
+        if !ok {
+            return Err(miette!(
+                "`go install {shown}` built {}, not {expected_module} {version}; nothing was changed",
+                got.map_or_else(
+                    || "a binary without module information".into(),
+                    |(p, v)| format!("{p} {v}")
+                )
+            ));
+        }
+        c.after = Some(std::fs::read(&built).into_diagnostic()?);
+        c.mode = 0o755;
+        c.action = crate::plan::Action::between(&c.before, &c.after);
+    }
+    Ok(())
 }
 
 /// A managed path whose content differs from what the latest generation left.

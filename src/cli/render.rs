@@ -21,6 +21,10 @@ pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
         // A link's content is its target: shown as one line.
         if c.id.starts_with("link:") && bytes.is_some() {
             format!("symbolic link to {text}\n")
+        } else if c.id.starts_with("tool:") && bytes.as_ref().is_some_and(|b| b.contains(&0)) {
+            let b = bytes.as_deref().unwrap_or_default();
+            let sha = crate::store::sha256(b);
+            format!("a program of {} bytes, sha256 {}\n", b.len(), &sha.as_str()[..16])
         } else {
             redact(&text, secrets)
         }

@@ -31,6 +31,10 @@ pub enum Kind {
     Link { target: PathBuf },
     /// An SDK tree goenv installs, known by its descriptor.
     Sdk { descriptor: Vec<u8> },
+    /// A binary `go install` builds (`delve install="v1.23.1"`). `build` describes the build
+    /// when one is needed (the plan shows it; `apply` replaces it with the built bytes before the
+    /// transaction), `None` when the binary there is already the one asked for.
+    Tool { build: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +84,15 @@ pub fn sdk_dirs(profile: &Profile, ctx: &Context, managed: &super::Managed) -> V
         }
     }
     dirs
+}
+
+/// Where the profile's `dlv` is: the `delve` node's path, else GOBIN/dlv.
+pub fn dlv_path(profile: &Profile, ctx: &Context) -> Option<PathBuf> {
+    let node = profile.delve.as_ref()?;
+    Some(match &node.path {
+        Some(p) => PathBuf::from(&p.text),
+        None => PathBuf::from(gobin(profile, ctx)).join("dlv"),
+    })
 }
 
 /// Directories whose existence a plan needs to know.
@@ -133,9 +146,6 @@ fn unsupported(profile: &Profile) -> Vec<Problem> {
             )),
         );
     };
-    if let Some(d) = &profile.delve {
-        add(d.at, "delve");
-    }
     if let Some(v) = &profile.vscode {
         add(v.at, "vscode");
     }
@@ -186,6 +196,9 @@ pub fn desired(
                 kind: Kind::Link { target: active.path.clone() },
             });
         }
+    }
+    if let Some(tool) = delve_tool(profile, ctx, observed, go.as_ref())? {
+        resources.push(tool);
     }
     let mut file = |path: PathBuf, content: String| {
         resources.push(Resource {
@@ -283,6 +296,69 @@ pub fn desired(
     }
 
     Ok(Desired { resources, secrets: secrets(profile), go })
+}
+
+/// `delve install="v1.23.1"`: the binary `apply` builds with the active SDK, unless the one at
+/// the path already is that release (`"latest"`: unless one is there that can debug the active
+/// SDK).
+fn delve_tool(
+    profile: &Profile,
+    ctx: &Context,
+    observed: &Observed,
+    go: Option<&GoResolved>,
+) -> Result<Option<Resource>, Vec<Problem>> {
+    let Some(node) = &profile.delve else { return Ok(None) };
+    let Some(install) = &node.install else { return Ok(None) };
+    let Some(path) = dlv_path(profile, ctx) else { return Ok(None) };
+    let go_exe = match go {
+        Some(g) => g.active.as_ref().map(|a| a.path.join("bin/go")),
+        None => None,
+    }
+    .or_else(|| observed.path_go.first().map(|d| d.join("go")));
+    let Some(go_exe) = go_exe else {
+        return Err(vec![
+            Problem::new(
+                install.at,
+                "goenv::plan::delve-install-needs-go",
+                "`install=` builds Delve with the active Go SDK, and there is none",
+                "needs a Go SDK",
+            )
+            .help("add a `go` node with a version, e.g. `go \"1.22.10\"`"),
+        ]);
+    };
+    let current = observed.delve.as_ref().and_then(|d| d.version.as_ref()).map(|(v, _)| v.as_str());
+    let up_to_date = match install.text.as_str() {
+        "latest" => current.is_some_and(|v| {
+            let built = observed
+                .delve
+                .as_ref()
+                .and_then(|d| d.binary.as_ref())
+                .and_then(|b| b.as_ref().ok())
+                .map(|b| b.go_version.as_str());
+            let active = go.and_then(|g| g.active.as_ref()).map(|a| a.version.as_str());
+            active.is_none_or(|a| super::delve::incompatibility(v, built, a, ctx.os).is_none())
+        }),
+        wanted => current == Some(wanted.trim_start_matches('v')),
+    };
+    let build = (!up_to_date).then(|| {
+        format!(
+            "# `goenv apply` builds this binary before it changes anything, and checks its build info:\n\
+             # GOBIN={} {} install github.com/go-delve/delve/cmd/dlv@{}\n\
+             package = \"github.com/go-delve/delve/cmd/dlv\"\n\
+             version = \"{}\"\n\
+             go = \"{}\"\n",
+            path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            go_exe.display(),
+            install.text,
+            install.text,
+            go_exe.display()
+        )
+    });
+    Ok(Some(Resource {
+        id: format!("tool:{}", super::tilde_path(&path, &ctx.home)),
+        path,
+        kind: Kind::Tool { build },
+    }))
 }
 
 /// Values of `profile` that must never be shown: `secret=#true` values and URL credentials.

@@ -50,6 +50,7 @@ pub fn findings(
     gopath_is_goroot(&go_keys, ctx, &mut out);
     bash_profile_hides_profile(ctx, observed, &mut out);
     super::go_findings::findings(profile, ctx, desired, observed, &mut out);
+    super::delve::findings(profile, ctx, desired, observed, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code, &a.message)
             .cmp(&(b.severity, &b.path, b.line, b.code, &b.message))

@@ -10,6 +10,7 @@
 //! and returns changes and findings. Both are pure: they read no disk and start no process, so
 //! a plan is fast, deterministic and testable without touching a machine.
 
+pub mod delve;
 pub mod desired;
 pub mod findings;
 pub mod go;
@@ -146,6 +147,9 @@ pub fn compute(
                     .map_err(|e| PlanError::Path { path: r.path.clone(), reason: e.to_string() })?
             }
             Kind::Link { target } => target.as_os_str().as_encoded_bytes().to_vec(),
+            // Up to date: the binary stays. Otherwise `apply` builds it (see `Kind::Tool`).
+            Kind::Tool { build: None } => before.clone().unwrap_or_default(),
+            Kind::Tool { build: Some(text) } => text.clone().into_bytes(),
             Kind::Sdk { descriptor } => match &before {
                 // The same SDK from the same archive, whatever mirror served it: unchanged.
                 Some(b) if same_sdk(b, descriptor) => b.clone(),

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::context::{Context, Os};
 
+mod delve;
 mod sdk;
+pub use delve::{DELVE_MODULE, DlvState, module_version, parse_dlv_version, read_dlv, release_of};
 pub use sdk::{FetchedIndex, LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
 
 /// One path as found.
@@ -65,6 +67,8 @@ pub struct Observed {
     pub path_go: Vec<PathBuf>,
     /// The download index, when the plan needs one (fetched by the caller, not the probe).
     pub index: Option<FetchedIndex>,
+    /// The `dlv` of the profile's `delve` node.
+    pub delve: Option<DlvState>,
 }
 
 impl Observed {
