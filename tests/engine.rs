@@ -263,7 +263,10 @@ fn nodes_without_targets_yet_stop_the_plan_at_their_location() {
     let out = env.goenv(&["plan", "profile.kdl"]);
     assert_eq!(code(&out), 1);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("`service` cannot be planned by this version of goenv yet"), "{stderr}");
+    assert!(
+        stderr.contains("`service` cannot be planned by this version of goenv yet"),
+        "{stderr}"
+    );
     assert!(stderr.contains("profile.kdl:2:9"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
