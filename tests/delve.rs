@@ -16,6 +16,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A message as one line: miette wraps long ones and draws a margin.
+fn flat(bytes: &[u8]) -> String {
+    text(bytes).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[track_caller]
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -76,7 +81,7 @@ fn debian_delve_is_too_old_for_go_1_22_and_goenv_says_how_to_fix_it() {
     let message = f["message"].as_str().unwrap();
     assert!(message.contains("Delve 1.20.2, from `dlv version`"), "{message}");
     assert!(message.contains("too old for Go 1.22.10"), "{message}");
-    assert!(message.contains("Version of Delve is too old for Go version go1.22.10"), "{message}");
+    assert!(message.contains("Version of Delve is too old for Go version 1.22.10"), "{message}");
     let help = f["help"].as_str().unwrap();
     let want = format!(
         "GOBIN={} ~/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.22.1",
@@ -140,4 +145,123 @@ fn presence_executability_and_leftovers() {
     env.write("p.kdl", &profile("require=\"off\""));
     let plan = json(&env.goenv(&["plan", "--format", "json", "p.kdl"]));
     assert!(findings(&plan, "delve-missing").is_empty(), "{plan}");
+}
+
+/// goenv's verdict and Delve's own agree: Debian's dlv refuses what Go 1.22.10 builds, with the
+/// text goenv quotes, and debugs what Debian's Go 1.19 builds, where goenv finds nothing.
+#[test]
+fn goenvs_verdict_agrees_with_the_real_dlv_debug() {
+    use common::delve::{
+        DEBIAN_GO119_ROOT, DLV_TIMEOUT, INIT_CONTINUE_EXIT, delve_refusal, dlv_debug_hello,
+    };
+    use common::fixtures::{GO_DELVE, go_bin};
+    let dlv = debian_dlv();
+    let plan_with = |version: &str, go: &Path| {
+        let env = TestEnv::new();
+        adopted_sdk(&env.home(), version, Some(go));
+        env.write(
+            "p.kdl",
+            &format!(
+                "version 1\ngo \"{version}\" {{\n}}\ndelve \"{}\"\nshells \"bash\"\n",
+                dlv.display()
+            ),
+        );
+        json(&env.goenv(&["plan", "--format", "json", "p.kdl"]))
+    };
+
+    let refusal = delve_refusal(GO_DELVE);
+    let quoted = format!("Version of Delve is too old for Go version {GO_DELVE}");
+    assert!(refusal.starts_with(&quoted), "Delve says: {refusal}");
+    let plan = plan_with(GO_DELVE, &go_bin(GO_DELVE));
+    let bad = findings(&plan, "delve-incompatible");
+    assert_eq!(bad.len(), 1, "{plan}");
+    assert!(bad[0]["message"].as_str().unwrap().contains(&quoted), "{plan}");
+
+    let go119 = Path::new(DEBIAN_GO119_ROOT).join("bin/go");
+    let version = fs::read_to_string(Path::new(DEBIAN_GO119_ROOT).join("VERSION")).unwrap();
+    let version = version.lines().next().unwrap().trim_start_matches("go").to_owned();
+    let plan = plan_with(&version, &go119);
+    assert!(findings(&plan, "delve-incompatible").is_empty(), "go{version}: {plan}");
+    let run = dlv_debug_hello("debian-1.19", &[], INIT_CONTINUE_EXIT, DLV_TIMEOUT);
+    assert_eq!(run.code(), Some(0), "Delve debugs go{version}'s program: {run:?}");
+    assert!(run.stdout.contains("hello"), "{run:?}");
+}
+
+/// `install=` runs `go install` with the active SDK and the profile's environment (here a
+/// `file://` GOPROXY holding a fake Delve module), checks the build info, and rollback removes it.
+#[test]
+fn install_builds_delve_from_the_profiles_goproxy_and_verifies_it() {
+    use common::fixtures::{GO_DELVE, go_bin, gocache};
+    use common::goproxy::{WritableOnDrop, fake_delve_proxy};
+    let env = TestEnv::new();
+    let home = env.home();
+    let _cleanup = WritableOnDrop(home.clone());
+    adopted_sdk(&home, GO_DELVE, Some(&go_bin(GO_DELVE)));
+    let proxy = fake_delve_proxy(&env.dir.path().join("proxy"), &["v1.22.1", "v1.23.1"]);
+    let profile = |install: &str| {
+        format!(
+            "version 1\ngo \"{GO_DELVE}\" {{\n}}\ndelve install=\"{install}\"\n\
+             go-env {{\n    GOPROXY \"{proxy}\"\n    GOSUMDB \"off\"\n    GOBIN \"~/go/bin\"\n    \
+             GOTOOLCHAIN \"local\"\n    GOFLAGS \"-modcacherw\"\n}}\nshells \"bash\"\n"
+        )
+    };
+    let cache = format!("GOCACHE={}", gocache().display());
+    let goenv = |args: &[&str]| {
+        let mut all = vec!["--env", cache.as_str()];
+        all.extend_from_slice(args);
+        env.goenv(&all)
+    };
+    env.write("p.kdl", &profile("v1.23.1"));
+    let plan = goenv(&["plan", "p.kdl"]);
+    let shown = text(&plan.stdout);
+    assert!(shown.contains("+ tool:~/go/bin/dlv"), "{shown}");
+    assert!(shown.contains("install github.com/go-delve/delve/cmd/dlv@v1.23.1"), "{shown}");
+
+    let out = goenv(&["apply", "--yes", "p.kdl"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dlv = home.join("go/bin/dlv");
+    let binary = goenv::gobin::read(&dlv).expect("a Go binary");
+    let main = binary.info.unwrap().main.unwrap();
+    assert_eq!(
+        (main.path.as_str(), main.version.as_str()),
+        ("github.com/go-delve/delve", "v1.23.1")
+    );
+    assert_eq!(binary.go_version, format!("go{GO_DELVE}"));
+    let says = std::process::Command::new(&dlv).arg("version").output().unwrap();
+    assert!(text(&says.stdout).contains("Version: 1.23.1"), "{}", text(&says.stdout));
+
+    // Up to date: nothing to do, nothing to say about Delve 1.23.1 and Go 1.22.
+    let plan = json(&goenv(&["plan", "--format", "json", "p.kdl"]));
+    assert_eq!(plan["summary"], serde_json::json!({"add": 0, "change": 0, "remove": 0}), "{plan}");
+    let delve: Vec<&Value> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().contains("delve"))
+        .collect();
+    assert!(delve.is_empty(), "{plan}");
+
+    // Another release replaces it; rollback puts 1.23.1 back byte for byte.
+    let before = fs::read(&dlv).unwrap();
+    env.write("p.kdl", &profile("v1.22.1"));
+    assert!(goenv(&["apply", "--yes", "p.kdl"]).status.success());
+    let main = goenv::gobin::read(&dlv).unwrap().info.unwrap().main.unwrap();
+    assert_eq!(main.version, "v1.22.1");
+    assert!(goenv(&["rollback", "--yes"]).status.success());
+    assert_eq!(fs::read(&dlv).unwrap(), before);
+
+    // A release the proxy does not have: a clear error, nothing changed.
+    env.write("p.kdl", &profile("v1.99.0"));
+    let out = goenv(&["apply", "--yes", "p.kdl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = flat(&out.stderr);
+    assert!(
+        stderr.contains("go install github.com/go-delve/delve/cmd/dlv@v1.99.0` failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(fs::read(&dlv).unwrap(), before);
+    let leftovers: Vec<_> =
+        fs::read_dir(home.join("go/bin")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }

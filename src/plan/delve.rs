@@ -96,13 +96,13 @@ pub fn incompatibility(dlv: &str, built_with: Option<&str>, go: &str, os: Os) ->
     if minor > max {
         return Some(format!(
             "Delve {dlv} is too old for Go {go}: it supports Go 1.{min} to 1.{max}{assumed}, and \
-             refuses with \"Version of Delve is too old for Go version go{go}\""
+             refuses with \"Version of Delve is too old for Go version {go}\""
         ));
     }
     if minor < min {
         return Some(format!(
             "Delve {dlv} is too new for Go {go}: it supports Go 1.{min} to 1.{max}{assumed}, and \
-             refuses with \"Go version go{go} is too old for this version of Delve\""
+             refuses with \"Go version {go} is too old for this version of Delve\""
         ));
     }
     // Go ≥ 1.25 writes DWARF 5 (not on macOS); Delve must then be built with Go ≥ 1.25 itself.

@@ -15,6 +15,10 @@ pub const GO_OLD: &str = "1.21.13";
 /// The newest fixture SDK (telemetry, DWARF 5).
 pub const GO_NEW: &str = "1.25.5";
 pub const GO_SDKS: [&str; 2] = [GO_OLD, GO_NEW];
+/// The fixture SDK of the Delve tests: it builds the fake Delve from a `file://` GOPROXY
+/// (`goproxy.rs`), and Debian's dlv 1.20 refuses to debug what it builds (`delve.rs`). Not in
+/// `GO_SDKS` and not packed into `.fixtures/archives`.
+pub const GO_DELVE: &str = "1.22.10";
 
 /// systemd's user environment generator: reads `environment.d` as the user manager does.
 pub const ENVD_GENERATOR: &str =

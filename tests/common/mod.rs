@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod delve;
 pub mod fixtures;
+pub mod goproxy;
 pub mod goserver;
 
 use std::path::{Path, PathBuf};
