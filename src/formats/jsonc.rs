@@ -140,19 +140,21 @@ impl JsoncError {
     }
 }
 
+impl JsoncError {
+    /// What is wrong, without the position (for messages that show it as `file:line:column`).
+    pub fn message(&self) -> String {
+        match &self.kind {
+            JsoncErrorKind::NotUtf8 => "not valid UTF-8".to_owned(),
+            JsoncErrorKind::Syntax(message) => message.clone(),
+            JsoncErrorKind::RootNotObject => "the top-level value is not an object".to_owned(),
+            JsoncErrorKind::NotAnObject { key } => format!("the value of `{key}` is not an object"),
+        }
+    }
+}
+
 impl fmt::Display for JsoncError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (line, column) = (self.line, self.column);
-        match &self.kind {
-            JsoncErrorKind::NotUtf8 => write!(f, "line {line}, column {column}: not valid UTF-8"),
-            JsoncErrorKind::Syntax(message) => write!(f, "line {line}, column {column}: {message}"),
-            JsoncErrorKind::RootNotObject => {
-                write!(f, "line {line}, column {column}: the top-level value is not an object")
-            }
-            JsoncErrorKind::NotAnObject { key } => {
-                write!(f, "line {line}, column {column}: the value of `{key}` is not an object")
-            }
-        }
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message())
     }
 }
 
@@ -202,6 +204,22 @@ pub fn get_in_object(
         Some(inner) => to_serde(body, &inner.value).map(Some),
         None => Ok(None),
     }
+}
+
+/// The 1-based line of the last top-level member `key`, or of `field` inside its object value
+/// when `field` is given. None when absent or when the document cannot be read.
+pub fn line_of(text: &[u8], key: &str, field: Option<&str>) -> Option<usize> {
+    let (_, body) = decode(text).ok()?;
+    let doc = parse(body).ok()??;
+    let prop = last_prop(&doc.root, key)?;
+    let start = match field {
+        None => prop.range.start,
+        Some(field) => match &prop.value {
+            Value::Object(object) => last_prop(object, field)?.range.start,
+            _ => return None,
+        },
+    };
+    Some(line_column(body, start).0)
 }
 
 // ---- reading ---------------------------------------------------------------------------------
@@ -816,11 +834,22 @@ mod tests {
     }
 
     #[test]
+    fn lines_of_members() {
+        let text = b"\xef\xbb\xbf// c\r\n{\r\n  \"go.goroot\": \"/g\",\r\n  \"go.alternateTools\": {\r\n    \"go\": \"/x\"\r\n  }\r\n}";
+        assert_eq!(line_of(text, GOROOT, None), Some(3));
+        assert_eq!(line_of(text, ALTERNATE_TOOLS, Some("go")), Some(5));
+        assert_eq!(line_of(text, ALTERNATE_TOOLS, Some(DLV)), None);
+        assert_eq!(line_of(text, GOROOT, Some("go")), None);
+        assert_eq!(line_of(b"{", GOROOT, None), None);
+    }
+
+    #[test]
     fn errors_say_where() {
         let err = |text: &[u8]| apply(text, &[set_dlv("/d")]).expect_err("must fail");
         let e = err(b"{\n  \"a\": 1\n  \"b\": 2\n}");
         assert_eq!((e.line, e.column), (2, 9));
         assert_eq!(e.to_string(), "line 2, column 9: expected comma");
+        assert_eq!(e.message(), "expected comma");
         let e = err(b"[]");
         assert_eq!((e.line, e.column, e.kind), (1, 1, JsoncErrorKind::RootNotObject));
         let e = err(b"\xef\xbb\xbf{\r\n \"go.alternateTools\": \"dlv\"}");
