@@ -3,11 +3,14 @@
 //! - after `apply --yes`, `plan --detailed-exitcode` finds nothing to do (exit 0);
 //! - `rollback --yes` then gives every pre-existing file back byte for byte (and its mode) and
 //!   removes every file goenv created (directories goenv created may stay);
-//! - apply A, apply B, rollback: the home is exactly as A left it.
+//! - apply A, apply B, rollback: the home is exactly as A left it;
+//! - a B without `vscode` leaves VS Code's `settings.json` exactly as it was before goenv.
 //!
 //! Profiles are generated from values goenv must accept (quotes, backslashes, spaces, non-ASCII,
-//! `$` only without `session`); the start-up files that exist beforehand are arbitrary bytes
-//! (CRLF, lone CR, non-UTF-8, no final newline, empty) or absent.
+//! `$` only without `session`), with or without an (adopted) Go SDK and `vscode`; the start-up
+//! files that exist beforehand are arbitrary bytes (CRLF, lone CR, non-UTF-8, no final newline,
+//! empty) or absent, and VS Code's `settings.json` is absent or one of several real shapes
+//! (comments, trailing commas, CRLF, a byte order mark, other `go.alternateTools`).
 
 mod common;
 
@@ -32,6 +35,9 @@ struct GenProfile {
     path: Vec<String>,
     shells: Vec<&'static str>,
     session: bool,
+    /// `go "1.99.1"`, adopted from the seeded `~/sdk/go1.99.1`.
+    go: bool,
+    vscode: bool,
 }
 
 /// A KDL 2.0 quoted string.
@@ -54,6 +60,9 @@ fn kdl(s: &str) -> String {
 impl GenProfile {
     fn render(&self) -> String {
         let mut out = String::from("version 1\n");
+        if self.go {
+            out.push_str("go \"1.99.1\"\n");
+        }
         if let Some(keys) = &self.go_env {
             out.push_str("go-env {\n");
             for (k, v) in keys {
@@ -79,6 +88,9 @@ impl GenProfile {
         out.push_str(&format!("shells {}\n", shells.join(" ")));
         if self.session {
             out.push_str("session\n");
+        }
+        if self.vscode {
+            out.push_str("vscode\n");
         }
         out
     }
@@ -209,14 +221,10 @@ fn profile() -> impl Strategy<Value = GenProfile> {
             export(session),
             path_entries(),
             subsequence(&["bash", "zsh", "fish"][..], 1..=3),
+            any::<(bool, bool)>(),
         )
-            .prop_map(move |(go_env, proxy, export, path, shells)| GenProfile {
-                go_env,
-                proxy,
-                export,
-                path,
-                shells,
-                session,
+            .prop_map(move |(go_env, proxy, export, path, shells, (go, vscode))| {
+                GenProfile { go_env, proxy, export, path, shells, session, go, vscode }
             })
     })
 }
@@ -258,7 +266,30 @@ fn rc_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// The start-up files present before goenv runs (`None`: absent).
+/// VS Code settings files as people have them (each one valid for VS Code).
+const SETTINGS_DOCS: &[&str] = &[
+    "",
+    "{}",
+    "{\n}\n",
+    "// settings\n",
+    "{\n    \"editor.fontSize\": 14, // size\n    \"files.eol\": \"\\n\",\n}\n",
+    "/* mine */\n{\n\t\"go.goroot\": \"/usr/local/go\",\n\t\"go.alternateTools\": {\n\t\t\"go\": \"/x/go\", \
+     // wrapper\n\t\t\"gopls\": \"/p\"\n\t}\n}",
+    "\u{feff}{\"go.alternateTools\": {}, \"go.toolsManagement.go\": \"/usr/bin/go\", \"[go]\": \
+     {\"editor.formatOnSave\": true,},}",
+    "{\n  \"go.alternateTools\": {\n    \"dlv\": \"/old/dlv\"\n  },\n  \"k\": [1, null]\n  /* end */\n}\n",
+];
+
+fn settings() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop_oneof![
+        1 => Just(None),
+        3 => (prop::sample::select(SETTINGS_DOCS), any::<bool>()).prop_map(|(doc, crlf)| {
+            Some(if crlf { doc.replace('\n', "\r\n") } else { doc.to_owned() }.into_bytes())
+        }),
+    ]
+}
+
+/// The start-up files and VS Code settings present before goenv runs (`None`: absent).
 #[derive(Clone)]
 struct Home {
     bashrc: Option<Vec<u8>>,
@@ -267,18 +298,28 @@ struct Home {
     zshenv: Option<Vec<u8>>,
     /// Their modes, in the order above (goenv keeps modes).
     modes: [u32; 4],
+    /// `~/.config/Code/User/settings.json`.
+    settings: Option<Vec<u8>>,
 }
 
 fn home() -> impl Strategy<Value = Home> {
     let maybe = |absent: u32| prop_oneof![absent => Just(None), 4 => rc_bytes().prop_map(Some)];
     let mode = prop::sample::select(&[0o644, 0o644, 0o600, 0o640, 0o755][..]);
-    (maybe(1), maybe(1), maybe(4), maybe(2), [mode.clone(), mode.clone(), mode.clone(), mode])
-        .prop_map(|(bashrc, profile, bash_profile, zshenv, modes)| Home {
+    (
+        maybe(1),
+        maybe(1),
+        maybe(4),
+        maybe(2),
+        [mode.clone(), mode.clone(), mode.clone(), mode],
+        settings(),
+    )
+        .prop_map(|(bashrc, profile, bash_profile, zshenv, modes, settings)| Home {
             bashrc,
             profile,
             bash_profile,
             zshenv,
             modes,
+            settings,
         })
 }
 
@@ -296,6 +337,7 @@ impl std::fmt::Debug for Home {
             .field("bash_profile", &format_args!("{}", show(&self.bash_profile)))
             .field("zshenv", &format_args!("{}", show(&self.zshenv)))
             .field("modes", &format_args!("{}", modes.join(", ")))
+            .field("settings", &format_args!("{}", show(&self.settings)))
             .finish()
     }
 }
@@ -303,6 +345,18 @@ impl std::fmt::Debug for Home {
 impl Home {
     fn seed(&self, home: &Path) {
         std::fs::create_dir_all(home).expect("create home");
+        // go1.99.1, complete enough to be adopted: `go "1.99.1"` needs no download.
+        let sdk = home.join("sdk/go1.99.1");
+        std::fs::create_dir_all(sdk.join("pkg/tool/linux_amd64")).expect("create SDK");
+        std::fs::create_dir_all(sdk.join("bin")).expect("create SDK");
+        std::fs::write(sdk.join("VERSION"), "go1.99.1\ntime 2020-02-02T00:00:00Z\n").expect("SDK");
+        std::fs::write(sdk.join(".unpacked-success"), "").expect("SDK");
+        std::fs::write(sdk.join("bin/go"), "#!/bin/sh\n").expect("SDK");
+        if let Some(bytes) = &self.settings {
+            let path = home.join(".config/Code/User/settings.json");
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("create Code/User");
+            std::fs::write(&path, bytes).expect("seed settings.json");
+        }
         for ((name, bytes), mode) in [
             (".bashrc", &self.bashrc),
             (".profile", &self.profile),
@@ -450,6 +504,15 @@ fn apply_change_rollback(a: &GenProfile, b: &GenProfile, h: &Home) -> Result<(),
     let pending = code(&run_plan(&env, "b.kdl")?) == 2;
     run(&env, &["apply", "--yes", "b.kdl"], 0)?;
     run(&env, &["plan", "--detailed-exitcode", "b.kdl"], 0)?;
+    if !b.vscode {
+        // Without `vscode`, goenv's settings are taken out again: the file as it was.
+        let settings = home.join(".config/Code/User/settings.json");
+        prop_assert_eq!(
+            std::fs::read(&settings).ok().map(|b| b.escape_ascii().to_string()),
+            h.settings.as_ref().map(|b| b.escape_ascii().to_string()),
+            "settings.json after a profile without `vscode`"
+        );
+    }
     run(&env, &["rollback", "--yes"], 0)?;
     if pending {
         assert_same(
@@ -511,9 +574,19 @@ fn generated_profiles_are_what_goenv_check_accepts() {
         path: vec!["~/tools bin/x".into(), "~/o'k".into()],
         shells: vec!["bash", "zsh", "fish"],
         session: true,
+        go: true,
+        vscode: true,
     };
     let env = TestEnv::new();
-    std::fs::create_dir_all(env.home()).unwrap();
+    Home {
+        bashrc: None,
+        profile: None,
+        bash_profile: None,
+        zshenv: None,
+        modes: [0o644; 4],
+        settings: None,
+    }
+    .seed(&env.home());
     let (status, json) = env.check_json(&p.render(), &[]);
     assert_eq!(status, 0, "{}\n{json:#}", p.render());
     assert_eq!(json["export"]["GREETING"], "he said \"hi\" \\ 日本語 ' ; `x`", "{json:#}");
@@ -533,6 +606,7 @@ fn plan_works_with_an_empty_path() {
         bash_profile: None,
         zshenv: Some(b"\xff no newline".to_vec()),
         modes: [0o644, 0o600, 0o644, 0o644],
+        settings: Some(b"// mine\n{\"editor.fontSize\": 14,}\n".to_vec()),
     }
     .seed(&home);
     let profile = GenProfile {
@@ -542,6 +616,8 @@ fn plan_works_with_an_empty_path() {
         path: vec!["~/tools/bin".into()],
         shells: vec!["bash", "zsh", "fish"],
         session: true,
+        go: true,
+        vscode: true,
     };
     env.write("profile.kdl", &profile.render());
     let empty = tempfile::tempdir().expect("empty PATH directory");
@@ -565,6 +641,7 @@ fn plan_works_with_an_empty_path() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("+ file:~/.config/goenv/env.sh"), "{stdout}");
     assert!(stdout.contains("+ file:~/.config/environment.d/50-goenv.conf"), "{stdout}");
+    assert!(stdout.contains("~ json:~/.config/Code/User/settings.json"), "{stdout}");
     assert!(!home.join(".local").exists(), "plan writes nothing, not even the state directory");
 
     let out = env.goenv(&["apply", "--yes", "profile.kdl"]);

@@ -94,7 +94,7 @@ pub fn managed(store: Option<&Store>) -> Result<Managed, Report> {
 pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Report> {
     let store = existing_store(ctx)?;
     let managed = managed(store.as_ref())?;
-    let mut paths = desired::probe_paths(ctx);
+    let mut paths = desired::probe_paths(profile, ctx);
     let dlv = desired::dlv_path(profile, ctx);
     if let Some(p) =
         dlv.as_ref().filter(|_| profile.delve.as_ref().is_some_and(|d| d.install.is_some()))
@@ -138,11 +138,13 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
         miette!("the profile cannot be planned; nothing was changed")
     })?;
     let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
-        PlanError::Path { path, reason } => {
+        PlanError::Path { path, at, reason, hint } => {
+            let at = at.map(|(line, column)| format!(":{line}:{column}")).unwrap_or_default();
+            let help = hint.unwrap_or_else(|| "fix the file by hand".into());
             miette!(
-                help = "fix the file by hand, then plan again",
-                "cannot plan `{}`: {reason}",
-                path.display()
+                help = format!("{help}, then plan again; nothing was changed"),
+                "cannot plan `{}{at}`: {reason}",
+                plan::tilde_path(&path, &ctx.home)
             )
         }
     })?;

@@ -6,6 +6,7 @@
 //! shells "bash" "zsh" "fish"      // block:~/.profile, block:~/.bashrc, block:~/.zshenv,
 //!                                 // file:~/.config/fish/conf.d/goenv.fish
 //! session                         // file:~/.config/environment.d/50-goenv.conf
+//! vscode                          // json:~/.config/Code/User/settings.json (three settings)
 //! ```
 //!
 //! Pure: it reads the profile, the Context and the probed files (to know which start-up files
@@ -15,8 +16,9 @@
 use std::path::PathBuf;
 
 use super::go::{self, GoResolved, How};
+use super::vscode;
 use crate::context::{Context, Os};
-use crate::formats::{block, envd, goenvfile, shell};
+use crate::formats::{block, envd, goenvfile, jsonc, shell};
 use crate::probe::{self, Observed};
 use crate::profile::{Problem, Profile, Shell};
 
@@ -35,6 +37,9 @@ pub enum Kind {
     /// when one is needed (the plan shows it; `apply` replaces it with the built bytes before the
     /// transaction), `None` when the binary there is already the one asked for.
     Tool { build: Option<String> },
+    /// Single settings in a JSON-with-comments file someone else owns (VS Code's
+    /// `settings.json`); the state is the whole file, edited only at those settings.
+    Json { edits: Vec<jsonc::Edit> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +59,8 @@ pub struct Desired {
 }
 
 /// Every file a plan may need to read: targets, the start-up files that decide placement, and
-/// the files findings look at (rc files, other environment.d files).
-pub fn probe_paths(ctx: &Context) -> Vec<PathBuf> {
+/// the files findings look at (rc files, other environment.d files, VS Code's settings).
+pub fn probe_paths(profile: &Profile, ctx: &Context) -> Vec<PathBuf> {
     let h = &ctx.home;
     let mut paths: Vec<PathBuf> =
         [".bash_profile", ".bash_login", ".profile", ".bashrc", ".zshenv", ".zprofile", ".zshrc"]
@@ -69,6 +74,8 @@ pub fn probe_paths(ctx: &Context) -> Vec<PathBuf> {
     paths.push(ctx.config_home.join("fish/conf.d/goenv.fish"));
     paths.push(ctx.config_home.join("environment.d/50-goenv.conf"));
     paths.extend(probe::environment_d_files(ctx));
+    paths.push(vscode::default_settings(ctx));
+    paths.extend(vscode::settings_path(profile, ctx));
     paths
 }
 
@@ -146,9 +153,6 @@ fn unsupported(profile: &Profile) -> Vec<Problem> {
             )),
         );
     };
-    if let Some(v) = &profile.vscode {
-        add(v.at, "vscode");
-    }
     if let Some(s) = profile.services.first() {
         add(s.at, "service");
     }
@@ -293,6 +297,14 @@ pub fn desired(
         // macOS runs path_helper from /etc/zprofile, which reorders PATH set in .zshenv.
         let f = if ctx.os == Os::Macos { ".zprofile" } else { ".zshenv" };
         blk(home.join(f), block::Placement::Bottom);
+    }
+
+    if let Some(path) = vscode::settings_path(profile, ctx) {
+        resources.push(Resource {
+            id: format!("json:{}", super::tilde_path(&path, home)),
+            path,
+            kind: Kind::Json { edits: vscode::wanted(profile, ctx, go.as_ref()) },
+        });
     }
 
     Ok(Desired { resources, secrets: secrets(profile), go })

@@ -51,6 +51,7 @@ pub fn findings(
     bash_profile_hides_profile(ctx, observed, &mut out);
     super::go_findings::findings(profile, ctx, desired, observed, &mut out);
     super::delve::findings(profile, ctx, desired, observed, &mut out);
+    super::vscode::findings(profile, ctx, desired, observed, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code, &a.message)
             .cmp(&(b.severity, &b.path, b.line, b.code, &b.message))
@@ -569,7 +570,7 @@ mod tests {
                 Ok(p) => p,
                 Err(r) => panic!("profile rejected: {:?}", r.problems),
             };
-            let paths = probe_paths(&ctx);
+            let paths = probe_paths(&profile, &ctx);
             let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path));
             let desired = desired(&profile, &ctx, &observed).expect("desired");
             findings(&profile, &ctx, &desired, &observed)

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! [`desired`] turns a profile into resources (whole files goenv owns, marker blocks in files
-//! someone else owns); [`compute`] compares them with the probed files and the last generation
+//! someone else owns, single settings in VS Code's `settings.json`); [`compute`] compares them with the probed files and the last generation
 //! and returns changes and findings. Both are pure: they read no disk and start no process, so
 //! a plan is fast, deterministic and testable without touching a machine.
 
@@ -15,6 +15,7 @@ pub mod desired;
 pub mod findings;
 pub mod go;
 mod go_findings;
+pub mod vscode;
 
 use std::path::PathBuf;
 
@@ -128,7 +129,29 @@ pub struct ManagedPath {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
     /// A file goenv must read or edit is in a state it will not touch.
-    Path { path: PathBuf, reason: String },
+    Path {
+        path: PathBuf,
+        /// 1-based line and column of the problem, when it is inside the file.
+        at: Option<(usize, usize)>,
+        reason: String,
+        /// What to do about it, when there is more to say than "fix the file".
+        hint: Option<String>,
+    },
+}
+
+impl PlanError {
+    fn path(path: &std::path::Path, reason: impl Into<String>) -> Self {
+        Self::Path { path: path.to_path_buf(), at: None, reason: reason.into(), hint: None }
+    }
+
+    fn settings(path: &std::path::Path, e: &crate::formats::jsonc::JsoncError) -> Self {
+        Self::Path {
+            path: path.to_path_buf(),
+            at: Some((e.line, e.column)),
+            reason: e.message(),
+            hint: Some(e.hint().to_owned()),
+        }
+    }
 }
 
 /// Compares the desired resources with the machine and the previously managed paths.
@@ -138,30 +161,50 @@ pub fn compute(
     managed: &Managed,
 ) -> Result<Plan, PlanError> {
     let mut plan = Plan { secrets: desired.secrets.clone(), ..Plan::default() };
+    // The SDK links goenv manages: a VS Code `go.goroot` naming one was written by goenv.
+    let links: Vec<PathBuf> = managed
+        .paths
+        .iter()
+        .filter(|m| m.id.starts_with("link:"))
+        .map(|m| m.path.clone())
+        .collect();
     for r in &desired.resources {
         let (before, mode) = state(observed, &r.id, &r.path)?;
-        let after = match &r.kind {
-            Kind::File { content } => content.clone(),
-            Kind::Block { body, placement } => {
-                block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
-                    .map_err(|e| PlanError::Path { path: r.path.clone(), reason: e.to_string() })?
-            }
-            Kind::Link { target } => target.as_os_str().as_encoded_bytes().to_vec(),
-            // Up to date: the binary stays. Otherwise `apply` builds it (see `Kind::Tool`).
-            Kind::Tool { build: None } => before.clone().unwrap_or_default(),
-            Kind::Tool { build: Some(text) } => text.clone().into_bytes(),
-            Kind::Sdk { descriptor } => match &before {
-                // The same SDK from the same archive, whatever mirror served it: unchanged.
-                Some(b) if same_sdk(b, descriptor) => b.clone(),
-                Some(b) if b == crate::entry::FOREIGN => {
-                    return Err(PlanError::Path {
-                        path: r.path.clone(),
-                        reason: "an SDK goenv did not install is in the way".into(),
-                    });
+        let after =
+            match &r.kind {
+                Kind::File { content } => content.clone(),
+                Kind::Block { body, placement } => {
+                    block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
+                        .map_err(|e| PlanError::path(&r.path, e.to_string()))?
                 }
-                _ => descriptor.clone(),
-            },
-        };
+                Kind::Json { edits } => {
+                    let earlier = managed.paths.iter().find(|m| m.path == r.path).map(|m| {
+                        vscode::Earlier { original: m.original.as_deref(), links: &links }
+                    });
+                    match vscode::after(before.as_deref(), edits, earlier)
+                        .map_err(|e| PlanError::settings(&r.path, &e))?
+                    {
+                        Some(after) => after,
+                        // Nothing to set and nothing there: not goenv's to create.
+                        None => continue,
+                    }
+                }
+                Kind::Link { target } => target.as_os_str().as_encoded_bytes().to_vec(),
+                // Up to date: the binary stays. Otherwise `apply` builds it (see `Kind::Tool`).
+                Kind::Tool { build: None } => before.clone().unwrap_or_default(),
+                Kind::Tool { build: Some(text) } => text.clone().into_bytes(),
+                Kind::Sdk { descriptor } => match &before {
+                    // The same SDK from the same archive, whatever mirror served it: unchanged.
+                    Some(b) if same_sdk(b, descriptor) => b.clone(),
+                    Some(b) if b == crate::entry::FOREIGN => {
+                        return Err(PlanError::path(
+                            &r.path,
+                            "an SDK goenv did not install is in the way",
+                        ));
+                    }
+                    _ => descriptor.clone(),
+                },
+            };
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
@@ -184,19 +227,22 @@ pub fn compute(
             continue;
         }
         // No longer wanted: a block is taken out (keeping the user's later edits around it);
-        // a whole file goes back to what it was before goenv, or away if goenv created it; an
-        // SDK goes to the trash.
+        // goenv's VS Code settings get their original values back (the rest of the file stays
+        // as the user left it); a whole file goes back to what it was before goenv, or away if
+        // goenv created it; an SDK goes to the trash.
         let after = if m.id.starts_with("block:") {
             match &before {
                 Some(b) => {
-                    let rest = block::remove(b).map_err(|e| PlanError::Path {
-                        path: m.path.clone(),
-                        reason: e.to_string(),
-                    })?;
+                    let rest =
+                        block::remove(b).map_err(|e| PlanError::path(&m.path, e.to_string()))?;
                     if rest.is_empty() && m.original.is_none() { None } else { Some(rest) }
                 }
                 None => None,
             }
+        } else if m.id.starts_with("json:") {
+            let earlier = vscode::Earlier { original: m.original.as_deref(), links: &links };
+            vscode::after(before.as_deref(), &[], Some(earlier))
+                .map_err(|e| PlanError::settings(&m.path, &e))?
         } else {
             m.original.clone()
         };
@@ -225,16 +271,12 @@ fn state(
         EntryKind::File => match observed.get(path) {
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
-            FileState::Unreadable(reason) => {
-                Err(PlanError::Path { path: path.to_path_buf(), reason: reason.clone() })
-            }
+            FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
         },
         EntryKind::Link => match observed.link(path) {
             LinkState::Absent => Ok((None, 0o777)),
             LinkState::Link(t) => Ok((Some(t.as_os_str().as_encoded_bytes().to_vec()), 0o777)),
-            LinkState::NotALink(reason) => {
-                Err(PlanError::Path { path: path.to_path_buf(), reason })
-            }
+            LinkState::NotALink(reason) => Err(PlanError::path(path, reason)),
         },
         EntryKind::Sdk => Ok((observed.sdk(path).map(|s| s.descriptor.clone()), 0o755)),
     }

@@ -1,7 +1,7 @@
 //! Probe: what the machine looks like now, read-only.
 //!
 //! It reads files (the Go env file, shell start-up files, goenv's generated files,
-//! `environment.d`) and the Context's environment snapshot. It never writes and never starts a
+//! `environment.d`, VS Code's `settings.json`) and the Context's environment snapshot. It never writes and never starts a
 //! process: planning must be fast and safe on any machine.
 
 use std::collections::{BTreeMap, BTreeSet};

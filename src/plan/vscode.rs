@@ -1,0 +1,640 @@
+//! The `vscode` node: the three settings goenv owns in VS Code's user `settings.json`, and the
+//! findings about that file.
+//!
+//! ```kdl
+//! go "1.22.10"   // "go.goroot": "~/sdk/current", "go.toolsManagement.go": "~/sdk/current/bin/go"
+//! vscode         // ~/.config/Code/User/settings.json (macOS: ~/Library/Application Support/…)
+//! ```
+//!
+//! goenv owns `go.goroot` and `go.toolsManagement.go` (only while the `go` node has an active
+//! SDK) and the `dlv` entry of the `go.alternateTools` object (the `delve` node's path, else
+//! GOBIN/dlv). Every other byte of the file stays the user's: edits go through
+//! [`jsonc`](crate::formats::jsonc), which changes only those members. A key goenv stops setting
+//! gets back the value it had before goenv first touched the file (or goes away if it had none);
+//! a key goenv never set is never changed. Pure: the file is read by the probe, and nothing here
+//! writes or starts a process.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::findings::{Finding, Severity};
+use super::go::GoResolved;
+use super::{Desired, tilde_path};
+use crate::context::{Context, Os};
+use crate::formats::jsonc::{
+    self, ALTERNATE_TOOLS, DLV, Edit, GOROOT, JsoncError, TOOLS_MANAGEMENT_GO,
+};
+use crate::probe::Observed;
+use crate::profile::Profile;
+
+const CODE_GOROOT: &str = "goenv::finding::vscode-goroot-differs";
+const CODE_ALTERNATE_GO: &str = "goenv::finding::vscode-alternate-go-differs";
+const CODE_UNREADABLE: &str = "goenv::finding::vscode-settings-unreadable";
+
+/// The `go` entry of `go.alternateTools`: the Go binary the extension runs instead of the one
+/// in `go.goroot`.
+const ALTERNATE_GO: &str = "go";
+
+/// VS Code's user settings file on this OS: `$VSCODE_APPDATA`, else `$XDG_CONFIG_HOME` (Linux)
+/// or `~/Library/Application Support` (macOS), then `Code/User/settings.json`, as VS Code
+/// computes its user data directory.
+pub fn default_settings(ctx: &Context) -> PathBuf {
+    let app_data = match ctx.env.get("VSCODE_APPDATA").filter(|d| d.starts_with('/')) {
+        Some(dir) => PathBuf::from(dir),
+        None => match ctx.os {
+            Os::Linux => ctx.config_home.clone(),
+            Os::Macos => ctx.home.join("Library/Application Support"),
+        },
+    };
+    app_data.join("Code/User/settings.json")
+}
+
+/// The settings file the `vscode` node names (its argument, else the default), or `None`
+/// without a `vscode` node.
+pub fn settings_path(profile: &Profile, ctx: &Context) -> Option<PathBuf> {
+    let node = profile.vscode.as_ref()?;
+    Some(node.settings.as_ref().map_or_else(|| default_settings(ctx), |v| PathBuf::from(&v.text)))
+}
+
+/// The settings goenv sets: the active SDK (when the `go` node has one) and dlv.
+pub fn wanted(profile: &Profile, ctx: &Context, go: Option<&GoResolved>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    if let Some(go) = go.filter(|g| g.active.is_some()) {
+        let link = go.link();
+        edits.push(Key::Goroot.edit(Some(link.to_string_lossy().into_owned())));
+        let go_bin = link.join("bin/go");
+        edits.push(Key::ToolsGo.edit(Some(go_bin.to_string_lossy().into_owned())));
+    }
+    let dlv = super::desired::dlv_path(profile, ctx)
+        .unwrap_or_else(|| Path::new(&super::desired::gobin(profile, ctx)).join("dlv"));
+    edits.push(Key::Dlv.edit(Some(dlv.to_string_lossy().into_owned())));
+    edits
+}
+
+/// What goenv knows about a settings file it managed before.
+#[derive(Debug, Clone, Copy)]
+pub struct Earlier<'a> {
+    /// The content before goenv first touched the file (`None`: goenv created it).
+    pub original: Option<&'a [u8]>,
+    /// The SDK links goenv managed: a `go.goroot` naming one of them was written by goenv.
+    pub links: &'a [PathBuf],
+}
+
+/// The file after goenv's edits: the `wanted` settings set, and, for a file goenv managed
+/// before (`earlier`), every owned setting it no longer sets given back its original value.
+/// When that leaves every owned setting as it originally was and nothing else was changed, the
+/// original bytes come back exactly (`None` when goenv had created the file).
+pub fn after(
+    current: Option<&[u8]>,
+    wanted: &[Edit],
+    earlier: Option<Earlier<'_>>,
+) -> Result<Option<Vec<u8>>, JsoncError> {
+    let Some(text) = current else {
+        // Absent (or deleted by the user since): created only when something is wanted.
+        return if wanted.is_empty() { Ok(None) } else { jsonc::apply(b"", wanted).map(Some) };
+    };
+    let Some(earlier) = earlier else { return jsonc::apply(text, wanted).map(Some) };
+    let mut edits = wanted.to_vec();
+    for key in Key::ALL {
+        if wanted.iter().any(|w| key.is(w)) || !key.written_by_goenv(text, earlier.links)? {
+            continue;
+        }
+        let original = match earlier.original {
+            Some(o) => key.read(o).ok().flatten(),
+            None => None,
+        };
+        // `Edit` writes strings; a setting that was some other value goes away (VS Code then
+        // uses its default, as it did for the invalid value).
+        edits.push(key.edit(original.and_then(|v| v.as_str().map(str::to_owned))));
+    }
+    let out = jsonc::apply(text, &edits)?;
+    let original = earlier.original.unwrap_or_default();
+    if owned_values(&out) == owned_values(original)
+        && owned_values(&out).is_some()
+        && recreate(text).is_some_and(|r| jsonc::apply(original, &r).is_ok_and(|t| t == text))
+    {
+        // The file is the original with goenv's settings in it: give back the original bytes.
+        return Ok(earlier.original.map(<[u8]>::to_vec));
+    }
+    if earlier.original.is_none() && out.iter().filter(|b| !b.is_ascii_whitespace()).eq(b"{}") {
+        return Ok(None);
+    }
+    Ok(Some(out))
+}
+
+/// The owned settings of a document, or `None` when it cannot be read.
+fn owned_values(text: &[u8]) -> Option<Vec<Option<Value>>> {
+    Key::ALL.iter().map(|k| k.read(text).ok()).collect()
+}
+
+/// The edits that put each owned setting of `text` into a document as it is there (string
+/// values only).
+fn recreate(text: &[u8]) -> Option<Vec<Edit>> {
+    Key::ALL
+        .iter()
+        .map(|k| match k.read(text).ok()? {
+            None => Some(k.edit(None)),
+            Some(Value::String(s)) => Some(k.edit(Some(s))),
+            Some(_) => None,
+        })
+        .collect()
+}
+
+/// The settings goenv owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Goroot,
+    ToolsGo,
+    Dlv,
+}
+
+impl Key {
+    /// In the order goenv writes them.
+    const ALL: [Self; 3] = [Self::Goroot, Self::ToolsGo, Self::Dlv];
+
+    fn edit(self, value: Option<String>) -> Edit {
+        match self {
+            Self::Goroot => Edit::SetTop { key: GOROOT.to_owned(), value },
+            Self::ToolsGo => Edit::SetTop { key: TOOLS_MANAGEMENT_GO.to_owned(), value },
+            Self::Dlv => {
+                Edit::SetInObject { key: ALTERNATE_TOOLS.to_owned(), field: DLV.to_owned(), value }
+            }
+        }
+    }
+
+    fn is(self, edit: &Edit) -> bool {
+        match (self, edit) {
+            (Self::Goroot, Edit::SetTop { key, .. }) => key == GOROOT,
+            (Self::ToolsGo, Edit::SetTop { key, .. }) => key == TOOLS_MANAGEMENT_GO,
+            (Self::Dlv, Edit::SetInObject { key, field, .. }) => {
+                key == ALTERNATE_TOOLS && field == DLV
+            }
+            _ => false,
+        }
+    }
+
+    fn read(self, text: &[u8]) -> Result<Option<Value>, JsoncError> {
+        match self {
+            Self::Goroot => jsonc::get_top(text, GOROOT),
+            Self::ToolsGo => jsonc::get_top(text, TOOLS_MANAGEMENT_GO),
+            Self::Dlv => jsonc::get_in_object(text, ALTERNATE_TOOLS, DLV),
+        }
+    }
+
+    /// Whether goenv wrote this setting's current value in a file it manages. dlv is goenv's
+    /// whenever the file is; the SDK settings only while they name an SDK link goenv manages
+    /// (a profile without an active SDK leaves the user's own values alone).
+    fn written_by_goenv(self, text: &[u8], links: &[PathBuf]) -> Result<bool, JsoncError> {
+        let value = self.read(text)?;
+        let value = value.as_ref().and_then(Value::as_str).map(Path::new);
+        Ok(match self {
+            Self::Dlv => true,
+            Self::Goroot => value.is_some_and(|v| links.iter().any(|l| v == l)),
+            Self::ToolsGo => value.is_some_and(|v| links.iter().any(|l| v == l.join("bin/go"))),
+        })
+    }
+}
+
+// ---- findings ----------------------------------------------------------------------------------
+
+fn finding(
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    help: String,
+    path: &Path,
+    line: Option<usize>,
+) -> Finding {
+    Finding { severity, code, message, help: Some(help), path: Some(path.to_path_buf()), line }
+}
+
+/// `vscode-goroot-differs`, `vscode-alternate-go-differs`: the settings file (the `vscode`
+/// node's, else the default one when it exists) makes VS Code's Go extension use another Go
+/// than the profile's active SDK. Read as the file is now, before goenv's edit.
+pub fn findings(
+    profile: &Profile,
+    ctx: &Context,
+    desired: &Desired,
+    observed: &Observed,
+    out: &mut Vec<Finding>,
+) {
+    let Some(go) = &desired.go else { return };
+    let Some(active) = &go.active else { return };
+    let owned = profile.vscode.is_some();
+    let path = settings_path(profile, ctx).unwrap_or_else(|| default_settings(ctx));
+    let Some(bytes) = observed.get(&path).bytes() else { return };
+    let shown = tilde_path(&path, &ctx.home);
+    let link = normalise(&go.link());
+    let sdk = normalise(&active.path);
+    let at = |key, field| match jsonc::line_of(bytes, key, field) {
+        Some(line) => (format!("`{shown}:{line}`"), Some(line)),
+        None => (format!("`{shown}`"), None),
+    };
+    let link_shown = tilde_path(&link, &ctx.home);
+
+    match jsonc::get_top(bytes, GOROOT) {
+        Err(e) => {
+            // With the `vscode` node the plan has already stopped on this; without it, say why
+            // nothing could be checked.
+            out.push(finding(
+                Severity::Warning,
+                CODE_UNREADABLE,
+                format!(
+                    "`{shown}:{}:{}` cannot be read ({}), so goenv cannot check which Go VS Code \
+                     uses",
+                    e.line,
+                    e.column,
+                    e.message()
+                ),
+                e.hint().to_owned(),
+                &path,
+                Some(e.line),
+            ));
+            return;
+        }
+        Ok(Some(Value::String(value))) if !value.is_empty() => {
+            // A value that depends on the open folder cannot be checked here.
+            let fits = resolve(&value, ctx).is_none_or(|p| p == link || p == sdk);
+            if !fits {
+                let (place, line) = at(GOROOT, None);
+                let mut help = if owned {
+                    format!("`goenv apply` sets it to `{}`", link.display())
+                } else {
+                    format!(
+                        "add `vscode` to the profile so goenv keeps `{GOROOT}` on the active SDK, \
+                         or set it to `{}`",
+                        link.display()
+                    )
+                };
+                if value.contains("${userHome}") {
+                    help.push_str(
+                        "; the Go extension does not expand `${userHome}` here: write `~/…`",
+                    );
+                }
+                out.push(finding(
+                    if owned { Severity::Info } else { Severity::Warning },
+                    CODE_GOROOT,
+                    format!(
+                        "{place} sets `{GOROOT}` to {value:?}, not the active SDK `{link_shown}`: \
+                         VS Code's Go extension (gopls, tests, the debugger) uses that Go"
+                    ),
+                    help,
+                    &path,
+                    line,
+                ));
+            }
+        }
+        Ok(_) => {}
+    }
+
+    // A non-object `go.alternateTools` is VS Code's own settings error; nothing to add.
+    if let Ok(Some(Value::String(value))) =
+        jsonc::get_in_object(bytes, ALTERNATE_TOOLS, ALTERNATE_GO)
+        && !value.is_empty()
+    {
+        let bins = [link.join("bin/go"), sdk.join("bin/go")];
+        // A bare name is looked up like any tool: `go` finds the SDK's, another name does not.
+        let fits = match resolve(&value, ctx) {
+            None => true,
+            Some(p) if p.is_absolute() => bins.contains(&p),
+            Some(_) => value == "go",
+        };
+        if !fits {
+            let (place, line) = at(ALTERNATE_TOOLS, Some(ALTERNATE_GO));
+            out.push(finding(
+                Severity::Warning,
+                CODE_ALTERNATE_GO,
+                format!(
+                    "{place} sets `{ALTERNATE_TOOLS}` `\"{ALTERNATE_GO}\"` to {value:?}: VS Code's \
+                     Go extension runs that instead of the active SDK's `{}`",
+                    tilde_path(&bins[0], &ctx.home)
+                ),
+                format!(
+                    "remove `\"{ALTERNATE_GO}\"` from `{ALTERNATE_TOOLS}` in `{shown}` (goenv does \
+                     not own it), or set it to `{}`",
+                    bins[0].display()
+                ),
+                &path,
+                line,
+            ));
+        }
+    }
+}
+
+/// A path setting as VS Code's Go extension resolves it (`resolvePath(substituteEnv(v))`):
+/// `${env:NAME}` becomes the variable's value (empty when unset; HOME is the Context's home),
+/// then a leading `~` becomes the home directory (`path.join`, so `~x` is `<home>/x`), and the
+/// result is normalised. `None` when it depends on the open folder (`${workspaceFolder}`).
+/// `${userHome}` is not expanded: the extension leaves it as it is.
+fn resolve(value: &str, ctx: &Context) -> Option<PathBuf> {
+    let home = ctx.home.to_string_lossy();
+    let mut s = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find("${env:") {
+        let after = &rest[i + "${env:".len()..];
+        match after.find('}') {
+            Some(end) if end > 0 => {
+                s.push_str(&rest[..i]);
+                let name = after[..end].trim();
+                let v = if name == "HOME" { Some(home.as_ref()) } else { None };
+                s.push_str(v.or(ctx.env.get(name).map(String::as_str)).unwrap_or(""));
+                rest = &after[end + 1..];
+            }
+            _ => {
+                s.push_str(&rest[..i + 2]);
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    s.push_str(rest);
+    if ["${workspaceFolder}", "${workspaceRoot}", "${workspaceFolderBasename}"]
+        .iter()
+        .any(|v| s.contains(v))
+    {
+        return None;
+    }
+    let s = match s.strip_prefix('~') {
+        Some(r) => format!("{home}/{r}"),
+        None => s,
+    };
+    Some(normalise(Path::new(&s)))
+}
+
+/// `.`, `..` and repeated or trailing slashes resolved lexically, as node's `path.join` does.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !path.is_absolute() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Arch;
+
+    const GOROOT_G: &str = "/h/sdk/current";
+
+    fn ctx(os: Os) -> Context {
+        let mut c = Context::hermetic("/h".into(), os, Arch::Amd64, "box".into());
+        c.env.insert("SDKS".into(), "/h/sdk".into());
+        c
+    }
+
+    fn wanted_all() -> Vec<Edit> {
+        vec![
+            Key::Goroot.edit(Some(GOROOT_G.into())),
+            Key::ToolsGo.edit(Some(format!("{GOROOT_G}/bin/go"))),
+            Key::Dlv.edit(Some("/h/go/bin/dlv".into())),
+        ]
+    }
+
+    fn links() -> Vec<PathBuf> {
+        vec![PathBuf::from(GOROOT_G)]
+    }
+
+    fn earlier<'a>(original: Option<&'a [u8]>, links: &'a [PathBuf]) -> Option<Earlier<'a>> {
+        Some(Earlier { original, links })
+    }
+
+    fn text(bytes: Option<Vec<u8>>) -> Option<String> {
+        bytes.map(|b| String::from_utf8(b).expect("UTF-8"))
+    }
+
+    #[test]
+    fn default_settings_follow_vscode() {
+        assert_eq!(
+            default_settings(&ctx(Os::Linux)),
+            Path::new("/h/.config/Code/User/settings.json")
+        );
+        assert_eq!(
+            default_settings(&ctx(Os::Macos)),
+            Path::new("/h/Library/Application Support/Code/User/settings.json")
+        );
+        let mut c = ctx(Os::Linux);
+        c.config_home = "/x".into();
+        assert_eq!(default_settings(&c), Path::new("/x/Code/User/settings.json"));
+        c.env.insert("VSCODE_APPDATA".into(), "/portable".into());
+        assert_eq!(default_settings(&c), Path::new("/portable/Code/User/settings.json"));
+    }
+
+    #[test]
+    fn values_resolve_like_the_go_extension() {
+        let c = ctx(Os::Linux);
+        let r = |v: &str| resolve(v, &c);
+        assert_eq!(r("~/sdk/current/"), Some("/h/sdk/current".into()));
+        assert_eq!(r("~"), Some("/h".into()));
+        assert_eq!(r("~sdk//current"), Some("/h/sdk/current".into()));
+        assert_eq!(r("${env:HOME}/sdk/./x/../current"), Some("/h/sdk/current".into()));
+        assert_eq!(r("${env: SDKS }/current"), Some("/h/sdk/current".into()));
+        assert_eq!(r("${env:NOPE}/go"), Some("/go".into()));
+        assert_eq!(r("${env:}/go"), Some("${env:}/go".into()));
+        assert_eq!(r("${userHome}/sdk/current"), Some("${userHome}/sdk/current".into()));
+        assert_eq!(r("${workspaceFolder}/go"), None);
+        assert_eq!(r("go"), Some("go".into()));
+    }
+
+    #[test]
+    fn new_file_and_removal_of_everything() {
+        let created = after(None, &wanted_all(), None).unwrap();
+        let shown = text(created.clone()).unwrap();
+        assert!(shown.starts_with("{\n    \"go.goroot\": \"/h/sdk/current\",\n"), "{shown}");
+        // The node is removed: goenv had created the file, so it goes.
+        let l = links();
+        assert_eq!(after(created.as_deref(), &[], earlier(None, &l)).unwrap(), None);
+        // Absent and nothing wanted: nothing to write.
+        assert_eq!(after(None, &[], earlier(Some(b"{}"), &l)).unwrap(), None);
+    }
+
+    #[test]
+    fn removal_gives_back_the_original_bytes() {
+        let l = links();
+        for original in [
+            "{\n  // mine\n  \"editor.tabSize\": 2,\n}\n",
+            "// only a comment\n",
+            "{\"go.alternateTools\": {}, \"go.goroot\": \"/old\"}",
+            "\u{feff}{\r\n\t\"go.alternateTools\": {\"gopls\": \"/p\"}\r\n}",
+            "",
+        ] {
+            let o = original.as_bytes();
+            let applied = after(Some(o), &wanted_all(), earlier(Some(o), &l)).unwrap();
+            let back = after(applied.as_deref(), &[], earlier(Some(o), &l)).unwrap();
+            assert_eq!(text(back).as_deref(), Some(original), "{applied:?}");
+        }
+    }
+
+    #[test]
+    fn removal_keeps_the_users_later_edits() {
+        let l = links();
+        let original = b"{\n    \"a\": 1\n}\n";
+        let applied = after(Some(original), &wanted_all(), earlier(Some(original), &l)).unwrap();
+        let edited = String::from_utf8(applied.unwrap()).unwrap().replace("\"a\": 1", "\"a\": 2");
+        let back = after(Some(edited.as_bytes()), &[], earlier(Some(original), &l)).unwrap();
+        assert_eq!(text(back).as_deref(), Some("{\n    \"a\": 2\n}\n"));
+        // A created file the user added to stays.
+        let created = after(None, &wanted_all(), None).unwrap().unwrap();
+        let edited =
+            String::from_utf8(created).unwrap().replacen("{\n", "{\n    \"b\": true,\n", 1);
+        let back = after(Some(edited.as_bytes()), &[], earlier(None, &l)).unwrap();
+        assert_eq!(text(back).as_deref(), Some("{\n    \"b\": true\n}\n"));
+    }
+
+    #[test]
+    fn sdk_settings_go_back_when_the_profile_drops_its_sdk() {
+        let l = links();
+        let original = b"{\"go.goroot\": \"/usr/lib/go\"}";
+        let applied = after(Some(original), &wanted_all(), earlier(Some(original), &l)).unwrap();
+        let dlv_only = &wanted_all()[2..];
+        let got = after(applied.as_deref(), dlv_only, earlier(Some(original), &l)).unwrap();
+        assert_eq!(
+            text(got).as_deref(),
+            Some(
+                "{\"go.goroot\": \"/usr/lib/go\", \"go.alternateTools\": {\"dlv\": \"/h/go/bin/dlv\"}}"
+            )
+        );
+        // A go.goroot that is not goenv's link is the user's, even in a managed file.
+        let users = b"{\"go.goroot\": \"/opt/go\"}";
+        let got = after(Some(users), dlv_only, earlier(Some(original), &l)).unwrap();
+        assert_eq!(
+            text(got).as_deref(),
+            Some(
+                "{\"go.goroot\": \"/opt/go\", \"go.alternateTools\": {\"dlv\": \"/h/go/bin/dlv\"}}"
+            )
+        );
+    }
+
+    /// Findings for `profile` on a temporary home with an adopted go1.99.1 in `~/sdk` and
+    /// `settings` as the file at `rel`.
+    fn findings_for(os: Os, profile: &str, rel: &str, settings: &str) -> (PathBuf, Vec<Finding>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().to_path_buf();
+        let sdk = home.join("sdk/go1.99.1");
+        std::fs::create_dir_all(sdk.join("pkg/tool/linux_amd64")).expect("mkdir");
+        std::fs::create_dir_all(sdk.join("bin")).expect("mkdir");
+        std::fs::write(sdk.join("VERSION"), "go1.99.1\ntime 2020-02-02T00:00:00Z\n").expect("w");
+        std::fs::write(sdk.join(".unpacked-success"), "").expect("write");
+        std::fs::write(sdk.join("bin/go"), "").expect("write");
+        let file = home.join(rel);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, settings).expect("write");
+        let ctx = Context::hermetic(home.clone(), os, Arch::Amd64, "box".into());
+        let profile = crate::profile::load_str(&ctx.default_profile(), profile, &ctx)
+            .unwrap_or_else(|r| panic!("profile rejected: {:?}", r.problems));
+        let paths = super::super::desired::probe_paths(&profile, &ctx);
+        let dirs = [home.join("sdk")];
+        let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path))
+            .with_sdk_dirs(dirs.iter().map(PathBuf::as_path));
+        let desired = super::super::desired::desired(&profile, &ctx, &observed).expect("desired");
+        let mut out = Vec::new();
+        findings(&profile, &ctx, &desired, &observed, &mut out);
+        (home, out)
+    }
+
+    const GO: &str = "version 1\ngo \"1.99.1\"\n";
+    const GO_VSCODE: &str = "version 1\ngo \"1.99.1\"\nvscode\n";
+    const LINUX: &str = ".config/Code/User/settings.json";
+
+    #[test]
+    fn goroot_elsewhere_is_reported_with_file_and_line() {
+        let settings = "{\n  // mine\n  \"go.goroot\": \"/usr/local/go\",\n}\n";
+        let (home, all) = findings_for(Os::Linux, GO, LINUX, settings);
+        let [f] = all.as_slice() else { panic!("{all:#?}") };
+        assert_eq!((f.code, f.severity, f.line), (CODE_GOROOT, Severity::Warning, Some(3)));
+        assert_eq!(f.path.as_deref(), Some(home.join(LINUX).as_path()));
+        assert!(
+            f.message.starts_with(
+                "`~/.config/Code/User/settings.json:3` sets `go.goroot` to \"/usr/local/go\", \
+                 not the active SDK `~/sdk/current`"
+            ),
+            "{}",
+            f.message
+        );
+        assert!(f.help.as_deref().unwrap_or_default().contains("add `vscode` to the profile"));
+        // With the node, goenv fixes it: a note, before goenv's edit.
+        let (_, all) = findings_for(Os::Linux, GO_VSCODE, LINUX, settings);
+        let [f] = all.as_slice() else { panic!("{all:#?}") };
+        assert_eq!((f.code, f.severity), (CODE_GOROOT, Severity::Info));
+        assert!(f.help.as_deref().unwrap_or_default().starts_with("`goenv apply` sets it to `/"));
+        // macOS keeps the settings in Library.
+        let mac = "Library/Application Support/Code/User/settings.json";
+        let (_, all) = findings_for(Os::Macos, GO, mac, settings);
+        assert_eq!(all.len(), 1, "{all:#?}");
+        let (_, all) = findings_for(Os::Macos, GO, LINUX, settings);
+        assert!(all.is_empty(), "{all:#?}");
+    }
+
+    #[test]
+    fn the_active_sdk_in_any_spelling_is_fine() {
+        for goroot in [
+            "~/sdk/current",
+            "~/sdk/go1.99.1/",
+            "${env:HOME}/sdk/./current",
+            "",
+            "${workspaceFolder}/go",
+        ] {
+            let settings = format!("{{\"go.goroot\": {goroot:?}}}");
+            let (_, all) = findings_for(Os::Linux, GO, LINUX, &settings);
+            assert!(all.is_empty(), "{goroot}: {all:#?}");
+        }
+        let settings = "{\"go.goroot\": \"${userHome}/sdk/current\"}";
+        let (_, all) = findings_for(Os::Linux, GO, LINUX, settings);
+        assert!(all[0].help.as_deref().unwrap_or_default().contains("${userHome}"), "{all:#?}");
+        // Without an active SDK there is nothing to compare with.
+        let settings = "{\"go.goroot\": \"/usr/local/go\"}";
+        let (_, all) = findings_for(Os::Linux, "version 1\nvscode\n", LINUX, settings);
+        assert!(all.is_empty(), "{all:#?}");
+    }
+
+    #[test]
+    fn alternate_go_elsewhere_is_reported() {
+        for (go, reported) in [
+            ("/usr/local/go/bin/go", true),
+            ("go1.21.13", true),
+            ("~/sdk/current/bin/go", false),
+            ("~/sdk/go1.99.1/bin/go", false),
+            ("go", false),
+        ] {
+            let settings = format!(
+                "{{\n\t\"go.alternateTools\": {{\n\t\t\"gopls\": \"/p\",\n\t\t\"go\": {go:?}\n\t}}\n}}"
+            );
+            let (_, all) = findings_for(Os::Linux, GO_VSCODE, LINUX, &settings);
+            let found: Vec<_> = all.iter().filter(|f| f.code == CODE_ALTERNATE_GO).collect();
+            assert_eq!(found.len(), usize::from(reported), "{go}: {all:#?}");
+            if let [f] = found.as_slice() {
+                assert_eq!((f.severity, f.line), (Severity::Warning, Some(4)));
+                assert!(f.message.contains(&format!("to {go:?}")), "{}", f.message);
+                assert!(f.help.as_deref().unwrap_or_default().starts_with("remove `\"go\"`"));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unreadable_file_is_said_once() {
+        let (_, all) = findings_for(Os::Linux, GO, LINUX, "{\n  \"a\": 1\n  \"b\": 2\n}");
+        let [f] = all.as_slice() else { panic!("{all:#?}") };
+        assert_eq!((f.code, f.line), (CODE_UNREADABLE, Some(2)));
+        assert!(
+            f.message.contains("settings.json:2:9` cannot be read (expected comma)"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn unparsable_files_are_errors() {
+        let err = after(Some(b"{\n  \"a\": 1\n  \"b\": 2\n}"), &wanted_all(), None).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 9));
+        let l = links();
+        assert!(after(Some(b"{"), &[], earlier(None, &l)).is_err());
+    }
+}
