@@ -265,3 +265,46 @@ fn install_builds_delve_from_the_profiles_goproxy_and_verifies_it() {
         fs::read_dir(home.join("go/bin")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
+
+/// The Delve VS Code debugs with (`go.alternateTools.dlv`) is checked against the active SDK
+/// too: the one a settings file names, and the one goenv writes there.
+#[test]
+fn the_editors_delve_is_checked_against_the_active_sdk() {
+    let dlv = debian_dlv();
+    let env = TestEnv::new();
+    let home = env.home();
+    adopted_sdk(&home, "1.22.10", None);
+    let settings = home.join(".config/Code/User/settings.json");
+    fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    fs::write(
+        &settings,
+        format!(
+            "{{\n    // mine\n    \"go.alternateTools\": {{ \"dlv\": \"{}\" }},\n}}\n",
+            dlv.display()
+        ),
+    )
+    .unwrap();
+    env.write("p.kdl", "version 1\ngo \"1.22.10\" {\n}\nshells \"bash\"\n");
+    let plan = json(&env.goenv(&["plan", "--format", "json", "p.kdl"]));
+    let bad = findings(&plan, "vscode-dlv-incompatible");
+    assert_eq!(bad.len(), 1, "{plan}");
+    let message = bad[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Delve 1.20.2") && message.contains("too old for Go 1.22.10"),
+        "{message}"
+    );
+
+    // With the `vscode` node goenv points VS Code at GOBIN/dlv: that one is checked.
+    env.write("p.kdl", "version 1\ngo \"1.22.10\" {\n}\nvscode\nshells \"bash\"\n");
+    let plan = json(&env.goenv(&["plan", "--format", "json", "p.kdl"]));
+    assert!(
+        findings(&plan, "vscode-dlv-incompatible").is_empty(),
+        "nothing at ~/go/bin/dlv: {plan}"
+    );
+    fs::create_dir_all(home.join("go/bin")).unwrap();
+    fs::copy(dlv, home.join("go/bin/dlv")).unwrap();
+    let plan = json(&env.goenv(&["plan", "--format", "json", "p.kdl"]));
+    let bad = findings(&plan, "vscode-dlv-incompatible");
+    assert_eq!(bad.len(), 1, "{plan}");
+    assert!(bad[0]["message"].as_str().unwrap().contains("~/go/bin/dlv"), "{plan}");
+}

@@ -120,6 +120,13 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
         }
         observed.delve = Some(state);
     }
+    if let Some(p) = plan::vscode::editor_dlv(profile, ctx, &observed) {
+        let mut state = probe::read_dlv(&p);
+        if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
+            state.version = dlv_version(ctx, &state)?;
+        }
+        observed.editor_dlv = Some(state);
+    }
     if let Some(go) = &profile.go
         && let Some(url) = plan::go::index_needed(go, ctx, &observed)
     {

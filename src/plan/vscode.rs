@@ -31,6 +31,7 @@ use crate::profile::Profile;
 const CODE_GOROOT: &str = "goenv::finding::vscode-goroot-differs";
 const CODE_ALTERNATE_GO: &str = "goenv::finding::vscode-alternate-go-differs";
 const CODE_UNREADABLE: &str = "goenv::finding::vscode-settings-unreadable";
+const CODE_EDITOR_DLV: &str = "goenv::finding::vscode-dlv-incompatible";
 
 /// The `go` entry of `go.alternateTools`: the Go binary the extension runs instead of the one
 /// in `go.goroot`.
@@ -320,6 +321,67 @@ pub fn findings(
             ));
         }
     }
+    editor_dlv_incompatible(ctx, &active.version, observed, &path, out);
+}
+
+/// The `dlv` VS Code's Go extension debugs with, when it is not the `delve` node's (whose
+/// findings already cover it): the settings file's `go.alternateTools.dlv`, or goenv's value
+/// when the profile owns the file. `None` when there is nothing else to check.
+pub fn editor_dlv(profile: &Profile, ctx: &Context, observed: &Observed) -> Option<PathBuf> {
+    let own = super::desired::dlv_path(profile, ctx)
+        .unwrap_or_else(|| Path::new(&super::desired::gobin(profile, ctx)).join("dlv"));
+    let path = settings_path(profile, ctx).unwrap_or_else(|| default_settings(ctx));
+    let set = if profile.vscode.is_some() {
+        own.clone()
+    } else {
+        let bytes = observed.get(&path).bytes()?;
+        match jsonc::get_in_object(bytes, ALTERNATE_TOOLS, "dlv") {
+            Ok(Some(Value::String(v))) => resolve(&v, ctx).filter(|p| p.is_absolute())?,
+            _ => return None,
+        }
+    };
+    (profile.delve.is_none() || normalise(&set) != normalise(&own)).then_some(set)
+}
+
+/// `vscode-dlv-incompatible`: the Delve VS Code debugs with cannot debug the active SDK.
+fn editor_dlv_incompatible(
+    ctx: &Context,
+    active: &str,
+    observed: &Observed,
+    settings: &Path,
+    out: &mut Vec<Finding>,
+) {
+    let Some(dlv) = &observed.editor_dlv else { return };
+    let Some((version, source)) = &dlv.version else { return };
+    let built = dlv.binary.as_ref().and_then(|b| b.as_ref().ok()).map(|b| b.go_version.as_str());
+    let Some(why) = super::delve::incompatibility(version, built, active, ctx.os) else { return };
+    let shown = tilde_path(&dlv.path, &ctx.home);
+    let fix = active
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .and_then(super::delve::recommended)
+        .map_or_else(String::new, |v| {
+            format!(
+                ": `{}`",
+                super::delve::install_command(
+                    dlv.path.parent().unwrap_or(Path::new("/")),
+                    "go",
+                    &v
+                )
+            )
+        });
+    out.push(finding(
+        Severity::Warning,
+        CODE_EDITOR_DLV,
+        format!(
+            "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version}              (from {source}), which cannot debug the active SDK: {why}",
+            tilde_path(settings, &ctx.home)
+        ),
+        format!("point `dlv` at a Delve that supports it, or install one there{fix}"),
+        settings,
+        None,
+    ));
 }
 
 /// A path setting as VS Code's Go extension resolves it (`resolvePath(substituteEnv(v))`):

@@ -69,6 +69,8 @@ pub struct Observed {
     pub index: Option<FetchedIndex>,
     /// The `dlv` of the profile's `delve` node.
     pub delve: Option<DlvState>,
+    /// Another `dlv` VS Code debugs with (`go.alternateTools.dlv`).
+    pub editor_dlv: Option<DlvState>,
 }
 
 impl Observed {
