@@ -4,8 +4,9 @@
 //!    layout) is served by a go.dev stand-in on 127.0.0.1. Each round, in the same run and on the
 //!    same file: `goenv apply --yes` of a profile with `go "1.21.13"` into a fresh home (download
 //!    into the cache with sha256, unpack, rename, link, shell files), then the floor a person
-//!    would accept, `sha256sum ARCHIVE && tar xzf ARCHIVE -C fresh-dir`. Target: goenv's median
-//!    within 1.1× of the pair's, and goenv's peak memory (max RSS) under 64 MB.
+//!    would accept, `sha256sum ARCHIVE && tar xzf ARCHIVE -C fresh-dir`, in alternating order.
+//!    Target: goenv's median within 1.1× of the pair's, and goenv's peak memory (max RSS) under
+//!    64 MB. The work directory is `TMPDIR` (`TMPDIR=/dev/shm` takes the disk out of it).
 //! 2. **Plan with five SDKs.** Five small SDKs installed by goenv (one active, four kept), then
 //!    `goenv plan` when nothing is pending. Target: median under 5 ms (the plan reads each SDK's
 //!    few small files; it never walks or hashes a tree).
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use goserver::{Body, GoServer};
 
-const INSTALL_ROUNDS: usize = 5;
+const INSTALL_ROUNDS: usize = 6;
 const PLAN_RUNS: usize = 100;
 const VERSION: &str = "1.21.13";
 
@@ -74,7 +75,7 @@ fn install(work: &Path, archive: &Path) {
     );
 
     let (mut ours, mut pair, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..INSTALL_ROUNDS {
+    let goenv_round = |round: usize| -> (Duration, u64) {
         let home = work.join(format!("home-{round}"));
         let report = work.join("time.out");
         let mut cmd = Command::new("/usr/bin/time");
@@ -97,9 +98,9 @@ fn install(work: &Path, archive: &Path) {
             .ok()
             .and_then(|t| t.lines().last()?.trim().parse().ok())
             .expect("/usr/bin/time reported the peak memory");
-        ours.push(took);
-        peaks.push(kib);
-
+        (took, kib)
+    };
+    let pair_round = |round: usize| -> Duration {
         let dest = work.join(format!("tar-{round}"));
         std::fs::create_dir_all(&dest).expect("create the tar destination");
         let start = Instant::now();
@@ -113,7 +114,30 @@ fn install(work: &Path, archive: &Path) {
             .expect("sh runs");
         let floor = start.elapsed();
         assert!(out.status.success(), "sha256sum && tar: {}", String::from_utf8_lossy(&out.stderr));
+        floor
+    };
+    // Each starts from a cold download cache and an empty directory, with no dirty pages left by
+    // the other (writeback of 300 MB slows whichever runs next); the order alternates.
+    let settle = |round: usize| {
+        for dir in [work.join(format!("home-{round}")), work.join(format!("tar-{round}"))] {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let _ = Command::new("sync").status();
+    };
+    for round in 0..INSTALL_ROUNDS {
+        settle(round);
+        let ((took, kib), floor) = if round % 2 == 0 {
+            let a = goenv_round(round);
+            let _ = Command::new("sync").status();
+            (a, pair_round(round))
+        } else {
+            let b = pair_round(round);
+            let _ = Command::new("sync").status();
+            (goenv_round(round), b)
+        };
+        ours.push(took);
         pair.push(floor);
+        peaks.push(kib);
         println!(
             "  round {}: goenv apply {:7.0} ms ({:.1} MiB peak)   sha256sum && tar xzf {:7.0} ms",
             round + 1,
@@ -121,13 +145,7 @@ fn install(work: &Path, archive: &Path) {
             kib as f64 / 1024.0,
             ms(floor)
         );
-        // The next round starts from a cold cache and an empty SDK directory, as this one did,
-        // and with no dirty pages left: otherwise writeback of this round's 430 MB slows the
-        // next one, whichever command runs then.
-        for dir in [home, dest] {
-            std::fs::remove_dir_all(&dir).expect("clean up a round");
-        }
-        let _ = Command::new("sync").status();
+        settle(round);
     }
     let (o, p) = (median(&mut ours), median(&mut pair));
     let ratio = o.as_secs_f64() / p.as_secs_f64();
