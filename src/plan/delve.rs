@@ -11,8 +11,7 @@
 
 use super::findings::{Finding, Severity};
 use super::tilde_path;
-use crate::context::{Arch, Context, Os};
-use crate::gobin::{BinaryArch, BinaryOs};
+use crate::context::{Context, Os};
 use crate::probe::Observed;
 use crate::profile::{DelveRequire, Profile};
 
@@ -204,14 +203,7 @@ pub fn findings(
     }
     let binary = dlv.binary.as_ref().and_then(|b| b.as_ref().ok());
     if let Some(b) = binary {
-        let os = match ctx.os {
-            Os::Linux => BinaryOs::Linux,
-            Os::Macos => BinaryOs::Macos,
-        };
-        let arch = match ctx.arch {
-            Arch::Amd64 => BinaryArch::Amd64,
-            Arch::Arm64 => BinaryArch::Arm64,
-        };
+        let (os, arch) = super::go::machine(ctx);
         if b.os != os || b.arch != arch {
             out.push(Finding {
                 severity: Severity::Error,

@@ -96,6 +96,21 @@ pub fn goos(ctx: &Context) -> &'static str {
     }
 }
 
+/// This machine as the executable headers name it, for comparing with a binary's.
+pub fn machine(ctx: &Context) -> (crate::gobin::BinaryOs, crate::gobin::BinaryArch) {
+    use crate::context::Arch;
+    use crate::gobin::{BinaryArch, BinaryOs};
+    let os = match ctx.os {
+        Os::Linux => BinaryOs::Linux,
+        Os::Macos => BinaryOs::Macos,
+    };
+    let arch = match ctx.arch {
+        Arch::Amd64 => BinaryArch::Amd64,
+        Arch::Arm64 => BinaryArch::Arm64,
+    };
+    (os, arch)
+}
+
 /// Resolves the `go` node against the probed SDK directories and (when needed) the index.
 pub fn resolve(
     go: &GoSpec,

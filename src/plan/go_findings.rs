@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::findings::{Finding, Severity};
 use super::go::GoResolved;
 use super::{Desired, tilde_path};
-use crate::context::{Arch, Context, Os};
+use crate::context::Context;
 use crate::gobin::{BinaryArch, BinaryOs};
 use crate::probe::Observed;
 use crate::profile::Profile;
@@ -247,14 +247,7 @@ fn gotoolchain_auto(
 /// `sdk-wrong-arch`: an SDK whose `bin/go` is built for another machine.
 fn wrong_arch(ctx: &Context, sdk: &Path, observed: &Observed, out: &mut Vec<Finding>) {
     let Some(Ok(arches)) = observed.sdk(sdk).map(|s| &s.arches) else { return };
-    let os = match ctx.os {
-        Os::Linux => BinaryOs::Linux,
-        Os::Macos => BinaryOs::Macos,
-    };
-    let arch = match ctx.arch {
-        Arch::Amd64 => BinaryArch::Amd64,
-        Arch::Arm64 => BinaryArch::Arm64,
-    };
+    let (os, arch) = super::go::machine(ctx);
     if arches.is_empty() || arches.iter().any(|(o, a)| *o == os && *a == arch) {
         return;
     }
