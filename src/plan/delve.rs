@@ -167,91 +167,83 @@ pub fn findings(
     let best = recommended_for(&minors);
     let active_minor = sdks.first().and_then(|(v, _)| go_minor(v));
     if !dlv.exists() {
-        out.push(Finding {
-            severity: Severity::Error,
-            code: CODE_MISSING,
-            message: format!("`{shown}` does not exist: the profile's `delve` needs it there"),
-            help: Some(fix(active_minor.and_then(recommended))),
-            path: Some(dlv.path.clone()),
-            line: None,
-        });
+        out.push(
+            Finding::new(
+                Severity::Error,
+                CODE_MISSING,
+                format!("`{shown}` does not exist: the profile's `delve` needs it there"),
+            )
+            .help(fix(active_minor.and_then(recommended)))
+            .at(dlv.path.clone(), None),
+        );
         return;
     }
     if !dlv.executable {
-        out.push(Finding {
-            severity: Severity::Error,
-            code: CODE_NOT_EXEC,
-            message: format!("`{shown}` is not executable"),
-            help: Some(format!("`chmod +x {}`", dlv.path.display())),
-            path: Some(dlv.path.clone()),
-            line: None,
-        });
+        out.push(
+            Finding::new(Severity::Error, CODE_NOT_EXEC, format!("`{shown}` is not executable"))
+                .help(format!("`chmod +x {}`", dlv.path.display()))
+                .at(dlv.path.clone(), None),
+        );
     }
     if let Some(dap) = &dlv.dap {
-        out.push(Finding {
-            severity: Severity::Info,
-            code: CODE_DAP,
-            message: format!(
+        out.push(Finding::new(Severity::Info, CODE_DAP, format!(
                 "`{}` is a leftover of VS Code Go's old separate debug adapter; the extension now \
                  runs `dlv dap`",
                 tilde_path(dap, &ctx.home)
-            ),
-            help: Some(format!("remove it: `rm {}`", dap.display())),
-            path: Some(dap.clone()),
-            line: None,
-        });
+            )).help(format!("remove it: `rm {}`", dap.display())).at(dap.clone(), None));
     }
     let binary = dlv.binary.as_ref().and_then(|b| b.as_ref().ok());
     if let Some(b) = binary {
         let (os, arch) = super::go::machine(ctx);
         if b.os != os || b.arch != arch {
-            out.push(Finding {
-                severity: Severity::Error,
-                code: CODE_ARCH,
-                message: format!(
-                    "`{shown}` is built for {}/{}, but this machine is {}/{}",
-                    b.os,
-                    b.arch,
-                    super::go::goos(ctx),
-                    ctx.arch.name()
-                ),
-                help: Some(fix(active_minor.and_then(recommended))),
-                path: Some(dlv.path.clone()),
-                line: None,
-            });
+            out.push(
+                Finding::new(
+                    Severity::Error,
+                    CODE_ARCH,
+                    format!(
+                        "`{shown}` is built for {}/{}, but this machine is {}/{}",
+                        b.os,
+                        b.arch,
+                        super::go::goos(ctx),
+                        ctx.arch.name()
+                    ),
+                )
+                .help(fix(active_minor.and_then(recommended)))
+                .at(dlv.path.clone(), None),
+            );
         }
     }
     if node.require != DelveRequire::Compatible {
         return;
     }
     let Some((version, source)) = &dlv.version else {
-        out.push(Finding {
-            severity: Severity::Warning,
-            code: CODE_UNKNOWN,
-            message: format!("cannot tell which Delve `{shown}` is, so its Go support is unknown"),
-            help: Some(fix(active_minor.and_then(recommended))),
-            path: Some(dlv.path.clone()),
-            line: None,
-        });
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                CODE_UNKNOWN,
+                format!("cannot tell which Delve `{shown}` is, so its Go support is unknown"),
+            )
+            .help(fix(active_minor.and_then(recommended)))
+            .at(dlv.path.clone(), None),
+        );
         return;
     };
     let built_with = binary.map(|b| b.go_version.as_str());
     for (i, (go, _)) in sdks.iter().enumerate() {
         let Some(why) = incompatibility(version, built_with, go, ctx.os) else { continue };
         let which = if i == 0 { "the active SDK" } else { "a kept SDK" };
-        out.push(Finding {
-            severity: if i == 0 { Severity::Error } else { Severity::Warning },
-            code: CODE_INCOMPATIBLE,
-            message: format!(
-                "`{shown}` (Delve {version}, from {source}) cannot debug {which}: {why}"
-            ),
-            help: Some(fix(best
+        out.push(
+            Finding::new(
+                if i == 0 { Severity::Error } else { Severity::Warning },
+                CODE_INCOMPATIBLE,
+                format!("`{shown}` (Delve {version}, from {source}) cannot debug {which}: {why}"),
+            )
+            .help(fix(best
                 .clone()
                 .filter(|b| incompatibility(b, Some("go1.25.0"), go, ctx.os).is_none())
-                .or_else(|| go_minor(go).and_then(recommended)))),
-            path: Some(dlv.path.clone()),
-            line: None,
-        });
+                .or_else(|| go_minor(go).and_then(recommended))))
+            .at(dlv.path.clone(), None),
+        );
     }
 }
 

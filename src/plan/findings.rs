@@ -32,6 +32,24 @@ pub struct Finding {
     pub line: Option<usize>,
 }
 
+impl Finding {
+    pub fn new(severity: Severity, code: &'static str, message: String) -> Self {
+        Finding { severity, code, message, help: None, path: None, line: None }
+    }
+
+    /// What to do about it.
+    pub fn help(mut self, help: String) -> Self {
+        self.help = Some(help);
+        self
+    }
+
+    /// The file it is about, and the 1-based line when known.
+    pub fn at(mut self, path: PathBuf, line: Option<usize>) -> Self {
+        (self.path, self.line) = (Some(path), line);
+        self
+    }
+}
+
 /// Every finding for this profile on this machine.
 pub fn findings(
     profile: &Profile,
@@ -100,7 +118,7 @@ fn finding(
     path: Option<PathBuf>,
     line: Option<usize>,
 ) -> Finding {
-    Finding { severity, code, message, help: Some(help), path, line }
+    Finding { path, line, ..Finding::new(severity, code, message).help(help) }
 }
 
 /// `shadowed-by-environment`: A non-empty OS variable wins over the Go env file (A.2); `go env -w` only warns.

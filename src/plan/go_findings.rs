@@ -25,17 +25,6 @@ const CODE_SYSTEM: &str = "goenv::finding::no-system-go";
 const RC_FILES: &[&str] =
     &[".profile", ".bash_profile", ".bash_login", ".bashrc", ".zshenv", ".zprofile", ".zshrc"];
 
-fn finding(
-    severity: Severity,
-    code: &'static str,
-    message: String,
-    help: Option<String>,
-    at: Option<(PathBuf, usize)>,
-) -> Finding {
-    let (path, line) = at.map_or((None, None), |(p, l)| (Some(p), Some(l)));
-    Finding { severity, code, message, help, path, line }
-}
-
 pub fn findings(
     profile: &Profile,
     ctx: &Context,
@@ -46,33 +35,28 @@ pub fn findings(
     if let Some(index) = &observed.index
         && let Some(why) = &index.stale
     {
-        out.push(finding(
-            Severity::Warning,
-            CODE_STALE,
-            format!(
+        out.push(Finding::new(Severity::Warning, CODE_STALE, format!(
                 "the download index could not be fetched ({why}); versions were resolved from a \
                  cached copy that may be out of date"
-            ),
-            Some("plan again when the network is back to see the newest releases".into()),
-            None,
-        ));
+            )).help("plan again when the network is back to see the newest releases".into()));
     }
     let Some(go) = &desired.go else { return };
     for note in &go.notes {
-        out.push(finding(Severity::Info, CODE_RESOLVED, note.clone(), None, None));
+        out.push(Finding::new(Severity::Info, CODE_RESOLVED, note.clone()));
     }
     let Some(active) = &go.active else {
         if observed.path_go.is_empty() {
-            out.push(finding(
-                Severity::Warning,
-                CODE_SYSTEM,
-                "`go \"system\"` uses the first `go` on PATH, and there is none".into(),
-                Some(
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    CODE_SYSTEM,
+                    "`go \"system\"` uses the first `go` on PATH, and there is none".into(),
+                )
+                .help(
                     "install Go with your package manager, or pin a version: `go \"1.22.10\"`"
                         .into(),
                 ),
-                None,
-            ));
+            );
         }
         return;
     };
@@ -94,35 +78,37 @@ fn go_ahead_on_path(ctx: &Context, ours: &Path, observed: &Observed, out: &mut V
     let first_pos = entries.iter().position(|e| Path::new(e) == first);
     let shown = tilde_path(&first.join("go"), &ctx.home);
     match our_pos {
-        Some(o) if first_pos.is_some_and(|f| f < o) => out.push(finding(
-            Severity::Warning,
-            CODE_AHEAD,
-            format!(
-                "`{shown}` comes before goenv's `{}` on PATH, so `go` runs that one, not the \
+        Some(o) if first_pos.is_some_and(|f| f < o) => out.push(
+            Finding::new(
+                Severity::Warning,
+                CODE_AHEAD,
+                format!(
+                    "`{shown}` comes before goenv's `{}` on PATH, so `go` runs that one, not the \
                  profile's SDK",
-                tilde_path(ours, &ctx.home)
-            ),
-            Some(format!(
+                    tilde_path(ours, &ctx.home)
+                ),
+            )
+            .help(format!(
                 "remove `{}` from PATH where it is added after goenv's block (look in your shell \
                  start-up files), or uninstall that Go",
                 first.display()
             )),
-            None,
-        )),
+        ),
         Some(_) => {}
-        None => out.push(finding(
-            Severity::Info,
-            CODE_AHEAD,
-            format!(
-                "in this environment `go` is `{shown}`; shells started after `goenv apply` put \
+        None => out.push(
+            Finding::new(
+                Severity::Info,
+                CODE_AHEAD,
+                format!(
+                    "in this environment `go` is `{shown}`; shells started after `goenv apply` put \
                  `{}` first",
-                tilde_path(ours, &ctx.home)
-            ),
-            Some(
+                    tilde_path(ours, &ctx.home)
+                ),
+            )
+            .help(
                 "open a new login shell (or log out and in for the desktop) after applying".into(),
             ),
-            None,
-        )),
+        ),
     }
 }
 
@@ -161,16 +147,17 @@ fn goroot_differs(
     if let Some(v) = ctx.env.get("GOROOT").filter(|v| !v.is_empty())
         && !fits(v)
     {
-        out.push(finding(
-            Severity::Warning,
-            CODE_GOROOT,
-            format!(
-                "GOROOT is `{v}` in this environment, not the active SDK `{}`",
-                tilde_path(active, &ctx.home)
-            ),
-            Some(help.clone()),
-            None,
-        ));
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                CODE_GOROOT,
+                format!(
+                    "GOROOT is `{v}` in this environment, not the active SDK `{}`",
+                    tilde_path(active, &ctx.home)
+                ),
+            )
+            .help(help.clone()),
+        );
     }
     for name in RC_FILES {
         let path = ctx.home.join(name);
@@ -181,18 +168,20 @@ fn goroot_differs(
             if v.is_empty() || fits(&v) {
                 continue;
             }
-            out.push(finding(
-                Severity::Warning,
-                CODE_GOROOT,
-                format!(
-                    "`{}:{}` sets GOROOT to `{v}`, not the active SDK `{}`",
-                    tilde_path(&path, &ctx.home),
-                    i + 1,
-                    tilde_path(active, &ctx.home)
-                ),
-                Some(help.clone()),
-                Some((path.clone(), i + 1)),
-            ));
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    CODE_GOROOT,
+                    format!(
+                        "`{}:{}` sets GOROOT to `{v}`, not the active SDK `{}`",
+                        tilde_path(&path, &ctx.home),
+                        i + 1,
+                        tilde_path(active, &ctx.home)
+                    ),
+                )
+                .help(help.clone())
+                .at(path.clone(), Some(i + 1)),
+            );
         }
     }
 }
@@ -232,16 +221,10 @@ fn gotoolchain_auto(
     if value != "auto" && !value.ends_with("+auto") {
         return;
     }
-    out.push(finding(
-        Severity::Warning,
-        CODE_AUTO,
-        format!(
+    out.push(Finding::new(Severity::Warning, CODE_AUTO, format!(
             "GOTOOLCHAIN is `{value}` (from {source}): a go.mod whose `go` or `toolchain` line asks \
              for a newer Go makes `go` download and run that toolchain instead of go{version}"
-        ),
-        Some("add `GOTOOLCHAIN \"local\"` to `go-env` to always use the pinned SDK".into()),
-        None,
-    ));
+        )).help("add `GOTOOLCHAIN \"local\"` to `go-env` to always use the pinned SDK".into()));
 }
 
 /// `sdk-wrong-arch`: an SDK whose `bin/go` is built for another machine.
@@ -258,30 +241,25 @@ fn wrong_arch(ctx: &Context, sdk: &Path, observed: &Observed, out: &mut Vec<Find
         && arches.contains(&(BinaryOs::Macos, BinaryArch::Amd64));
     let platform = format!("{}/{}", super::go::goos(ctx), ctx.arch.name());
     if rosetta {
-        out.push(finding(
-            Severity::Info,
-            CODE_ARCH,
-            format!(
+        out.push(Finding::new(Severity::Info, CODE_ARCH, format!(
                 "`{shown}` is built for darwin/amd64 and runs under Rosetta 2 on this {platform} \
                  Mac: slower, and it builds amd64 programs by default"
-            ),
-            Some("remove the directory and apply again to install the darwin/arm64 SDK".into()),
-            None,
-        ));
+            )).help("remove the directory and apply again to install the darwin/arm64 SDK".into()));
     } else {
-        out.push(finding(
-            Severity::Error,
-            CODE_ARCH,
-            format!(
-                "`{shown}` is built for {}, but this machine is {platform}: it will not run",
-                built.join(", ")
-            ),
-            Some(format!(
+        out.push(
+            Finding::new(
+                Severity::Error,
+                CODE_ARCH,
+                format!(
+                    "`{shown}` is built for {}, but this machine is {platform}: it will not run",
+                    built.join(", ")
+                ),
+            )
+            .help(format!(
                 "remove `{}` and apply again: goenv downloads the {platform} archive",
                 sdk.display()
             )),
-            None,
-        ));
+        );
     }
 }
 

@@ -199,17 +199,6 @@ impl Key {
 
 // ---- findings ----------------------------------------------------------------------------------
 
-fn finding(
-    severity: Severity,
-    code: &'static str,
-    message: String,
-    help: String,
-    path: &Path,
-    line: Option<usize>,
-) -> Finding {
-    Finding { severity, code, message, help: Some(help), path: Some(path.to_path_buf()), line }
-}
-
 /// `vscode-goroot-differs`, `vscode-alternate-go-differs`: the settings file (the `vscode`
 /// node's, else the default one when it exists) makes VS Code's Go extension use another Go
 /// than the profile's active SDK. Read as the file is now, before goenv's edit.
@@ -238,20 +227,13 @@ pub fn findings(
         Err(e) => {
             // With the `vscode` node the plan has already stopped on this; without it, say why
             // nothing could be checked.
-            out.push(finding(
-                Severity::Warning,
-                CODE_UNREADABLE,
-                format!(
+            out.push(Finding::new(Severity::Warning, CODE_UNREADABLE, format!(
                     "`{shown}:{}:{}` cannot be read ({}), so goenv cannot check which Go VS Code \
                      uses",
                     e.line,
                     e.column,
                     e.message()
-                ),
-                e.hint().to_owned(),
-                &path,
-                Some(e.line),
-            ));
+                )).help(e.hint().to_owned()).at(path.clone(), Some(e.line)));
             return;
         }
         Ok(Some(Value::String(value))) if !value.is_empty() => {
@@ -273,17 +255,10 @@ pub fn findings(
                         "; the Go extension does not expand `${userHome}` here: write `~/…`",
                     );
                 }
-                out.push(finding(
-                    if owned { Severity::Info } else { Severity::Warning },
-                    CODE_GOROOT,
-                    format!(
+                out.push(Finding::new(if owned { Severity::Info } else { Severity::Warning }, CODE_GOROOT, format!(
                         "{place} sets `{GOROOT}` to {value:?}, not the active SDK `{link_shown}`: \
                          VS Code's Go extension (gopls, tests, the debugger) uses that Go"
-                    ),
-                    help,
-                    &path,
-                    line,
-                ));
+                    )).help(help).at(path.clone(), line));
             }
         }
         Ok(_) => {}
@@ -303,22 +278,15 @@ pub fn findings(
         };
         if !fits {
             let (place, line) = at(ALTERNATE_TOOLS, Some(ALTERNATE_GO));
-            out.push(finding(
-                Severity::Warning,
-                CODE_ALTERNATE_GO,
-                format!(
+            out.push(Finding::new(Severity::Warning, CODE_ALTERNATE_GO, format!(
                     "{place} sets `{ALTERNATE_TOOLS}` `\"{ALTERNATE_GO}\"` to {value:?}: VS Code's \
                      Go extension runs that instead of the active SDK's `{}`",
                     tilde_path(&bins[0], &ctx.home)
-                ),
-                format!(
+                )).help(format!(
                     "remove `\"{ALTERNATE_GO}\"` from `{ALTERNATE_TOOLS}` in `{shown}` (goenv does \
                      not own it), or set it to `{}`",
                     bins[0].display()
-                ),
-                &path,
-                line,
-            ));
+                )).at(path.clone(), line));
         }
     }
     editor_dlv_incompatible(ctx, &active.version, observed, &path, out);
@@ -371,17 +339,10 @@ fn editor_dlv_incompatible(
                 )
             )
         });
-    out.push(finding(
-        Severity::Warning,
-        CODE_EDITOR_DLV,
-        format!(
+    out.push(Finding::new(Severity::Warning, CODE_EDITOR_DLV, format!(
             "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version}              (from {source}), which cannot debug the active SDK: {why}",
             tilde_path(settings, &ctx.home)
-        ),
-        format!("point `dlv` at a Delve that supports it, or install one there{fix}"),
-        settings,
-        None,
-    ));
+        )).help(format!("point `dlv` at a Delve that supports it, or install one there{fix}")).at(settings.to_path_buf(), None));
 }
 
 /// A path setting as VS Code's Go extension resolves it (`resolvePath(substituteEnv(v))`):
