@@ -114,18 +114,10 @@ pub fn make_plan(profile: &Profile, ctx: &Context, ui: &Ui) -> Result<Plan, Repo
         observed.path_go = probe::path_with_go(path);
     }
     if let Some(p) = &dlv {
-        let mut state = probe::read_dlv(p);
-        if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
-            state.version = dlv_version(ctx, &state)?;
-        }
-        observed.delve = Some(state);
+        observed.delve = Some(read_dlv(ctx, p));
     }
     if let Some(p) = plan::vscode::editor_dlv(profile, ctx, &observed) {
-        let mut state = probe::read_dlv(&p);
-        if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
-            state.version = dlv_version(ctx, &state)?;
-        }
-        observed.editor_dlv = Some(state);
+        observed.editor_dlv = Some(read_dlv(ctx, &p));
     }
     if let Some(go) = &profile.go
         && let Some(url) = plan::go::index_needed(go, ctx, &observed)
@@ -239,14 +231,21 @@ pub fn prepare_sdks(ctx: &Context, store: &Store, plan: &Plan) -> Result<Prepare
     )
 }
 
+/// A `dlv` as the probe reads it, with its Delve version from `dlv version` (remembered) when its
+/// build info has none.
+fn read_dlv(ctx: &Context, path: &Path) -> probe::DlvState {
+    let mut state = probe::read_dlv(path);
+    if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
+        state.version = dlv_version(ctx, &state);
+    }
+    state
+}
+
 /// The Delve version of a `dlv` whose build info has none (a distribution build): asked once
-/// with `dlv version`, then remembered in the state directory by the file's identity (device,
-/// inode, size, modification time), so later plans start no process.
-fn dlv_version(
-    ctx: &Context,
-    state: &probe::DlvState,
-) -> Result<Option<(String, &'static str)>, Report> {
-    let Some(identity) = &state.identity else { return Ok(None) };
+/// with `dlv version` (given 10 s), then remembered in the state directory by the file's identity
+/// (device, inode, size, modification time), so later plans start no process.
+fn dlv_version(ctx: &Context, state: &probe::DlvState) -> Option<(String, &'static str)> {
+    let identity = state.identity.as_ref()?;
     let cache = state_dir(ctx).join("dlv-versions.toml");
     let mut known: BTreeMap<String, String> = std::fs::read_to_string(&cache)
         .ok()
@@ -254,32 +253,40 @@ fn dlv_version(
         .unwrap_or_default();
     let key = format!("{}|{identity}", state.path.display());
     if let Some(v) = known.get(&key) {
-        return Ok(Some((v.clone(), "`dlv version`, remembered")));
+        return Some((v.clone(), "`dlv version`, remembered"));
     }
     if !state.executable {
-        return Ok(None);
+        return None;
     }
-    let out = std::process::Command::new(&state.path)
+    let mut child = std::process::Command::new(&state.path)
         .arg("version")
         .env_clear()
         .env("HOME", &ctx.home)
         .env("PATH", "/usr/bin:/bin")
         .stdin(std::process::Stdio::null())
-        .output();
-    let Some(version) =
-        out.ok().and_then(|o| probe::parse_dlv_version(&String::from_utf8_lossy(&o.stdout)))
-    else {
-        return Ok(None);
-    };
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().ok()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().ok()?;
+    let version = probe::parse_dlv_version(&String::from_utf8_lossy(&out.stdout))?;
     known.insert(key, version.clone());
     // Remembering is an optimisation: a state directory that cannot be written costs a run.
-    if let Ok(store) = open_store(ctx)
+    if open_store(ctx).is_ok()
         && let Ok(text) = toml::to_string(&known)
     {
         let _ = crate::fsx::replace_file(&cache, text.as_bytes(), 0o600);
-        drop(store);
     }
-    Ok(Some((version, "`dlv version`")))
+    Some((version, "`dlv version`"))
 }
 
 /// Builds every binary the plan installs with `go install` (`delve install=`) into a staging
