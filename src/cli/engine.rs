@@ -299,10 +299,15 @@ pub fn prepare_tools(
     prepared: &Prepared,
 ) -> Result<(), Report> {
     for c in plan.changes.iter_mut().filter(|c| c.id.starts_with("tool:") && c.managed) {
-        let Some(text) = c.after.as_deref().and_then(|b| std::str::from_utf8(b).ok()) else {
-            continue;
-        };
-        let Ok(spec) = toml::from_str::<toml::Table>(text) else { continue };
+        // The plan carries the build as its after-content; never write that text as the binary.
+        let spec = c
+            .after
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|t| toml::from_str::<toml::Table>(t).ok())
+            .ok_or_else(|| {
+                miette!("the plan for `{}` holds no build; nothing was changed", c.id)
+            })?;
         let get = |k: &str| spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let (package, version, go) = (get("package"), get("version"), PathBuf::from(get("go")));
         // An SDK installed by this same apply is still in its staging directory.
