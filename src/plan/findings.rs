@@ -86,7 +86,7 @@ const CODE_GOPATH: &str = "goenv::finding::gopath-is-goroot";
 const CODE_BASH: &str = "goenv::finding::bash-profile-hides-profile";
 
 /// The sh start-up files whose assignments reach `go` run from a shell.
-const RC_FILES: &[&str] =
+pub(super) const RC_FILES: &[&str] =
     &[".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv", ".zprofile", ".zshrc"];
 
 /// goenv's own environment.d file.
@@ -239,7 +239,17 @@ fn sh_commands(line: &str) -> Vec<Vec<String>> {
 /// command, which sets them for that command only) and `export KEY=…`, also after `&&`, `;` or
 /// `then`.
 fn sh_assigned(line: &str) -> Vec<String> {
+    sh_assignments(line).into_iter().map(|(name, _)| name).collect()
+}
+
+/// The variables one sh line assigns (`K=v`, `export K=v`, `A=1 B=2`), with each value as
+/// written (quotes kept); an assignment before a command (`K=v cmd`) is not one.
+pub(super) fn sh_assignments(line: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let pair = |w: &str| {
+        let (_, value) = w.split_once('=')?;
+        assignment(w).map(|name| (name.to_owned(), value.to_owned()))
+    };
     for cmd in sh_commands(line) {
         let words: Vec<&str> = cmd
             .iter()
@@ -248,11 +258,11 @@ fn sh_assigned(line: &str) -> Vec<String> {
             .collect();
         let Some(first) = words.first() else { continue };
         if *first == "export" {
-            out.extend(words[1..].iter().filter_map(|w| assignment(w)).map(str::to_owned));
+            out.extend(words[1..].iter().filter_map(|w| pair(w)));
         } else {
-            let names: Vec<&str> = words.iter().map_while(|w| assignment(w)).collect();
-            if names.len() == words.len() {
-                out.extend(names.into_iter().map(str::to_owned));
+            let pairs: Vec<(String, String)> = words.iter().map_while(|w| pair(w)).collect();
+            if pairs.len() == words.len() {
+                out.extend(pairs);
             }
         }
     }

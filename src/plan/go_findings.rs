@@ -21,10 +21,6 @@ const CODE_AUTO: &str = "goenv::finding::gotoolchain-auto";
 const CODE_ARCH: &str = "goenv::finding::sdk-wrong-arch";
 const CODE_SYSTEM: &str = "goenv::finding::no-system-go";
 
-/// The sh start-up files where an `export GOROOT=…` reaches every shell.
-const RC_FILES: &[&str] =
-    &[".profile", ".bash_profile", ".bash_login", ".bashrc", ".zshenv", ".zprofile", ".zshrc"];
-
 pub fn findings(
     profile: &Profile,
     ctx: &Context,
@@ -114,12 +110,9 @@ fn go_ahead_on_path(ctx: &Context, ours: &Path, observed: &Observed, out: &mut V
 
 /// The value of a `GOROOT=` / `export GOROOT=` line, unquoted.
 fn goroot_assignment(line: &str) -> Option<String> {
-    let t = line.trim();
-    let t = t.strip_prefix("export ").map(str::trim_start).unwrap_or(t);
-    let v = t.strip_prefix("GOROOT=")?;
-    let v = v.split(['#', ';']).next().unwrap_or("").trim();
-    let v = v.trim_matches(|c| c == '"' || c == '\'');
-    Some(v.to_owned())
+    let (_, value) =
+        super::findings::sh_assignments(line).into_iter().rfind(|(k, _)| k == "GOROOT")?;
+    Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
 }
 
 /// `goroot-differs`: GOROOT exported (by the environment or an rc file) to another directory.
@@ -159,7 +152,7 @@ fn goroot_differs(
             .help(help.clone()),
         );
     }
-    for name in RC_FILES {
+    for name in super::findings::RC_FILES {
         let path = ctx.home.join(name);
         let Some(bytes) = observed.get(&path).bytes() else { continue };
         let text = String::from_utf8_lossy(bytes);
