@@ -102,6 +102,9 @@ pub struct Context {
     pub host: String,
     /// The process environment when goenv started; empty for a `--home` Context.
     pub env: BTreeMap<String, String>,
+    /// The clock, in seconds since the Unix epoch, when tests pin it (`TEST_GOENV_NOW`, read by
+    /// debug builds only); `None` reads the system clock.
+    pub pinned_now: Option<u64>,
 }
 
 /// What the command line says about the Context.
@@ -166,6 +169,7 @@ impl Context {
             arch,
             host,
             env,
+            pinned_now: pinned_now(),
         })
     }
 
@@ -180,7 +184,18 @@ impl Context {
             arch,
             host,
             env: BTreeMap::new(),
+            pinned_now: pinned_now(),
         }
+    }
+
+    /// The current time as RFC 3339 UTC, to the second: the pinned clock when there is one.
+    pub fn now(&self) -> String {
+        let secs = self.pinned_now.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+        rfc3339(secs)
     }
 
     /// The profile used when the command line names none.
@@ -198,6 +213,31 @@ impl Context {
             None => s.to_owned(),
         }
     }
+}
+
+/// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
+/// a release build never reads it.
+fn pinned_now() -> Option<u64> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("TEST_GOENV_NOW").ok().and_then(|s| s.parse().ok())
+}
+
+/// `secs` since the Unix epoch as RFC 3339 UTC, to the second.
+fn rfc3339(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -239,5 +279,13 @@ mod tests {
         assert_eq!(c.default_profile(), PathBuf::from("/h/.config/goenv/profile.kdl"));
         assert_eq!(c.state_home, PathBuf::from("/h/.local/state"));
         assert!(c.env.is_empty());
+    }
+
+    #[test]
+    fn the_clock_renders_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_796_140_800), "2026-12-01T00:00:00Z");
+        let c = Context { pinned_now: Some(951_782_400), ..ctx() };
+        assert_eq!(c.now(), "2000-02-29T00:00:00Z");
     }
 }

@@ -54,7 +54,7 @@ pub fn run(
     let text = std::fs::read(&path).unwrap_or_default();
     let meta = Meta {
         command: "apply".into(),
-        time: engine::now(),
+        time: ctx.now(),
         profile: Some(std::fs::canonicalize(&path).unwrap_or(path.clone()).display().to_string()),
         profile_sha256: Some(crate::store::sha256(&text).to_string()),
         summary: render::summary_line(&plan),

@@ -123,7 +123,7 @@ pub fn run(
     }
     let meta = Meta {
         command: "rollback".into(),
-        time: engine::now(),
+        time: ctx.now(),
         profile: None,
         profile_sha256: None,
         summary: why.clone(),
