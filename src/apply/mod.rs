@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::entry::{self, EntryKind, Trees};
 use crate::plan::{Change, Kept, Plan};
+use crate::resource::entry::{self, Shape, Trees};
 use crate::store::{Generation, Hash, Journal, PathRecord, Step, Store, StoreError};
 
 /// Points where a debug build can be told to stop dead, for the crash-safety tests.
@@ -49,7 +49,7 @@ pub struct Meta {
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum ApplyError {
+pub(crate) enum ApplyError {
     #[error("`{0}` changed since the plan was made; nothing was written")]
     #[diagnostic(
         code(goenv::apply::changed),
@@ -83,7 +83,7 @@ pub fn apply(
     staged: &BTreeMap<PathBuf, PathBuf>,
 ) -> Result<u32, ApplyError> {
     for c in &plan.changes {
-        let now = entry::read(EntryKind::of(&c.id), &c.path)
+        let now = entry::read(c.id.kind.shape(), &c.path)
             .map_err(|source| ApplyError::Write { path: c.path.display().to_string(), source })?;
         if now.map(|(b, _)| b) != c.before {
             return Err(ApplyError::Changed(c.path.display().to_string()));
@@ -96,11 +96,11 @@ pub fn apply(
         let before = put(store, c.before.as_deref())?;
         let after = put(store, c.after.as_deref())?;
         steps.push(Step {
-            path: c.path.display().to_string(),
+            path: c.path.clone(),
             before: before.clone(),
             after: after.clone(),
             mode: Some(c.mode),
-            kind: EntryKind::of(&c.id),
+            kind: c.id.kind.shape(),
         });
         records.push(record(c, before, after));
     }
@@ -141,13 +141,12 @@ fn put(store: &Store, bytes: Option<&[u8]>) -> Result<Option<Hash>, StoreError> 
 }
 
 fn write(c: &Change, trees: Trees) -> std::io::Result<()> {
-    let kind = EntryKind::of(&c.id);
-    entry::put(kind, &c.path, c.before.as_deref(), c.after.as_deref(), c.mode, trees)
+    entry::put(c.id.kind.shape(), &c.path, c.before.as_deref(), c.after.as_deref(), c.mode, trees)
 }
 
 fn record(c: &Change, before: Option<Hash>, after: Option<Hash>) -> PathRecord {
     PathRecord {
-        path: c.path.display().to_string(),
+        path: c.path.clone(),
         resource: c.id.clone(),
         before,
         after,
@@ -158,7 +157,7 @@ fn record(c: &Change, before: Option<Hash>, after: Option<Hash>) -> PathRecord {
 
 fn kept(k: &Kept, hash: Option<Hash>) -> PathRecord {
     PathRecord {
-        path: k.path.display().to_string(),
+        path: k.path.clone(),
         resource: k.id.clone(),
         before: hash.clone(),
         after: hash,
@@ -175,15 +174,15 @@ pub enum Recovery {
     /// The manifest had been written: the change was complete, only its journal was left.
     Completed,
     /// The change was interrupted: these paths were put back to their previous content.
-    Restored(Vec<String>),
+    Restored(Vec<PathBuf>),
 }
 
 /// Finishes or undoes an interrupted transaction. The caller holds the lock.
 pub fn recover(store: &Store) -> Result<Recovery, StoreError> {
     let Some(journal) = store.read_journal()? else { return Ok(Recovery::Nothing) };
     // A killed install may have left a staging directory beside the SDKs it touched.
-    for step in journal.steps.iter().filter(|s| s.kind == EntryKind::Sdk) {
-        if let Some(dir) = std::path::Path::new(&step.path).parent() {
+    for step in journal.steps.iter().filter(|s| s.kind == Shape::Sdk) {
+        if let Some(dir) = step.path.parent() {
             crate::sdk::install::remove_stale_staging(dir);
         }
     }

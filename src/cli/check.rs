@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Format, Ui, report};
 use crate::context::Context;
-use crate::profile::{self, GoSelector, Profile, Setting, Value};
+use crate::profile::{self, GoSelector, Profile, Setting};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -88,14 +88,9 @@ pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
 /// Settings as a JSON object, secrets and URL credentials redacted.
 fn values<'a>(settings: impl Iterator<Item = &'a Setting>) -> serde_json::Value {
     settings
-        .map(|s| (s.key.clone(), serde_json::Value::String(shown(&s.value))))
+        .map(|s| (s.key.clone(), serde_json::Value::String(profile::secret::shown(&s.value))))
         .collect::<serde_json::Map<_, _>>()
         .into()
-}
-
-/// A value as goenv may show it: never a secret, never URL credentials.
-pub fn shown(v: &Value) -> String {
-    if v.secret { "<redacted>".into() } else { profile::redact(&v.text) }
 }
 
 /// One line saying what the profile manages, e.g.

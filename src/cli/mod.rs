@@ -1,9 +1,10 @@
-//! The command line: clap definitions and dispatch. Each subcommand lives in its own file and
-//! returns an exit code; the logic lives in the library modules.
+//! The command line: clap definitions and dispatch. Each subcommand lives in its own file: it
+//! parses its arguments, makes one engine call, renders the result and maps it to an exit code.
+//! Nothing here writes a file or starts a process; the engine does.
 
 mod apply;
 mod check;
-mod engine;
+pub mod error;
 mod generations;
 mod plan;
 pub mod render;
@@ -11,13 +12,14 @@ pub mod report;
 mod rollback;
 mod status;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::context::{Arch, Context, ContextOptions, Os};
+use crate::engine::{self, Error, ErrorKind};
 
 /// Make a Go developer's machine match a declarative profile.
 #[derive(Debug, Parser)]
@@ -93,6 +95,52 @@ pub struct Ui {
     pub verbose: bool,
 }
 
+/// What the engine says while it works, on stderr: notes, and download progress on a terminal.
+struct Terminal {
+    terminal: bool,
+    last: (String, u64),
+}
+
+impl engine::Progress for Terminal {
+    fn note(&mut self, line: &str) {
+        eprintln_quietly(line);
+    }
+
+    fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
+        if !self.terminal {
+            return;
+        }
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        // Redraw at most every MiB, and at the end.
+        if name == self.last.0 && got < self.last.1 + (1 << 20) && Some(got) != total {
+            return;
+        }
+        self.last = (name.to_owned(), got);
+        let line = match total {
+            Some(t) if t > 0 => format!(
+                "\r\x1b[2Kdownloading {name}  {:5.1} / {:.1} MiB  {:3}%",
+                mib(got),
+                mib(t),
+                got * 100 / t
+            ),
+            _ => format!("\r\x1b[2Kdownloading {name}  {:5.1} MiB", mib(got)),
+        };
+        let _ = std::io::stderr().write_all(line.as_bytes());
+        if Some(got) == total {
+            let _ = std::io::stderr().write_all(b"\n");
+        }
+    }
+}
+
+fn progress() -> Terminal {
+    Terminal { terminal: std::io::stderr().is_terminal(), last: (String::new(), 0) }
+}
+
+/// Writes a line to stderr; a stderr that cannot be written is not worth a panic.
+fn eprintln_quietly(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Runs goenv with the given arguments and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     // Colour is presentation, not machine state: the only place goenv reads NO_COLOR.
@@ -109,26 +157,23 @@ pub fn run(cli: Cli) -> ExitCode {
         host: cli.host,
     };
     if !cli.env.is_empty() && opts.home.is_none() {
-        eprintln!(
-            "goenv: `--env` only works with `--home`: without it goenv uses the real environment"
+        let e = Error::new(
+            ErrorKind::Usage,
+            "`--env` only works with `--home`: without it goenv uses the real environment",
         );
-        return ExitCode::from(1);
+        return error::report(&e, &ui);
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
             ctx.env.extend(cli.env);
             ctx
         }
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::from(1);
-        }
+        Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
     };
-    if let Err(e) = engine::recover_if_needed(&ctx) {
-        eprintln!("{e:?}");
-        return ExitCode::from(1);
+    if let Err(e) = engine::recover_if_needed(&ctx, &mut progress()) {
+        return error::report(&e, &ui);
     }
-    let fault = fault();
+    let fault = engine::fault();
     let result = match cli.command {
         Command::Check(args) => Ok(check::run(&ctx, &ui, args)),
         Command::Plan(args) => plan::run(&ctx, &ui, args),
@@ -139,19 +184,39 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
     };
-    result.unwrap_or_else(|e| {
-        eprintln!("{e:?}");
-        ExitCode::from(1)
-    })
+    result.unwrap_or_else(|e| error::report(&e, &ui))
 }
 
-/// The crash-safety tests' switch: stop dead at a named point of a transaction. Debug builds
-/// only; a release build never reads it.
-fn fault() -> Option<crate::apply::Fault> {
-    if !cfg!(debug_assertions) {
-        return None;
+/// Asks on a terminal; without one, `--yes` is required.
+fn confirm(question: &str, yes: bool) -> Result<bool, Error> {
+    if yes {
+        return Ok(true);
     }
-    std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| crate::apply::Fault { pause_at })
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::new(
+            ErrorKind::Declined,
+            "not on a terminal, and `--yes` was not given",
+        )
+        .hint("pass `--yes` to confirm without a terminal"));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{question} [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::new(ErrorKind::Declined, format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Prints `text` on stdout; a closed pipe (`goenv plan | head`) ends quietly.
+fn print_out(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Prints `text` on stderr, where everything that is not data goes.
+fn print_err(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn parse_env_pair(s: &str) -> Result<(String, String), String> {

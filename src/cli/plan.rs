@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miette::Report;
-
-use super::{Ui, engine, render};
+use super::{Ui, print_out, render};
 use crate::context::Context;
+use crate::engine::{self, Error};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -27,18 +26,18 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Report> {
+pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
-    let profile = engine::load_profile(&path, ctx, ui)?;
-    let plan = engine::make_plan(&profile, ctx, ui)?;
+    let profile = engine::load_profile(&path, ctx)?;
+    let plan = engine::make_plan(&profile, ctx)?;
     let text = match args.format {
-        PlanFormat::Human => render::human(&plan, ctx, ui.color),
+        PlanFormat::Human => render::human(&plan, ctx, ui.color, render::Title::Plan),
         PlanFormat::Markdown => render::markdown(&plan, ctx),
         PlanFormat::Json => {
             format!("{:#}\n", render::json(&plan, ctx, &path.display().to_string()))
         }
     };
-    print!("{text}");
+    print_out(&text);
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(2)
     } else {

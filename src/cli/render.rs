@@ -8,8 +8,25 @@ use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
 use crate::context::Context;
-use crate::plan::{Action, Change, Plan, Severity, tilde_path};
-use crate::profile::scrub as redact;
+use crate::plan::{Action, Change, Plan, tilde_path};
+use crate::profile::secret::redact;
+use crate::resource::Kind;
+
+/// What a plan is for: the summary line starts with its word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Title {
+    Plan,
+    Rollback,
+}
+
+impl Title {
+    fn word(self) -> &'static str {
+        match self {
+            Title::Plan => "Plan",
+            Title::Rollback => "Rollback",
+        }
+    }
+}
 
 /// Markdown stays under this many characters (GitHub's comment limit is 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -19,9 +36,9 @@ pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
     let shown = |bytes: &Option<Vec<u8>>| {
         let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
         // A link's content is its target: shown as one line.
-        if c.id.starts_with("link:") && bytes.is_some() {
+        if c.id.kind == Kind::Link && bytes.is_some() {
             format!("symbolic link to {text}\n")
-        } else if c.id.starts_with("tool:") && bytes.as_ref().is_some_and(|b| b.contains(&0)) {
+        } else if c.id.kind == Kind::Tool && bytes.as_ref().is_some_and(|b| b.contains(&0)) {
             let b = bytes.as_deref().unwrap_or_default();
             let sha = crate::store::sha256(b);
             format!("a program of {} bytes, sha256 {}\n", b.len(), &sha.as_str()[..16])
@@ -29,10 +46,19 @@ pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
             redact(&text, secrets)
         }
     };
-    let (before, after) = (shown(&c.before), shown(&c.after));
+    // A binary still to be built is shown as the build that makes it.
+    let after = match &c.build {
+        Some(build) => build.describe(),
+        None => shown(&c.after),
+    };
+    let before = shown(&c.before);
     let shown = tilde_path(&c.path, &ctx.home);
     let old = if c.before.is_some() { format!("a/{shown}") } else { "/dev/null".into() };
-    let new = if c.after.is_some() { format!("b/{shown}") } else { "/dev/null".into() };
+    let new = if c.after.is_some() || c.build.is_some() {
+        format!("b/{shown}")
+    } else {
+        "/dev/null".into()
+    };
     let d = TextDiff::from_lines(&before, &after);
     let mut out = format!("--- {old}\n+++ {new}\n");
     for hunk in d.unified_diff().context_radius(3).iter_hunks() {
@@ -74,15 +100,15 @@ fn colour_diff(d: &str, color: bool) -> String {
         .collect()
 }
 
-pub fn summary_line(plan: &Plan) -> String {
+pub fn summary_line(plan: &Plan, title: Title) -> String {
     if plan.is_empty() {
         return "No changes. The machine matches the profile.".into();
     }
     let (add, change, remove) = plan.counts();
-    format!("Plan: {add} to add, {change} to change, {remove} to remove.")
+    format!("{}: {add} to add, {change} to change, {remove} to remove.", title.word())
 }
 
-pub fn human(plan: &Plan, ctx: &Context, color: bool) -> String {
+pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
     let mut out = String::new();
     for c in &plan.changes {
         let style = match c.action {
@@ -101,11 +127,7 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool) -> String {
     }
     for f in &plan.findings {
         let sign = paint("!", AnsiColor::Yellow.on_default(), color);
-        let level = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "note",
-        };
+        let level = f.severity.word();
         let _ = writeln!(out, "{sign} {level}: {}", redact(&f.message, &plan.secrets));
         if let Some(h) = &f.help {
             let _ = writeln!(out, "  hint: {}", redact(h, &plan.secrets));
@@ -114,14 +136,14 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool) -> String {
     if !plan.findings.is_empty() {
         out.push('\n');
     }
-    out.push_str(&summary_line(plan));
+    out.push_str(&summary_line(plan, title));
     out.push('\n');
     out
 }
 
 pub fn markdown(plan: &Plan, ctx: &Context) -> String {
     let mut out = String::from("### goenv plan\n\n");
-    let _ = writeln!(out, "**{}**\n", summary_line(plan));
+    let _ = writeln!(out, "**{}**\n", summary_line(plan, Title::Plan));
     if !plan.changes.is_empty() {
         out.push_str("| | resource | action |\n|---|---|---|\n");
         for c in &plan.changes {
@@ -151,9 +173,9 @@ pub fn markdown(plan: &Plan, ctx: &Context) -> String {
         );
         if block.len() <= left {
             left -= block.len();
-            shown.push((c.id.clone(), block));
+            shown.push((c.id.to_string(), block));
         } else {
-            omitted.push((c.id.clone(), d.lines().count()));
+            omitted.push((c.id.to_string(), d.lines().count()));
         }
     }
     shown.sort();
@@ -177,7 +199,7 @@ pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {
         "platform": format!("{}/{}", ctx.os, ctx.arch),
         "summary": {"add": add, "change": change, "remove": remove},
         "changes": plan.changes.iter().map(|c| json!({
-            "resource": c.id,
+            "resource": c.id.to_string(),
             "path": c.path.display().to_string(),
             "action": c.action,
             "diff": diff(c, ctx, &plan.secrets),

@@ -4,11 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miette::Report;
-
-use super::{Ui, engine, render};
+use super::{Ui, print_out, render};
 use crate::context::Context;
-use crate::plan::{Action, Change};
+use crate::engine::{self, Error, Status};
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
@@ -16,46 +14,42 @@ pub struct StatusArgs {
     pub profile: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Report> {
+pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Error> {
     let mut dirty = false;
-    let store = engine::existing_store(ctx)?;
-    let secrets = store.as_ref().map(|s| engine::all_secrets(ctx, s)).unwrap_or_default();
-    match store.as_ref().map(engine::drift).transpose()?.flatten() {
-        None => println!("No generation yet: goenv has not changed this machine."),
-        Some((latest, drifted)) if drifted.is_empty() => {
-            println!("No drift since generation {} ({}).", latest.number, latest.time);
+    let mut out = String::new();
+    match engine::status(ctx)? {
+        Status::NoGeneration => {
+            out.push_str("No generation yet: goenv has not changed this machine.\n");
         }
-        Some((latest, drifted)) => {
+        Status::Since { number, time, drifted, .. } if drifted.is_empty() => {
+            out.push_str(&format!("No drift since generation {number} ({time}).\n"));
+        }
+        Status::Since { number, time, drifted, secrets } => {
             dirty = true;
-            println!("Drift since generation {} ({}):", latest.number, latest.time);
+            out.push_str(&format!("Drift since generation {number} ({time}):\n"));
             for d in &drifted {
-                let c = Change {
-                    id: d.id.clone(),
-                    path: d.path.clone(),
-                    action: Action::between(&d.expected, &d.current),
-                    before: d.expected.clone(),
-                    after: d.current.clone(),
-                    mode: d.mode,
-                    managed: true,
-                };
-                println!("{} {} (changed outside goenv)", c.action.sign(), d.id);
-                print!("{}", render::diff(&c, ctx, &secrets));
+                let c = &d.change;
+                out.push_str(&format!("{} {} (changed outside goenv)\n", c.action.sign(), c.id));
+                out.push_str(&render::diff(c, ctx, &secrets));
             }
-            println!(
-                "`goenv rollback` restores generation {}; `goenv apply` restores the profile.",
-                latest.number
-            );
+            out.push_str(&format!(
+                "`goenv rollback` restores generation {number}; `goenv apply` restores the profile.\n"
+            ));
         }
     }
+    print_out(&out);
     if let Some(path) = args.profile {
-        let profile = engine::load_profile(&path, ctx, ui)?;
-        let plan = engine::make_plan(&profile, ctx, ui)?;
+        let profile = engine::load_profile(&path, ctx)?;
+        let plan = engine::make_plan(&profile, ctx)?;
         if !plan.is_empty() {
             dirty = true;
-            println!("\nPending against `{}`:", path.display());
-            print!("{}", render::human(&plan, ctx, ui.color));
+            print_out(&format!(
+                "\nPending against `{}`:\n{}",
+                path.display(),
+                render::human(&plan, ctx, ui.color, render::Title::Plan)
+            ));
         } else {
-            println!("The machine matches `{}`.", path.display());
+            print_out(&format!("The machine matches `{}`.\n", path.display()));
         }
     }
     Ok(if dirty { ExitCode::from(2) } else { ExitCode::SUCCESS })

@@ -13,6 +13,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use super::lines::{content, eol_of, ranges as lines};
+
 pub const START: &str = "# >>> goenv >>>";
 pub const END: &str = "# <<< goenv <<<";
 
@@ -48,32 +50,6 @@ impl fmt::Display for BlockError {
 }
 
 impl std::error::Error for BlockError {}
-
-/// Lines as `start..end` byte ranges, each including its `\n` when it has one.
-fn lines(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        if pos >= bytes.len() {
-            return None;
-        }
-        let start = pos;
-        pos = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| pos + i + 1);
-        Some(start..pos)
-    })
-}
-
-fn content(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The line ending of the first line of `bytes`: CRLF if it is `\r\n`, else LF.
-fn eol_of(bytes: &[u8]) -> &'static str {
-    match bytes.iter().position(|&b| b == b'\n') {
-        Some(i) if i > 0 && bytes[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
 
 /// The byte range of the block: from the start of the start-marker line through the end marker
 /// and the line ending after it, if any. Markers count only as whole lines (a trailing `\r` is

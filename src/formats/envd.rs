@@ -23,12 +23,6 @@ impl fmt::Display for Unrepresentable {
 
 impl std::error::Error for Unrepresentable {}
 
-fn is_name(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Why `value` cannot be written, if it cannot.
 fn problem(value: &str) -> Option<&'static str> {
     if value.is_empty() {
@@ -86,7 +80,7 @@ pub fn render(path_front: &[&str], exports: &[(&str, &str)]) -> Result<String, U
         out.push_str(&line);
     }
     for (key, value) in exports {
-        if !is_name(key) {
+        if !super::is_env_name(key) {
             return Err(fail(key, "not a valid environment variable name".to_owned()));
         }
         if let Some(reason) = problem(value) {
@@ -95,6 +89,35 @@ pub fn render(path_front: &[&str], exports: &[(&str, &str)]) -> Result<String, U
         out.push_str(&format!("{key}={}\n", quote(value)));
     }
     Ok(out)
+}
+
+/// `KEY=value` lines of an environment.d file as systemd reads them: (line, key, raw value).
+/// Comments start with `#` or `;`, a line ending in `\` continues on the next one, and an
+/// empty value is rejected by systemd, so it sets nothing.
+pub fn assignments(bytes: &[u8]) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    let mut continued = false;
+    for (n, _, raw) in super::lines::numbered(bytes) {
+        let was_continued = continued;
+        // systemd also ends a line at `\r`, so only a `\` right before `\n` continues it.
+        continued = raw.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
+        if was_continued {
+            continue;
+        }
+        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(text) else { continue };
+        let text = text.trim_start();
+        if text.starts_with(['#', ';']) {
+            continue;
+        }
+        let Some((key, value)) = text.split_once('=') else { continue };
+        let (key, value) = (key.trim_end(), value.trim());
+        if !super::is_env_name(key) || matches!(value, "" | "\"\"" | "''") {
+            continue;
+        }
+        out.push((n, key.to_owned(), value.to_owned()));
+    }
+    out
 }
 
 #[cfg(test)]

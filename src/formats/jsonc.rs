@@ -458,10 +458,7 @@ fn blanks_before(text: &str, pos: usize) -> usize {
 
 /// CRLF when the document's first line ending is CRLF, else LF.
 fn eol_of(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if text[..i].ends_with('\r') => "\r\n",
-        _ => "\n",
-    }
+    super::lines::eol_of(text.as_bytes())
 }
 
 /// One level of indentation: what the top-level members use beyond the `{` line's own.

@@ -9,4 +9,12 @@ pub mod block;
 pub mod envd;
 pub mod goenvfile;
 pub mod jsonc;
+pub mod lines;
 pub mod shell;
+
+/// True for a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}

@@ -24,13 +24,7 @@ pub fn fish_quote(s: &str) -> String {
 
 fn check_inputs(path_front: &[&str], exports: &[(&str, &str)]) {
     debug_assert!(path_front.iter().all(|d| !d.is_empty() && !d.contains([':', '\n', '\0'])));
-    debug_assert!(exports.iter().all(|(k, v)| is_name(k) && !v.contains('\0')));
-}
-
-fn is_name(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    debug_assert!(exports.iter().all(|(k, v)| super::is_env_name(k) && !v.contains('\0')));
 }
 
 /// Renders `env.sh`. The PATH code removes every occurrence of each entry from `:$PATH:` with
@@ -95,6 +89,132 @@ set -gx PATH {words} $PATH
         ));
     }
     out
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+/// The shell start-up files in the home whose assignments reach `go` run from a shell.
+pub const STARTUP_FILES: [&str; 7] =
+    [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv", ".zprofile", ".zshrc"];
+
+/// The files a bash login shell looks for, in order: it reads only the first that exists.
+pub const BASH_LOGIN_FILES: [&str; 3] = [".bash_profile", ".bash_login", ".profile"];
+
+/// The files that mean zsh is configured.
+pub const ZSH_FILES: [&str; 3] = [".zshrc", ".zshenv", ".zprofile"];
+
+/// The name a shell word assigns (`KEY=…` or `KEY+=…`), if it is an assignment.
+fn assignment(word: &str) -> Option<&str> {
+    let (name, _) = word.split_once('=')?;
+    let name = name.strip_suffix('+').unwrap_or(name);
+    super::is_env_name(name).then_some(name)
+}
+
+/// The words of one sh line, grouped into simple commands (split at unquoted `;`, `&`, `|`),
+/// up to an unquoted comment. Quotes are kept in the words; `$(…)` and backquotes stay whole.
+pub fn sh_commands(line: &str) -> Vec<Vec<String>> {
+    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
+    let flush = |commands: &mut Vec<Vec<String>>, word: &mut String, in_word: &mut bool| {
+        if std::mem::take(in_word)
+            && let Some(cmd) = commands.last_mut()
+        {
+            cmd.push(std::mem::take(word));
+        }
+    };
+    let mut word = String::new();
+    let mut in_word = false;
+    let (mut single, mut double, mut backquote, mut depth) = (false, false, false, 0usize);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let quoted = single || double || backquote || depth > 0;
+        match c {
+            '\'' if !double && !backquote && depth == 0 => single = !single,
+            '"' if !single && !backquote && depth == 0 => double = !double,
+            '\\' if !single => {
+                word.push(c);
+                in_word = true;
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+                continue;
+            }
+            '`' if !single => backquote = !backquote,
+            '$' if !single && chars.peek() == Some(&'(') => {
+                word.push(c);
+                word.extend(chars.next());
+                in_word = true;
+                depth += 1;
+                continue;
+            }
+            ')' if !single && depth > 0 => depth -= 1,
+            '#' if !quoted && !in_word => break,
+            c if !quoted && c.is_whitespace() => {
+                flush(&mut commands, &mut word, &mut in_word);
+                continue;
+            }
+            ';' | '&' | '|' if !quoted => {
+                flush(&mut commands, &mut word, &mut in_word);
+                commands.push(Vec::new());
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+        in_word = true;
+    }
+    flush(&mut commands, &mut word, &mut in_word);
+    commands.retain(|c| !c.is_empty());
+    commands
+}
+
+/// The names a sh line sets for the shell: `KEY=…` and `A=1 B=2` alone (not as a prefix of a
+/// command, which sets them for that command only) and `export KEY=…`, also after `&&`, `;` or
+/// `then`.
+pub fn sh_assigned(line: &str) -> Vec<String> {
+    sh_assignments(line).into_iter().map(|(name, _)| name).collect()
+}
+
+/// The variables one sh line assigns (`K=v`, `export K=v`, `A=1 B=2`), with each value as
+/// written (quotes kept); an assignment before a command (`K=v cmd`) is not one.
+pub fn sh_assignments(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let pair = |w: &str| {
+        let (_, value) = w.split_once('=')?;
+        assignment(w).map(|name| (name.to_owned(), value.to_owned()))
+    };
+    for cmd in sh_commands(line) {
+        let words: Vec<&str> = cmd
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| matches!(*w, "then" | "else" | "do" | "{" | "!"))
+            .collect();
+        let Some(first) = words.first() else { continue };
+        if *first == "export" {
+            out.extend(words[1..].iter().filter_map(|w| pair(w)));
+        } else {
+            let pairs: Vec<(String, String)> = words.iter().map_while(|w| pair(w)).collect();
+            if pairs.len() == words.len() {
+                out.extend(pairs);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a sh line sources `~/.profile` (`. ~/.profile`, `source "$HOME/.profile"`...).
+pub fn sources_profile(line: &str) -> bool {
+    sh_commands(line).iter().any(|cmd| {
+        let words: Vec<&str> = cmd
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| matches!(*w, "then" | "else" | "do" | "{" | "!"))
+            .collect();
+        matches!(words.first(), Some(&"." | &"source"))
+            && words.get(1).is_some_and(|w| {
+                let w = w.trim_matches(['"', '\'']);
+                w == ".profile" || w.ends_with("/.profile")
+            })
+    })
 }
 
 #[cfg(test)]

@@ -5,24 +5,22 @@
 //! shells "bash"                                    // → ~ block:~/.bashrc, + file:~/.config/goenv/env.sh
 //! ```
 //!
-//! [`desired`] turns a profile into resources (whole files goenv owns, marker blocks in files
-//! someone else owns, single settings in VS Code's `settings.json`); [`compute`] compares them with the probed files and the last generation
-//! and returns changes and findings. Both are pure: they read no disk and start no process, so
-//! a plan is fast, deterministic and testable without touching a machine.
+//! The units turn a profile into [`Desired`] resources; [`compute`] compares them with the probed
+//! machine and the last generation and returns the changes; the rules add findings. All pure:
+//! they read no disk and start no process, so a plan is fast, deterministic and testable
+//! without touching a machine. What a resource's new content is and what its removal leaves are
+//! each one `match` on its kind, here.
 
-pub mod delve;
-pub mod desired;
-pub mod findings;
-pub mod go;
-mod go_findings;
-pub mod vscode;
-
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use desired::{Desired, Kind, Resource};
-pub use findings::{Finding, Severity};
+use crate::resource::content::ToolBuild;
+pub use crate::resource::tilde_path;
+use crate::resource::{Kind, ResourceId, Shape};
+pub use crate::rules::{Finding, Severity};
+use crate::units::vscode;
+use crate::units::{Desired, Want};
 
 /// What happens to one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,12 +54,15 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// Stable resource id, e.g. `file:~/.config/go/env` or `block:~/.bashrc`.
-    pub id: String,
+    pub id: ResourceId,
     /// The path written (a symlinked rc file is written at its target; this is the link).
     pub path: PathBuf,
     pub action: Action,
     pub before: Option<Vec<u8>>,
+    /// `None` for a removal, and for a tool whose `build` is still to be done.
     pub after: Option<Vec<u8>>,
+    /// A binary `apply` builds before its transaction; it then holds the bytes in `after`.
+    pub build: Option<ToolBuild>,
     /// Mode for a new file; an existing file keeps its own.
     pub mode: u32,
     /// Whether goenv manages the path after this change (false for a removal).
@@ -71,7 +72,7 @@ pub struct Change {
 /// A managed path that does not change, recorded so the next generation still knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kept {
-    pub id: String,
+    pub id: ResourceId,
     pub path: PathBuf,
     pub content: Option<Vec<u8>>,
     pub mode: u32,
@@ -99,17 +100,9 @@ impl Plan {
     }
 }
 
-/// A resource id's path with the home directory written as `~`.
-pub fn tilde_path(path: &std::path::Path, home: &std::path::Path) -> String {
-    match path.strip_prefix(home) {
-        Ok(rest) if rest.as_os_str().is_empty() => "~".into(),
-        Ok(rest) => format!("~/{}", rest.display()),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 use crate::formats::block;
 use crate::probe::{FileState, Observed};
+use crate::resource::content::Descriptor;
 
 /// What the previous generation left goenv managing: path → (resource id, mode).
 #[derive(Debug, Clone, Default)]
@@ -119,7 +112,7 @@ pub struct Managed {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedPath {
-    pub id: String,
+    pub id: ResourceId,
     pub path: PathBuf,
     /// The content before goenv first touched the path (`None`: goenv created it).
     pub original: Option<Vec<u8>>,
@@ -162,49 +155,63 @@ pub fn compute(
 ) -> Result<Plan, PlanError> {
     let mut plan = Plan { secrets: desired.secrets.clone(), ..Plan::default() };
     // The SDK links goenv manages: a VS Code `go.goroot` naming one was written by goenv.
-    let links: Vec<PathBuf> = managed
-        .paths
-        .iter()
-        .filter(|m| m.id.starts_with("link:"))
-        .map(|m| m.path.clone())
-        .collect();
+    let links: Vec<PathBuf> =
+        managed.paths.iter().filter(|m| m.id.kind == Kind::Link).map(|m| m.path.clone()).collect();
+    let earlier = |path: &Path| {
+        managed
+            .paths
+            .iter()
+            .find(|m| m.path == path)
+            .map(|m| vscode::Earlier { original: m.original.as_deref(), links: &links })
+    };
     for r in &desired.resources {
-        let (before, mode) = state(observed, &r.id, &r.path)?;
-        let after =
-            match &r.kind {
-                Kind::File { content } => content.clone(),
-                Kind::Block { body, placement } => {
-                    block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
-                        .map_err(|e| PlanError::path(&r.path, e.to_string()))?
+        let (before, mode) = state(observed, r.id.kind.shape(), &r.path)?;
+        let after = match &r.want {
+            Want::File(content) => content.clone(),
+            Want::Block { body, placement } => {
+                block::upsert(before.as_deref().unwrap_or_default(), body, *placement)
+                    .map_err(|e| PlanError::path(&r.path, e.to_string()))?
+            }
+            Want::Json(edits) => {
+                match vscode::after(before.as_deref(), edits, earlier(&r.path))
+                    .map_err(|e| PlanError::settings(&r.path, &e))?
+                {
+                    Some(after) => after,
+                    // Nothing to set and nothing there: not goenv's to create.
+                    None => continue,
                 }
-                Kind::Json { edits } => {
-                    let earlier = managed.paths.iter().find(|m| m.path == r.path).map(|m| {
-                        vscode::Earlier { original: m.original.as_deref(), links: &links }
-                    });
-                    match vscode::after(before.as_deref(), edits, earlier)
-                        .map_err(|e| PlanError::settings(&r.path, &e))?
-                    {
-                        Some(after) => after,
-                        // Nothing to set and nothing there: not goenv's to create.
-                        None => continue,
-                    }
+            }
+            Want::Link(target) => target.as_os_str().as_encoded_bytes().to_vec(),
+            // Up to date: the binary stays. Otherwise `apply` builds it first.
+            Want::Tool(None) => before.clone().unwrap_or_default(),
+            Want::Tool(Some(build)) => {
+                let action = if before.is_some() { Action::Update } else { Action::Create };
+                plan.changes.push(Change {
+                    id: r.id.clone(),
+                    path: r.path.clone(),
+                    action,
+                    before,
+                    after: None,
+                    build: Some(build.clone()),
+                    mode,
+                    managed: true,
+                });
+                continue;
+            }
+            Want::Sdk(descriptor) => match &before {
+                // The same SDK from the same archive, whatever mirror served it: unchanged.
+                Some(b) if Descriptor::parse(b).is_some_and(|d| d.same_sdk(descriptor)) => {
+                    b.clone()
                 }
-                Kind::Link { target } => target.as_os_str().as_encoded_bytes().to_vec(),
-                // Up to date: the binary stays. Otherwise `apply` builds it (see `Kind::Tool`).
-                Kind::Tool { build: None } => before.clone().unwrap_or_default(),
-                Kind::Tool { build: Some(text) } => text.clone().into_bytes(),
-                Kind::Sdk { descriptor } => match &before {
-                    // The same SDK from the same archive, whatever mirror served it: unchanged.
-                    Some(b) if same_sdk(b, descriptor) => b.clone(),
-                    Some(b) if b == crate::entry::FOREIGN => {
-                        return Err(PlanError::path(
-                            &r.path,
-                            "an SDK goenv did not install is in the way",
-                        ));
-                    }
-                    _ => descriptor.clone(),
-                },
-            };
+                Some(b) if b == crate::resource::entry::FOREIGN => {
+                    return Err(PlanError::path(
+                        &r.path,
+                        "an SDK goenv did not install is in the way",
+                    ));
+                }
+                _ => descriptor.render(),
+            },
+        };
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
@@ -212,79 +219,71 @@ pub fn compute(
         if desired.resources.iter().any(|r| r.path == m.path) {
             continue;
         }
-        let (before, mode) = state(observed, &m.id, &m.path)?;
-        if m.id.starts_with("sdk:") && !prune {
-            // Installed by goenv, no longer listed, and pruning was not asked for: it stays,
-            // still goenv's, so a later `prune #true` can remove it.
-            if before.is_some() {
-                plan.unchanged.push(Kept {
-                    id: m.id.clone(),
-                    path: m.path.clone(),
-                    content: before,
-                    mode,
-                });
-            }
-            continue;
-        }
+        let (before, mode) = state(observed, m.id.kind.shape(), &m.path)?;
         // No longer wanted: a block is taken out (keeping the user's later edits around it);
         // goenv's VS Code settings get their original values back (the rest of the file stays
-        // as the user left it); a whole file goes back to what it was before goenv, or away if
-        // goenv created it; an SDK goes to the trash.
-        let after = if m.id.starts_with("block:") {
-            match &before {
+        // as the user left it); an SDK stays unless pruning was asked for, else goes to the
+        // trash; a whole file, link or binary goes back to what it was before goenv, or away if
+        // goenv created it.
+        let after = match m.id.kind {
+            Kind::Sdk if !prune => {
+                // Installed by goenv, no longer listed: it stays, still goenv's, so a later
+                // `prune #true` can remove it.
+                if before.is_some() {
+                    plan.unchanged.push(Kept {
+                        id: m.id.clone(),
+                        path: m.path.clone(),
+                        content: before,
+                        mode,
+                    });
+                }
+                continue;
+            }
+            Kind::Block => match &before {
                 Some(b) => {
                     let rest =
                         block::remove(b).map_err(|e| PlanError::path(&m.path, e.to_string()))?;
                     if rest.is_empty() && m.original.is_none() { None } else { Some(rest) }
                 }
                 None => None,
+            },
+            Kind::Json => {
+                let earlier = vscode::Earlier { original: m.original.as_deref(), links: &links };
+                vscode::after(before.as_deref(), &[], Some(earlier))
+                    .map_err(|e| PlanError::settings(&m.path, &e))?
             }
-        } else if m.id.starts_with("json:") {
-            let earlier = vscode::Earlier { original: m.original.as_deref(), links: &links };
-            vscode::after(before.as_deref(), &[], Some(earlier))
-                .map_err(|e| PlanError::settings(&m.path, &e))?
-        } else {
-            m.original.clone()
+            Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => m.original.clone(),
         };
         push(&mut plan, m.id.clone(), m.path.clone(), before, after, mode, false);
     }
     Ok(plan)
 }
 
-fn same_sdk(a: &[u8], b: &[u8]) -> bool {
-    use crate::sdk::install::Descriptor;
-    match (Descriptor::parse(a), Descriptor::parse(b)) {
-        (Some(a), Some(b)) => a.same_sdk(&b),
-        _ => a == b,
-    }
-}
-
-/// What a path holds now, as the probe found it, by the kind of its resource.
+/// What a path holds now, as the probe found it, by its shape.
 fn state(
     observed: &Observed,
-    id: &str,
+    shape: Shape,
     path: &std::path::Path,
 ) -> Result<(Option<Vec<u8>>, u32), PlanError> {
-    use crate::entry::EntryKind;
     use crate::probe::LinkState;
-    match EntryKind::of(id) {
-        EntryKind::File => match observed.get(path) {
+    match shape {
+        Shape::File => match observed.get(path) {
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
             FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
         },
-        EntryKind::Link => match observed.link(path) {
+        Shape::Link => match observed.link(path) {
             LinkState::Absent => Ok((None, 0o777)),
             LinkState::Link(t) => Ok((Some(t.as_os_str().as_encoded_bytes().to_vec()), 0o777)),
             LinkState::NotALink(reason) => Err(PlanError::path(path, reason)),
         },
-        EntryKind::Sdk => Ok((observed.sdk(path).map(|s| s.descriptor.clone()), 0o755)),
+        Shape::Sdk => Ok((observed.sdk(path).map(|s| s.descriptor.clone()), 0o755)),
     }
 }
 
 fn push(
     plan: &mut Plan,
-    id: String,
+    id: ResourceId,
     path: PathBuf,
     before: Option<Vec<u8>>,
     after: Option<Vec<u8>>,
@@ -298,5 +297,5 @@ fn push(
         return;
     }
     let action = Action::between(&before, &after);
-    plan.changes.push(Change { id, path, action, before, after, mode, managed });
+    plan.changes.push(Change { id, path, action, before, after, build: None, mode, managed });
 }

@@ -12,8 +12,9 @@ use crate::context::{Context, Os};
 
 mod delve;
 mod sdk;
+pub use crate::sdk::index::FetchedIndex;
 pub use delve::{DELVE_MODULE, DlvState, module_version, parse_dlv_version, read_dlv, release_of};
-pub use sdk::{FetchedIndex, LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
+pub use sdk::{LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
 
 /// One path as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +74,32 @@ pub struct Observed {
     pub editor_dlv: Option<DlvState>,
 }
 
+/// What the engine must read from the machine before planning.
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// Files, read whole (a missing one is fine).
+    pub files: Vec<PathBuf>,
+    /// Directories whose existence matters.
+    pub dirs: Vec<PathBuf>,
+    /// Directories of SDKs (`~/sdk`): every `go*` tree and the `current` link in them.
+    pub sdk_dirs: Vec<PathBuf>,
+}
+
 impl Observed {
+    /// Reads everything `reads` names: each file once, which directories exist, and every SDK
+    /// directory.
+    pub fn read(reads: &Reads) -> Self {
+        Self::read_paths(reads.files.iter().map(PathBuf::as_path))
+            .with_dirs(reads.dirs.iter().map(PathBuf::as_path))
+            .with_sdk_dirs(reads.sdk_dirs.iter().map(PathBuf::as_path))
+    }
+
+    /// A file's content, for tests and rules that run without a disk.
+    pub fn with_file(mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.files.insert(path.into(), FileState::Present { bytes: bytes.into(), mode: 0o644 });
+        self
+    }
+
     /// Reads every path in `paths` (each once).
     pub fn read_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Self {
         let mut files = BTreeMap::new();

@@ -9,10 +9,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::entry::{self, EntryKind};
 use crate::gobin::{self, BinaryArch, BinaryOs};
+use crate::resource::entry::{self, Shape};
 use crate::sdk::extract::{self, MARKER};
-use crate::sdk::index::Index;
 
 /// A symbolic link as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +39,8 @@ pub struct SdkState {
     pub arches: Result<Vec<(BinaryOs, BinaryArch)>, String>,
 }
 
-/// The download index a plan resolved versions against.
-#[derive(Debug, Clone)]
-pub struct FetchedIndex {
-    pub url: String,
-    pub index: Index,
-    /// Why a cached copy older than the refresh interval was used (the fetch failed).
-    pub stale: Option<String>,
-}
-
 pub fn read_link(path: &Path) -> LinkState {
-    match entry::read(EntryKind::Link, path) {
+    match entry::read(Shape::Link, path) {
         Ok(None) => LinkState::Absent,
         Ok(Some((target, _))) => {
             use std::os::unix::ffi::OsStringExt;
@@ -81,7 +71,7 @@ pub fn read_sdk_dir(dir: &Path) -> BTreeMap<PathBuf, SdkState> {
 }
 
 fn read_sdk(root: &Path) -> SdkState {
-    let descriptor = match entry::read(EntryKind::Sdk, root) {
+    let descriptor = match entry::read(Shape::Sdk, root) {
         Ok(Some((bytes, _))) => bytes,
         _ => entry::FOREIGN.to_vec(),
     };

@@ -1389,9 +1389,9 @@ impl<'c> Decoder<'c> {
         self.cross_checks(&acc);
         let secrets = std::mem::take(&mut self.secrets);
         for p in &mut self.problems {
-            p.message = super::scrub(&p.message, &secrets);
+            p.message = super::secret::redact(&p.message, &secrets);
             if let Some(h) = &mut p.help {
-                *h = super::scrub(h, &secrets);
+                *h = super::secret::redact(h, &secrets);
             }
         }
         if !self.problems.is_empty() {

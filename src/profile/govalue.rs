@@ -15,7 +15,6 @@
 //! credential redaction used across the crate. Everything here is a pure function of its
 //! arguments: it must never do I/O, run a subprocess or read the environment.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Range;
@@ -243,12 +242,7 @@ pub(crate) fn check_go_env_key(key: &str, sdk: Option<GoVersion>) -> Result<(), 
     }
 }
 
-/// True for a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(crate) fn is_env_name(s: &str) -> bool {
-    let mut b = s.bytes();
-    b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
-}
+pub(crate) use crate::formats::is_env_name;
 
 /// Keys holding a ':'-separated list of absolute paths.
 pub(crate) fn is_path_list_key(key: &str) -> bool {
@@ -301,29 +295,7 @@ fn osa(a: &[char], b: &[char]) -> usize {
     d[a.len()][b.len()]
 }
 
-/// Replaces the userinfo of every URL in `s` with `<redacted>`, also inside `,`/`|` lists.
-pub(crate) fn redact_url_credentials(s: &str) -> Cow<'_, str> {
-    let (mut out, mut last, mut from) = (String::new(), 0, 0);
-    while let Some(i) = s[from..].find("://") {
-        let start = from + i + 3;
-        let end = s[start..]
-            .find(|c: char| matches!(c, '/' | '?' | '#' | ',' | '|') || c.is_whitespace())
-            .map_or(s.len(), |e| start + e);
-        if let Some(at) = s[start..end].rfind('@').map(|a| start + a)
-            && &s[start..at] != "<redacted>"
-        {
-            out.push_str(&s[last..start]);
-            out.push_str("<redacted>");
-            last = at;
-        }
-        from = end;
-    }
-    if last == 0 {
-        return Cow::Borrowed(s);
-    }
-    out.push_str(&s[last..]);
-    Cow::Owned(out)
-}
+pub(crate) use super::secret::redact_urls as redact_url_credentials;
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -1489,7 +1461,7 @@ mod tests {
         assert_eq!(r, "https://<redacted>@host/x,http://<redacted>@b|file:///x");
         assert_eq!(redact_url_credentials("x https://u:p@h y"), "x https://<redacted>@h y");
         for s in ["https://host/a@b,direct", "https://<redacted>@h", "user@host", ""] {
-            assert!(matches!(redact_url_credentials(s), Cow::Borrowed(_)), "{s}");
+            assert!(matches!(redact_url_credentials(s), std::borrow::Cow::Borrowed(_)), "{s}");
         }
     }
 }

@@ -14,6 +14,7 @@
 
 mod decode;
 pub(crate) mod govalue;
+pub mod secret;
 mod source;
 
 use std::path::{Path, PathBuf};
@@ -186,6 +187,12 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Values that must never be shown: `secret=#true` values and URL credentials, with the
+    /// quoted forms the shell files write them in.
+    pub fn secrets(&self) -> Vec<String> {
+        secret::of(self)
+    }
+
     /// Every key the Go env file gets: `go-env` then `proxy`, in that order.
     pub fn go_env_file(&self) -> impl Iterator<Item = &Setting> {
         self.go_env.iter().chain(self.proxy.iter())
@@ -209,18 +216,7 @@ pub fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
 
 /// `s` with the credentials of every URL in it replaced by `<redacted>`.
 pub fn redact(s: &str) -> String {
-    govalue::redact_url_credentials(s).into_owned()
-}
-
-/// `text` as goenv may show it: every secret value and every URL credential `<redacted>`.
-pub fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "<redacted>");
-        }
-    }
-    redact(&out)
+    secret::redact_urls(s).into_owned()
 }
 
 /// Decodes a profile from text (for tests and benchmarks; includes resolve against `path`).

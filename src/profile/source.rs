@@ -32,7 +32,7 @@ impl Loc {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     /// The path as shown to people: relative to the working directory when it is below it.
@@ -76,7 +76,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 /// All files read for one profile.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
 }

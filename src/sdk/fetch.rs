@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::hex;
+use crate::digest::hex;
 
 /// Sent with every request.
 pub const USER_AGENT: &str = concat!("goenv/", env!("CARGO_PKG_VERSION"));

@@ -281,6 +281,15 @@ impl fmt::Display for Version {
     }
 }
 
+/// The download index a plan resolved versions against.
+#[derive(Debug, Clone)]
+pub struct FetchedIndex {
+    pub url: String,
+    pub index: Index,
+    /// Why a cached copy older than the refresh interval was used (the fetch failed).
+    pub stale: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

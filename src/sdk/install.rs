@@ -8,49 +8,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::extract::{self, ExtractError, Staged};
 use super::fetch::{FetchError, Fetcher};
-use crate::entry::{self, SDK_DESCRIPTOR};
+use crate::resource::entry::{self, SDK_DESCRIPTOR};
 
-/// Which SDK goenv installed at `<dir>/go<version>`, and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Descriptor {
-    /// `1.22.10` (the directory is `go1.22.10`).
-    pub version: String,
-    /// `go1.22.10.linux-amd64.tar.gz`.
-    pub archive: String,
-    /// The archive's sha256, as the checksum source gave it.
-    pub sha256: String,
-    /// Where the archive is downloaded from.
-    pub url: String,
-    /// Where the checksum came from: `index <url>` or `profile <file>:<line>`.
-    pub checksum_from: String,
-}
-
-impl Descriptor {
-    /// The descriptor file's bytes: a comment for whoever opens it, then TOML.
-    pub fn render(&self) -> Vec<u8> {
-        let body = toml::to_string(self).unwrap_or_default();
-        format!(
-            "# This Go SDK was installed by goenv, which removes it only when a profile with\n\
-             # `prune #true` no longer lists it. Delete this file to make goenv leave it alone.\n\
-             {body}"
-        )
-        .into_bytes()
-    }
-
-    pub fn parse(bytes: &[u8]) -> Option<Descriptor> {
-        toml::from_str(std::str::from_utf8(bytes).ok()?).ok()
-    }
-
-    /// Same version from the same archive: where it was downloaded from does not matter.
-    pub fn same_sdk(&self, other: &Descriptor) -> bool {
-        self.version == other.version && self.sha256.eq_ignore_ascii_case(&other.sha256)
-    }
-}
+pub use crate::resource::content::Descriptor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
@@ -92,10 +54,10 @@ pub fn load_index(
     fetcher: &Fetcher,
     url: &str,
     cache_dir: &Path,
-) -> Result<crate::probe::FetchedIndex, LoadIndexError> {
-    use crate::probe::FetchedIndex;
+) -> Result<crate::sdk::index::FetchedIndex, LoadIndexError> {
+    use crate::sdk::index::FetchedIndex;
     let file = cache_dir
-        .join(format!("index-{}.json", &crate::store::sha256(url.as_bytes()).as_str()[..16]));
+        .join(format!("index-{}.json", &crate::digest::sha256(url.as_bytes()).as_str()[..16]));
     let cached = fs::metadata(&file)
         .ok()
         .and_then(|m| m.modified().ok())

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resource::{Kind, ResourceId};
+
 use super::{Hash, Store, StoreError, check_absolute, io_err, octal, write_atomic};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +35,10 @@ pub(crate) struct Generation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PathRecord {
     /// Absolute path.
-    pub path: String,
+    #[serde(with = "crate::resource::path_text")]
+    pub path: PathBuf,
     /// The resource that owns the change, e.g. `file:~/.config/go/env` or `block:~/.bashrc`.
-    pub resource: String,
+    pub resource: ResourceId,
     /// `None`: the file did not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Hash>,
@@ -74,9 +77,10 @@ pub(crate) struct Index {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IndexRecord {
-    pub path: String,
+    #[serde(with = "crate::resource::path_text")]
+    pub path: PathBuf,
     /// The resource that last touched the path, e.g. `block:~/.bashrc`.
-    pub resource: String,
+    pub resource: ResourceId,
     /// Content before goenv first touched the path (`None`: absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<Hash>,
@@ -121,10 +125,11 @@ struct Base {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct BaseRecord {
-    path: String,
-    /// The resource that last touched the path (empty in base files from before it was kept).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    resource: String,
+    #[serde(with = "crate::resource::path_text")]
+    path: PathBuf,
+    /// The resource that last touched the path (absent in base files from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<ResourceId>,
     /// Content before goenv first touched the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     original: Option<Hash>,
@@ -222,7 +227,7 @@ impl Store {
     pub(crate) fn state_after(
         &self,
         number: u32,
-    ) -> Result<BTreeMap<String, Option<Hash>>, StoreError> {
+    ) -> Result<BTreeMap<PathBuf, Option<Hash>>, StoreError> {
         let index = self.index()?;
         if number == index.latest && number != 0 {
             return Ok(index.paths.into_iter().map(|r| (r.path, r.after)).collect());
@@ -240,7 +245,7 @@ impl Store {
                 StoreError::NoSuchGeneration { number, dir: self.generations_dir() }
             });
         }
-        let mut state: BTreeMap<String, Option<Hash>> = base
+        let mut state: BTreeMap<PathBuf, Option<Hash>> = base
             .paths
             .into_iter()
             .map(|r| (r.path, if number == 0 { r.original } else { r.after }))
@@ -259,7 +264,7 @@ impl Store {
     }
 
     /// Every managed path's content before goenv first touched it: `state_after(0)`.
-    pub(crate) fn originals(&self) -> Result<BTreeMap<String, Option<Hash>>, StoreError> {
+    pub(crate) fn originals(&self) -> Result<BTreeMap<PathBuf, Option<Hash>>, StoreError> {
         Ok(self.index()?.paths.into_iter().map(|r| (r.path, r.original)).collect())
     }
 
@@ -282,11 +287,11 @@ impl Store {
                 .paths
                 .into_iter()
                 .map(|r| IndexRecord {
-                    resource: if r.resource.is_empty() {
-                        format!("file:{}", r.path)
-                    } else {
-                        r.resource
-                    },
+                    // Base files from before resources were kept in them knew files only.
+                    resource: r.resource.unwrap_or_else(|| ResourceId {
+                        kind: Kind::File,
+                        name: crate::resource::path_text::encode(&r.path),
+                    }),
                     path: r.path,
                     original: r.original,
                     after: r.after,
@@ -322,14 +327,15 @@ impl Store {
         let (dropped, kept) = numbers.split_at(numbers.len() - keep);
 
         if !dropped.is_empty() {
-            let mut paths: BTreeMap<String, (Option<Hash>, Option<Hash>, String)> =
+            // path → (original, after, resource)
+            type Folded = (Option<Hash>, Option<Hash>, Option<ResourceId>);
+            let mut paths: BTreeMap<PathBuf, Folded> =
                 base.paths.drain(..).map(|r| (r.path, (r.original, r.after, r.resource))).collect();
             for &n in dropped {
                 for record in self.load_generation(n)?.paths {
-                    let entry =
-                        paths.entry(record.path).or_insert((record.before, None, String::new()));
+                    let entry = paths.entry(record.path).or_insert((record.before, None, None));
                     entry.1 = record.after;
-                    entry.2 = record.resource;
+                    entry.2 = Some(record.resource);
                 }
                 base.through = n;
             }
@@ -413,6 +419,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
     use crate::store::sha256;
 
     fn generation(number: u32, paths: Vec<PathRecord>) -> Generation {
@@ -431,7 +439,7 @@ mod tests {
     fn record(path: &str, before: Option<&Hash>, after: Option<&Hash>) -> PathRecord {
         PathRecord {
             path: path.into(),
-            resource: format!("file:{path}"),
+            resource: ResourceId { kind: Kind::File, name: path.to_owned() },
             before: before.cloned(),
             after: after.cloned(),
             mode: Some(0o644),
@@ -493,8 +501,8 @@ mod tests {
         for g in &gens {
             store.write_generation(g).unwrap();
         }
-        let state = |entries: [(&str, Option<&Hash>); 3]| -> BTreeMap<String, Option<Hash>> {
-            entries.into_iter().map(|(p, h)| (p.to_owned(), h.cloned())).collect()
+        let state = |entries: [(&str, Option<&Hash>); 3]| -> BTreeMap<PathBuf, Option<Hash>> {
+            entries.into_iter().map(|(p, h)| (PathBuf::from(p), h.cloned())).collect()
         };
         let s0 = state([(a, Some(&a0)), (b, None), (c, Some(&c0))]);
         let s3 = state([(a, Some(&a2)), (b, Some(&b2)), (c, Some(&c0))]);
@@ -552,7 +560,7 @@ mod tests {
             store.put_blob(b"x2").unwrap(),
         );
         let mut block = record("/h/.bashrc", Some(&x0), Some(&x1));
-        block.resource = "block:~/.bashrc".into();
+        block.resource = "block:~/.bashrc".parse().unwrap();
         store.write_generation(&generation(1, vec![block.clone()])).unwrap();
         let built = store.index().unwrap();
         assert_eq!(built.latest, 1);
@@ -570,13 +578,13 @@ mod tests {
             assert_eq!(rebuilt.latest, 2);
             assert_eq!(format!("{:?}", rebuilt.paths), format!("{:?}", incremental.paths));
         }
-        assert_eq!(store.originals().unwrap()["/h/.bashrc"], Some(x0.clone()));
-        assert_eq!(store.state_after(2).unwrap()["/h/.bashrc"], Some(x2.clone()));
+        assert_eq!(store.originals().unwrap()[Path::new("/h/.bashrc")], Some(x0.clone()));
+        assert_eq!(store.state_after(2).unwrap()[Path::new("/h/.bashrc")], Some(x2.clone()));
         // After gc folds generation 1 away, a rebuild still knows the resource and original.
         store.gc(1).unwrap();
         fs::remove_file(store.index_path()).unwrap();
         let after_gc = store.index().unwrap();
-        assert_eq!(after_gc.paths[0].resource, "block:~/.bashrc");
+        assert_eq!(after_gc.paths[0].resource.to_string(), "block:~/.bashrc");
         assert_eq!(after_gc.paths[0].original, Some(x0));
         assert_eq!(after_gc.profiles, ["/home/u/.config/goenv/profile.kdl"]);
     }

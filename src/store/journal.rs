@@ -6,13 +6,13 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Hash, Store, StoreError, check_absolute, io_err, octal, sha256, write_atomic};
-use crate::entry::{self, EntryKind, Trees};
 use crate::fsx;
+use crate::resource::entry::{self, Shape, Trees};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Journal {
@@ -25,7 +25,8 @@ pub(crate) struct Journal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Step {
     /// Absolute path.
-    pub path: String,
+    #[serde(with = "crate::resource::path_text")]
+    pub path: PathBuf,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Hash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,8 +35,8 @@ pub(crate) struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "octal")]
     pub mode: Option<u32>,
     /// A file, a link or an SDK tree.
-    #[serde(default, skip_serializing_if = "EntryKind::is_file")]
-    pub kind: EntryKind,
+    #[serde(default, skip_serializing_if = "Shape::is_file")]
+    pub kind: Shape,
 }
 
 impl Store {
@@ -95,7 +96,7 @@ impl Store {
     /// Finishes an interrupted transaction by restoring every journaled path to its
     /// before-content, then removes the journal. Returns the paths whose content had to change
     /// (`None`: no journal). Safe to run again, including after being killed halfway.
-    pub(crate) fn recover(&self) -> Result<Option<Vec<String>>, StoreError> {
+    pub(crate) fn recover(&self) -> Result<Option<Vec<PathBuf>>, StoreError> {
         let Some(journal) = self.read_journal()? else {
             return Ok(None);
         };
@@ -120,7 +121,7 @@ impl Store {
 
     /// Puts one path back to its before-content; `false` when it already was.
     fn restore_step(&self, step: &Step) -> Result<bool, StoreError> {
-        let path = Path::new(&step.path);
+        let path = step.path.as_path();
         let current = entry::read(step.kind, path).map_err(io_err("read", path))?;
         let current = current.map(|(bytes, _)| bytes);
         if current.as_ref().map(|b| sha256(b)) == step.before {
@@ -170,12 +171,12 @@ mod tests {
         fs::write(&bashrc, b"# mine\r\n").unwrap();
         fs::write(&profile, b"PATH=x\n").unwrap();
 
-        let step = |path: &Path, before: Option<&[u8]>, after: &[u8]| Step {
-            path: path.to_string_lossy().into_owned(),
+        let step = |path: &std::path::Path, before: Option<&[u8]>, after: &[u8]| Step {
+            path: path.to_path_buf(),
             before: before.map(|b| store.put_blob(b).unwrap()),
             after: Some(store.put_blob(after).unwrap()),
             mode: Some(0o600),
-            kind: EntryKind::File,
+            kind: Shape::File,
         };
         let journal = Journal {
             generation: 4,
@@ -214,11 +215,11 @@ mod tests {
         let journal = Journal {
             generation: 1,
             steps: vec![Step {
-                path: path.to_string_lossy().into_owned(),
+                path: path.to_path_buf(),
                 before: Some(hash.clone()),
                 after: None,
                 mode: None,
-                kind: EntryKind::File,
+                kind: Shape::File,
             }],
         };
         store.write_journal(&journal).unwrap();

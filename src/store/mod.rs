@@ -18,19 +18,17 @@ mod generation;
 mod journal;
 mod lock;
 
-use std::fmt;
 use std::fs::{self, DirBuilder};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
 pub(crate) use self::{
     generation::{Generation, PathRecord},
     journal::{Journal, Step},
+    lock::LockGuard,
 };
+pub(crate) use crate::digest::{Hash, sha256};
 
 use crate::fsx;
 
@@ -45,8 +43,8 @@ pub(crate) enum StoreError {
     },
     #[error("`{path}` is not a valid {what}: {message}")]
     Parse { path: PathBuf, what: &'static str, message: String },
-    #[error("`{0}` is not a sha256 hash (64 lowercase hex digits)")]
-    BadHash(String),
+    #[error(transparent)]
+    BadHash(#[from] crate::digest::BadHash),
     #[error("blob `{path}` is corrupted: its content hashes to {actual}")]
     CorruptBlob { path: PathBuf, actual: Hash },
     #[error("blob {hash} is missing: `{path}` does not exist")]
@@ -75,56 +73,6 @@ pub(crate) enum StoreError {
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Io { action, path, source }
-}
-
-/// A sha256 digest as 64 lowercase hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub(crate) struct Hash(String);
-
-impl Hash {
-    pub(crate) fn parse(s: &str) -> Result<Hash, StoreError> {
-        let valid = s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if valid { Ok(Hash(s.to_owned())) } else { Err(StoreError::BadHash(s.to_owned())) }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Hash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Hash {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Hash, StoreError> {
-        Hash::parse(&s)
-    }
-}
-
-impl From<Hash> for String {
-    fn from(hash: Hash) -> String {
-        hash.0
-    }
-}
-
-pub(crate) fn sha256(bytes: &[u8]) -> Hash {
-    Hash(hex(&Sha256::digest(bytes)))
-}
-
-/// Lower-case hex (sha2 0.11's output has no `LowerHex`); shared with `sdk::fetch`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 /// Serializes a file mode as an octal string (`"0644"`), which is what people read.
@@ -199,31 +147,17 @@ fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> io::Result<()> {
     fsx::sync_dir(dir)
 }
 
-fn check_absolute(path: &str) -> Result<(), StoreError> {
-    if Path::new(path).is_absolute() {
+fn check_absolute(path: &Path) -> Result<(), StoreError> {
+    if path.is_absolute() {
         Ok(())
     } else {
-        Err(StoreError::RelativePath { path: path.to_owned() })
+        Err(StoreError::RelativePath { path: path.display().to_string() })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_is_lowercase_hex() {
-        assert_eq!(
-            sha256(b"abc").as_str(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert!(Hash::parse(sha256(b"").as_str()).is_ok());
-        assert!(
-            Hash::parse("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")
-                .is_err()
-        );
-        assert!(Hash::parse("abc").is_err());
-    }
 
     #[test]
     fn open_creates_a_private_root() {

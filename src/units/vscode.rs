@@ -1,5 +1,5 @@
-//! The `vscode` node: the three settings goenv owns in VS Code's user `settings.json`, and the
-//! findings about that file.
+//! The `vscode` node: the three settings goenv owns in VS Code's user `settings.json` (the
+//! findings about that file are in `rules::vscode`).
 //!
 //! ```kdl
 //! go "1.22.10"   // "go.goroot": "~/sdk/current", "go.toolsManagement.go": "~/sdk/current/bin/go"
@@ -18,24 +18,45 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use super::findings::{Finding, Severity};
 use super::go::GoResolved;
-use super::{Desired, tilde_path};
+use super::{Input, Planning, Reads, Resource, Then, Unit, Want};
 use crate::context::{Context, Os};
 use crate::formats::jsonc::{
     self, ALTERNATE_TOOLS, DLV, Edit, GOROOT, JsoncError, TOOLS_MANAGEMENT_GO,
 };
 use crate::probe::Observed;
-use crate::profile::Profile;
-
-const CODE_GOROOT: &str = "goenv::finding::vscode-goroot-differs";
-const CODE_ALTERNATE_GO: &str = "goenv::finding::vscode-alternate-go-differs";
-const CODE_UNREADABLE: &str = "goenv::finding::vscode-settings-unreadable";
-const CODE_EDITOR_DLV: &str = "goenv::finding::vscode-dlv-incompatible";
+use crate::profile::{Problem, Profile};
 
 /// The `go` entry of `go.alternateTools`: the Go binary the extension runs instead of the one
 /// in `go.goroot`.
-const ALTERNATE_GO: &str = "go";
+pub const ALTERNATE_GO: &str = "go";
+
+/// The `vscode` node: `json:` settings in VS Code's user settings file.
+pub struct VsCode;
+
+impl Unit for VsCode {
+    fn reads(&self, input: Input<'_>, reads: &mut Reads) {
+        reads.files.push(default_settings(input.ctx));
+        reads.files.extend(settings_path(input.profile, input.ctx));
+    }
+
+    fn then(&self, input: Input<'_>, observed: &Observed, then: &mut Then) {
+        then.editor_dlv = editor_dlv(input.profile, input.ctx, observed);
+    }
+
+    fn wants(
+        &self,
+        planning: &mut Planning<'_>,
+        out: &mut Vec<Resource>,
+    ) -> Result<(), Vec<Problem>> {
+        let Input { profile, ctx } = planning.input;
+        if let Some(path) = settings_path(profile, ctx) {
+            let edits = wanted(profile, ctx, planning.go.as_ref());
+            out.push(Resource::new(path, Want::Json(edits), &ctx.home));
+        }
+        Ok(())
+    }
+}
 
 /// VS Code's user settings file on this OS: `$VSCODE_APPDATA`, else `$XDG_CONFIG_HOME` (Linux)
 /// or `~/Library/Application Support` (macOS), then `Code/User/settings.json`, as VS Code
@@ -67,8 +88,8 @@ pub fn wanted(profile: &Profile, ctx: &Context, go: Option<&GoResolved>) -> Vec<
         let go_bin = link.join("bin/go");
         edits.push(Key::ToolsGo.edit(Some(go_bin.to_string_lossy().into_owned())));
     }
-    let dlv = super::desired::dlv_path(profile, ctx)
-        .unwrap_or_else(|| Path::new(&super::desired::gobin(profile, ctx)).join("dlv"));
+    let dlv = super::delve::dlv_path(profile, ctx)
+        .unwrap_or_else(|| Path::new(&super::gobin(profile, ctx)).join("dlv"));
     edits.push(Key::Dlv.edit(Some(dlv.to_string_lossy().into_owned())));
     edits
 }
@@ -197,107 +218,12 @@ impl Key {
     }
 }
 
-// ---- findings ----------------------------------------------------------------------------------
-
-/// `vscode-goroot-differs`, `vscode-alternate-go-differs`: the settings file (the `vscode`
-/// node's, else the default one when it exists) makes VS Code's Go extension use another Go
-/// than the profile's active SDK. Read as the file is now, before goenv's edit.
-pub fn findings(
-    profile: &Profile,
-    ctx: &Context,
-    desired: &Desired,
-    observed: &Observed,
-    out: &mut Vec<Finding>,
-) {
-    let Some(go) = &desired.go else { return };
-    let Some(active) = &go.active else { return };
-    let owned = profile.vscode.is_some();
-    let path = settings_path(profile, ctx).unwrap_or_else(|| default_settings(ctx));
-    let Some(bytes) = observed.get(&path).bytes() else { return };
-    let shown = tilde_path(&path, &ctx.home);
-    let link = normalise(&go.link());
-    let sdk = normalise(&active.path);
-    let at = |key, field| match jsonc::line_of(bytes, key, field) {
-        Some(line) => (format!("`{shown}:{line}`"), Some(line)),
-        None => (format!("`{shown}`"), None),
-    };
-    let link_shown = tilde_path(&link, &ctx.home);
-
-    match jsonc::get_top(bytes, GOROOT) {
-        Err(e) => {
-            // With the `vscode` node the plan has already stopped on this; without it, say why
-            // nothing could be checked.
-            out.push(Finding::new(Severity::Warning, CODE_UNREADABLE, format!(
-                    "`{shown}:{}:{}` cannot be read ({}), so goenv cannot check which Go VS Code \
-                     uses",
-                    e.line,
-                    e.column,
-                    e.message()
-                )).help(e.hint().to_owned()).at(path.clone(), Some(e.line)));
-            return;
-        }
-        Ok(Some(Value::String(value))) if !value.is_empty() => {
-            // A value that depends on the open folder cannot be checked here.
-            let fits = resolve(&value, ctx).is_none_or(|p| p == link || p == sdk);
-            if !fits {
-                let (place, line) = at(GOROOT, None);
-                let mut help = if owned {
-                    format!("`goenv apply` sets it to `{}`", link.display())
-                } else {
-                    format!(
-                        "add `vscode` to the profile so goenv keeps `{GOROOT}` on the active SDK, \
-                         or set it to `{}`",
-                        link.display()
-                    )
-                };
-                if value.contains("${userHome}") {
-                    help.push_str(
-                        "; the Go extension does not expand `${userHome}` here: write `~/…`",
-                    );
-                }
-                out.push(Finding::new(if owned { Severity::Info } else { Severity::Warning }, CODE_GOROOT, format!(
-                        "{place} sets `{GOROOT}` to {value:?}, not the active SDK `{link_shown}`: \
-                         VS Code's Go extension (gopls, tests, the debugger) uses that Go"
-                    )).help(help).at(path.clone(), line));
-            }
-        }
-        Ok(_) => {}
-    }
-
-    // A non-object `go.alternateTools` is VS Code's own settings error; nothing to add.
-    if let Ok(Some(Value::String(value))) =
-        jsonc::get_in_object(bytes, ALTERNATE_TOOLS, ALTERNATE_GO)
-        && !value.is_empty()
-    {
-        let bins = [link.join("bin/go"), sdk.join("bin/go")];
-        // A bare name is looked up like any tool: `go` finds the SDK's, another name does not.
-        let fits = match resolve(&value, ctx) {
-            None => true,
-            Some(p) if p.is_absolute() => bins.contains(&p),
-            Some(_) => value == "go",
-        };
-        if !fits {
-            let (place, line) = at(ALTERNATE_TOOLS, Some(ALTERNATE_GO));
-            out.push(Finding::new(Severity::Warning, CODE_ALTERNATE_GO, format!(
-                    "{place} sets `{ALTERNATE_TOOLS}` `\"{ALTERNATE_GO}\"` to {value:?}: VS Code's \
-                     Go extension runs that instead of the active SDK's `{}`",
-                    tilde_path(&bins[0], &ctx.home)
-                )).help(format!(
-                    "remove `\"{ALTERNATE_GO}\"` from `{ALTERNATE_TOOLS}` in `{shown}` (goenv does \
-                     not own it), or set it to `{}`",
-                    bins[0].display()
-                )).at(path.clone(), line));
-        }
-    }
-    editor_dlv_incompatible(ctx, &active.version, observed, &path, out);
-}
-
 /// The `dlv` VS Code's Go extension debugs with, when it is not the `delve` node's (whose
 /// findings already cover it): the settings file's `go.alternateTools.dlv`, or goenv's value
 /// when the profile owns the file. `None` when there is nothing else to check.
 pub fn editor_dlv(profile: &Profile, ctx: &Context, observed: &Observed) -> Option<PathBuf> {
-    let own = super::desired::dlv_path(profile, ctx)
-        .unwrap_or_else(|| Path::new(&super::desired::gobin(profile, ctx)).join("dlv"));
+    let own = super::delve::dlv_path(profile, ctx)
+        .unwrap_or_else(|| Path::new(&super::gobin(profile, ctx)).join("dlv"));
     let path = settings_path(profile, ctx).unwrap_or_else(|| default_settings(ctx));
     let set = if profile.vscode.is_some() {
         own.clone()
@@ -311,46 +237,12 @@ pub fn editor_dlv(profile: &Profile, ctx: &Context, observed: &Observed) -> Opti
     (profile.delve.is_none() || normalise(&set) != normalise(&own)).then_some(set)
 }
 
-/// `vscode-dlv-incompatible`: the Delve VS Code debugs with cannot debug the active SDK.
-fn editor_dlv_incompatible(
-    ctx: &Context,
-    active: &str,
-    observed: &Observed,
-    settings: &Path,
-    out: &mut Vec<Finding>,
-) {
-    let Some(dlv) = &observed.editor_dlv else { return };
-    let Some((version, source)) = &dlv.version else { return };
-    let built = dlv.binary.as_ref().and_then(|b| b.as_ref().ok()).map(|b| b.go_version.as_str());
-    let Some(why) = super::delve::incompatibility(version, built, active, ctx.os) else { return };
-    let shown = tilde_path(&dlv.path, &ctx.home);
-    let fix = active
-        .split('.')
-        .nth(1)
-        .and_then(|m| m.parse().ok())
-        .and_then(super::delve::recommended)
-        .map_or_else(String::new, |v| {
-            format!(
-                ": `{}`",
-                super::delve::install_command(
-                    dlv.path.parent().unwrap_or(Path::new("/")),
-                    "go",
-                    &v
-                )
-            )
-        });
-    out.push(Finding::new(Severity::Warning, CODE_EDITOR_DLV, format!(
-            "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version}              (from {source}), which cannot debug the active SDK: {why}",
-            tilde_path(settings, &ctx.home)
-        )).help(format!("point `dlv` at a Delve that supports it, or install one there{fix}")).at(settings.to_path_buf(), None));
-}
-
 /// A path setting as VS Code's Go extension resolves it (`resolvePath(substituteEnv(v))`):
 /// `${env:NAME}` becomes the variable's value (empty when unset; HOME is the Context's home),
 /// then a leading `~` becomes the home directory (`path.join`, so `~x` is `<home>/x`), and the
 /// result is normalised. `None` when it depends on the open folder (`${workspaceFolder}`).
 /// `${userHome}` is not expanded: the extension leaves it as it is.
-fn resolve(value: &str, ctx: &Context) -> Option<PathBuf> {
+pub fn resolve(value: &str, ctx: &Context) -> Option<PathBuf> {
     let home = ctx.home.to_string_lossy();
     let mut s = String::new();
     let mut rest = value;
@@ -385,7 +277,7 @@ fn resolve(value: &str, ctx: &Context) -> Option<PathBuf> {
 }
 
 /// `.`, `..` and repeated or trailing slashes resolved lexically, as node's `path.join` does.
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -537,122 +429,6 @@ mod tests {
     }
 
     /// Findings for `profile` on a temporary home with an adopted go1.99.1 in `~/sdk` and
-    /// `settings` as the file at `rel`.
-    fn findings_for(os: Os, profile: &str, rel: &str, settings: &str) -> (PathBuf, Vec<Finding>) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().to_path_buf();
-        let sdk = home.join("sdk/go1.99.1");
-        std::fs::create_dir_all(sdk.join("pkg/tool/linux_amd64")).expect("mkdir");
-        std::fs::create_dir_all(sdk.join("bin")).expect("mkdir");
-        std::fs::write(sdk.join("VERSION"), "go1.99.1\ntime 2020-02-02T00:00:00Z\n").expect("w");
-        std::fs::write(sdk.join(".unpacked-success"), "").expect("write");
-        std::fs::write(sdk.join("bin/go"), "").expect("write");
-        let file = home.join(rel);
-        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&file, settings).expect("write");
-        let ctx = Context::hermetic(home.clone(), os, Arch::Amd64, "box".into());
-        let profile = crate::profile::load_str(&ctx.default_profile(), profile, &ctx)
-            .unwrap_or_else(|r| panic!("profile rejected: {:?}", r.problems));
-        let paths = super::super::desired::probe_paths(&profile, &ctx);
-        let dirs = [home.join("sdk")];
-        let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path))
-            .with_sdk_dirs(dirs.iter().map(PathBuf::as_path));
-        let desired = super::super::desired::desired(&profile, &ctx, &observed).expect("desired");
-        let mut out = Vec::new();
-        findings(&profile, &ctx, &desired, &observed, &mut out);
-        (home, out)
-    }
-
-    const GO: &str = "version 1\ngo \"1.99.1\"\n";
-    const GO_VSCODE: &str = "version 1\ngo \"1.99.1\"\nvscode\n";
-    const LINUX: &str = ".config/Code/User/settings.json";
-
-    #[test]
-    fn goroot_elsewhere_is_reported_with_file_and_line() {
-        let settings = "{\n  // mine\n  \"go.goroot\": \"/usr/local/go\",\n}\n";
-        let (home, all) = findings_for(Os::Linux, GO, LINUX, settings);
-        let [f] = all.as_slice() else { panic!("{all:#?}") };
-        assert_eq!((f.code, f.severity, f.line), (CODE_GOROOT, Severity::Warning, Some(3)));
-        assert_eq!(f.path.as_deref(), Some(home.join(LINUX).as_path()));
-        assert!(
-            f.message.starts_with(
-                "`~/.config/Code/User/settings.json:3` sets `go.goroot` to \"/usr/local/go\", \
-                 not the active SDK `~/sdk/current`"
-            ),
-            "{}",
-            f.message
-        );
-        assert!(f.help.as_deref().unwrap_or_default().contains("add `vscode` to the profile"));
-        // With the node, goenv fixes it: a note, before goenv's edit.
-        let (_, all) = findings_for(Os::Linux, GO_VSCODE, LINUX, settings);
-        let [f] = all.as_slice() else { panic!("{all:#?}") };
-        assert_eq!((f.code, f.severity), (CODE_GOROOT, Severity::Info));
-        assert!(f.help.as_deref().unwrap_or_default().starts_with("`goenv apply` sets it to `/"));
-        // macOS keeps the settings in Library.
-        let mac = "Library/Application Support/Code/User/settings.json";
-        let (_, all) = findings_for(Os::Macos, GO, mac, settings);
-        assert_eq!(all.len(), 1, "{all:#?}");
-        let (_, all) = findings_for(Os::Macos, GO, LINUX, settings);
-        assert!(all.is_empty(), "{all:#?}");
-    }
-
-    #[test]
-    fn the_active_sdk_in_any_spelling_is_fine() {
-        for goroot in [
-            "~/sdk/current",
-            "~/sdk/go1.99.1/",
-            "${env:HOME}/sdk/./current",
-            "",
-            "${workspaceFolder}/go",
-        ] {
-            let settings = format!("{{\"go.goroot\": {goroot:?}}}");
-            let (_, all) = findings_for(Os::Linux, GO, LINUX, &settings);
-            assert!(all.is_empty(), "{goroot}: {all:#?}");
-        }
-        let settings = "{\"go.goroot\": \"${userHome}/sdk/current\"}";
-        let (_, all) = findings_for(Os::Linux, GO, LINUX, settings);
-        assert!(all[0].help.as_deref().unwrap_or_default().contains("${userHome}"), "{all:#?}");
-        // Without an active SDK there is nothing to compare with.
-        let settings = "{\"go.goroot\": \"/usr/local/go\"}";
-        let (_, all) = findings_for(Os::Linux, "version 1\nvscode\n", LINUX, settings);
-        assert!(all.is_empty(), "{all:#?}");
-    }
-
-    #[test]
-    fn alternate_go_elsewhere_is_reported() {
-        for (go, reported) in [
-            ("/usr/local/go/bin/go", true),
-            ("go1.21.13", true),
-            ("~/sdk/current/bin/go", false),
-            ("~/sdk/go1.99.1/bin/go", false),
-            ("go", false),
-        ] {
-            let settings = format!(
-                "{{\n\t\"go.alternateTools\": {{\n\t\t\"gopls\": \"/p\",\n\t\t\"go\": {go:?}\n\t}}\n}}"
-            );
-            let (_, all) = findings_for(Os::Linux, GO_VSCODE, LINUX, &settings);
-            let found: Vec<_> = all.iter().filter(|f| f.code == CODE_ALTERNATE_GO).collect();
-            assert_eq!(found.len(), usize::from(reported), "{go}: {all:#?}");
-            if let [f] = found.as_slice() {
-                assert_eq!((f.severity, f.line), (Severity::Warning, Some(4)));
-                assert!(f.message.contains(&format!("to {go:?}")), "{}", f.message);
-                assert!(f.help.as_deref().unwrap_or_default().starts_with("remove `\"go\"`"));
-            }
-        }
-    }
-
-    #[test]
-    fn an_unreadable_file_is_said_once() {
-        let (_, all) = findings_for(Os::Linux, GO, LINUX, "{\n  \"a\": 1\n  \"b\": 2\n}");
-        let [f] = all.as_slice() else { panic!("{all:#?}") };
-        assert_eq!((f.code, f.line), (CODE_UNREADABLE, Some(2)));
-        assert!(
-            f.message.contains("settings.json:2:9` cannot be read (expected comma)"),
-            "{}",
-            f.message
-        );
-    }
-
     #[test]
     fn unparsable_files_are_errors() {
         let err = after(Some(b"{\n  \"a\": 1\n  \"b\": 2\n}"), &wanted_all(), None).unwrap_err();

@@ -1,19 +1,114 @@
-//! Delve: which Go each Delve release can debug (reference B.1, from `pkg/goversion/compat.go`
-//! at each tag), and the findings of the `delve` node, spelled out with the fix.
+//! The `delve` node: which Go each Delve release can debug (reference B.1, from
+//! `pkg/goversion/compat.go` at each tag), where the profile's `dlv` is, and with `install=`, the
+//! binary `apply` builds with the active SDK.
 //!
 //! ```kdl
 //! delve "~/go/bin/dlv" require="compatible" install="v1.23.1"
 //! ```
 //!
-//! Pure: it reads the probed `dlv` (its build info, or a cached `dlv version`) and the resolved
-//! `go` node. A debuggee built by Go 1.N is compatible when `min ≤ N ≤ max` of Delve's row; and
+//! Pure: it reads the probed `dlv` (its build info, or a remembered `dlv version`) and the
+//! resolved `go` node; the findings about it are in `rules::delve`. A debuggee built by Go 1.N is compatible when `min ≤ N ≤ max` of Delve's row; and
 //! on Linux a Go ≥ 1.25 debuggee (DWARF 5) needs a Delve itself built with Go ≥ 1.25.
 
-use super::findings::{Finding, Severity};
-use super::tilde_path;
+use std::path::PathBuf;
+
+use super::{Input, Planning, Reads, Resource, Then, Unit, Want};
 use crate::context::{Context, Os};
 use crate::probe::Observed;
-use crate::profile::{DelveRequire, Profile};
+use crate::profile::{Problem, Profile};
+use crate::resource::content::ToolBuild;
+
+/// The module path `install=` builds.
+pub const DLV_PACKAGE: &str = "github.com/go-delve/delve/cmd/dlv";
+
+/// The `delve` node: the profile's `dlv`, checked by `rules::delve`, built with `install=`.
+pub struct Delve;
+
+impl Unit for Delve {
+    fn reads(&self, input: Input<'_>, reads: &mut Reads) {
+        let Input { profile, ctx } = input;
+        if let Some(p) = dlv_path(profile, ctx)
+            .filter(|_| profile.delve.as_ref().is_some_and(|d| d.install.is_some()))
+        {
+            // `install=` owns the binary: its bytes are the before-content of a rebuild.
+            reads.files.push(p);
+        }
+    }
+
+    fn then(&self, input: Input<'_>, _observed: &Observed, then: &mut Then) {
+        then.delve = dlv_path(input.profile, input.ctx);
+    }
+
+    fn wants(
+        &self,
+        planning: &mut Planning<'_>,
+        out: &mut Vec<Resource>,
+    ) -> Result<(), Vec<Problem>> {
+        let Input { profile, ctx } = planning.input;
+        out.extend(tool(profile, ctx, planning.observed, planning.go.as_ref())?);
+        Ok(())
+    }
+}
+
+/// Where the profile's `dlv` is: the `delve` node's path, else GOBIN/dlv.
+pub fn dlv_path(profile: &Profile, ctx: &Context) -> Option<PathBuf> {
+    let node = profile.delve.as_ref()?;
+    Some(match &node.path {
+        Some(p) => PathBuf::from(&p.text),
+        None => PathBuf::from(super::gobin(profile, ctx)).join("dlv"),
+    })
+}
+
+/// `delve install="v1.23.1"`: the binary `apply` builds with the active SDK, unless the one at
+/// the path already is that release (`"latest"`: unless one is there that can debug the active
+/// SDK).
+fn tool(
+    profile: &Profile,
+    ctx: &Context,
+    observed: &Observed,
+    go: Option<&super::GoResolved>,
+) -> Result<Option<Resource>, Vec<Problem>> {
+    let Some(node) = &profile.delve else { return Ok(None) };
+    let Some(install) = &node.install else { return Ok(None) };
+    let Some(path) = dlv_path(profile, ctx) else { return Ok(None) };
+    let go_exe = match go {
+        Some(g) => g.active.as_ref().map(|a| a.path.join("bin/go")),
+        None => None,
+    }
+    .or_else(|| observed.path_go.first().map(|d| d.join("go")));
+    let Some(go_exe) = go_exe else {
+        return Err(vec![
+            Problem::new(
+                install.at,
+                "goenv::plan::delve-install-needs-go",
+                "`install=` builds Delve with the active Go SDK, and there is none",
+                "needs a Go SDK",
+            )
+            .help("add a `go` node with a version, e.g. `go \"1.22.10\"`"),
+        ]);
+    };
+    let current = observed.delve.as_ref().and_then(|d| d.version.as_ref()).map(|(v, _)| v.as_str());
+    let up_to_date = match install.text.as_str() {
+        "latest" => current.is_some_and(|v| {
+            let built = observed
+                .delve
+                .as_ref()
+                .and_then(|d| d.binary.as_ref())
+                .and_then(|b| b.as_ref().ok())
+                .map(|b| b.go_version.as_str());
+            let active = go.and_then(|g| g.active.as_ref()).map(|a| a.version.as_str());
+            active.is_none_or(|a| incompatibility(v, built, a, ctx.os).is_none())
+        }),
+        wanted => current == Some(wanted.trim_start_matches('v')),
+    };
+    let build = (!up_to_date).then(|| ToolBuild {
+        package: DLV_PACKAGE.to_owned(),
+        version: install.text.clone(),
+        go: go_exe.clone(),
+        gobin: path.parent().map(PathBuf::from).unwrap_or_default(),
+    });
+    Ok(Some(Resource::new(path, Want::Tool(build), &ctx.home)))
+}
 
 /// Delve releases `1.minor.patch` as `(minor, patch)`.
 type Release = (u32, u32);
@@ -79,7 +174,7 @@ pub fn recommended_for(minors: &[u32]) -> Option<String> {
 }
 
 /// `go1.22.10` / `1.22.10` / `go1.25rc1` → `(1, 22)`.
-fn go_minor(version: &str) -> Option<u32> {
+pub fn go_minor(version: &str) -> Option<u32> {
     let v = version.trim().trim_start_matches("go");
     let mut it = v.split('.');
     (it.next()? == "1").then_some(())?;
@@ -116,135 +211,9 @@ pub fn incompatibility(dlv: &str, built_with: Option<&str>, go: &str, os: Os) ->
     None
 }
 
-const CODE_MISSING: &str = "goenv::finding::delve-missing";
-const CODE_NOT_EXEC: &str = "goenv::finding::delve-not-executable";
-const CODE_ARCH: &str = "goenv::finding::delve-wrong-arch";
-const CODE_INCOMPATIBLE: &str = "goenv::finding::delve-incompatible";
-const CODE_UNKNOWN: &str = "goenv::finding::delve-version-unknown";
-const CODE_DAP: &str = "goenv::finding::dlv-dap-leftover";
-
 /// The `go install` command that puts Delve `version` at `gobin`.
 pub fn install_command(gobin: &std::path::Path, go: &str, version: &str) -> String {
     format!("GOBIN={} {go} install github.com/go-delve/delve/cmd/dlv@v{version}", gobin.display())
-}
-
-pub fn findings(
-    profile: &Profile,
-    ctx: &Context,
-    desired: &super::Desired,
-    observed: &Observed,
-    out: &mut Vec<Finding>,
-) {
-    let Some(node) = &profile.delve else { return };
-    if node.require == DelveRequire::Off {
-        return;
-    }
-    let Some(dlv) = &observed.delve else { return };
-    // `install=` puts a verified Delve there in this apply: its findings are for the next plan.
-    if desired.resources.iter().any(|r| r.id.starts_with("tool:") && r.path == dlv.path) {
-        return;
-    }
-    let shown = tilde_path(&dlv.path, &ctx.home);
-    let gobin = dlv.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-    let sdks: Vec<(&str, String)> = desired
-        .go
-        .iter()
-        .flat_map(|g| g.all())
-        .map(|s| (s.version.as_str(), s.path.join("bin/go").display().to_string()))
-        .collect();
-    let go_cmd = desired
-        .go
-        .as_ref()
-        .filter(|g| g.active.is_some())
-        .map_or_else(|| "go".to_owned(), |g| tilde_path(&g.link().join("bin/go"), &ctx.home));
-    let fix = |version: Option<String>| {
-        match version {
-        Some(v) => format!("install Delve {v}: `{}`", install_command(&gobin, &go_cmd, &v)),
-        None => "install a Delve that supports this Go: `go install github.com/go-delve/delve/cmd/dlv@latest`".into(),
-    }
-    };
-    let minors: Vec<u32> = sdks.iter().filter_map(|(v, _)| go_minor(v)).collect();
-    let best = recommended_for(&minors);
-    let active_minor = sdks.first().and_then(|(v, _)| go_minor(v));
-    if !dlv.exists() {
-        out.push(
-            Finding::new(
-                Severity::Error,
-                CODE_MISSING,
-                format!("`{shown}` does not exist: the profile's `delve` needs it there"),
-            )
-            .help(fix(active_minor.and_then(recommended)))
-            .at(dlv.path.clone(), None),
-        );
-        return;
-    }
-    if !dlv.executable {
-        out.push(
-            Finding::new(Severity::Error, CODE_NOT_EXEC, format!("`{shown}` is not executable"))
-                .help(format!("`chmod +x {}`", dlv.path.display()))
-                .at(dlv.path.clone(), None),
-        );
-    }
-    if let Some(dap) = &dlv.dap {
-        out.push(Finding::new(Severity::Info, CODE_DAP, format!(
-                "`{}` is a leftover of VS Code Go's old separate debug adapter; the extension now \
-                 runs `dlv dap`",
-                tilde_path(dap, &ctx.home)
-            )).help(format!("remove it: `rm {}`", dap.display())).at(dap.clone(), None));
-    }
-    let binary = dlv.binary.as_ref().and_then(|b| b.as_ref().ok());
-    if let Some(b) = binary {
-        let (os, arch) = super::go::machine(ctx);
-        if b.os != os || b.arch != arch {
-            out.push(
-                Finding::new(
-                    Severity::Error,
-                    CODE_ARCH,
-                    format!(
-                        "`{shown}` is built for {}/{}, but this machine is {}/{}",
-                        b.os,
-                        b.arch,
-                        super::go::goos(ctx),
-                        ctx.arch.name()
-                    ),
-                )
-                .help(fix(active_minor.and_then(recommended)))
-                .at(dlv.path.clone(), None),
-            );
-        }
-    }
-    if node.require != DelveRequire::Compatible {
-        return;
-    }
-    let Some((version, source)) = &dlv.version else {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                CODE_UNKNOWN,
-                format!("cannot tell which Delve `{shown}` is, so its Go support is unknown"),
-            )
-            .help(fix(active_minor.and_then(recommended)))
-            .at(dlv.path.clone(), None),
-        );
-        return;
-    };
-    let built_with = binary.map(|b| b.go_version.as_str());
-    for (i, (go, _)) in sdks.iter().enumerate() {
-        let Some(why) = incompatibility(version, built_with, go, ctx.os) else { continue };
-        let which = if i == 0 { "the active SDK" } else { "a kept SDK" };
-        out.push(
-            Finding::new(
-                if i == 0 { Severity::Error } else { Severity::Warning },
-                CODE_INCOMPATIBLE,
-                format!("`{shown}` (Delve {version}, from {source}) cannot debug {which}: {why}"),
-            )
-            .help(fix(best
-                .clone()
-                .filter(|b| incompatibility(b, Some("go1.25.0"), go, ctx.os).is_none())
-                .or_else(|| go_minor(go).and_then(recommended))))
-            .at(dlv.path.clone(), None),
-        );
-    }
 }
 
 #[cfg(test)]

@@ -5,29 +5,26 @@
 
 use std::path::{Path, PathBuf};
 
-use super::findings::{Finding, Severity};
-use super::go::GoResolved;
-use super::{Desired, tilde_path};
+use super::{Code, Finding, Input, Severity};
 use crate::context::Context;
+use crate::formats::shell::{STARTUP_FILES, sh_assignments};
 use crate::gobin::{BinaryArch, BinaryOs};
 use crate::probe::Observed;
 use crate::profile::Profile;
+use crate::resource::tilde_path;
+use crate::units::GoResolved;
+use crate::units::go::{goos, machine};
 
-const CODE_RESOLVED: &str = "goenv::finding::go-version-resolved";
-const CODE_STALE: &str = "goenv::finding::download-index-stale";
-const CODE_AHEAD: &str = "goenv::finding::go-ahead-on-path";
-const CODE_GOROOT: &str = "goenv::finding::goroot-differs";
-const CODE_AUTO: &str = "goenv::finding::gotoolchain-auto";
-const CODE_ARCH: &str = "goenv::finding::sdk-wrong-arch";
-const CODE_SYSTEM: &str = "goenv::finding::no-system-go";
+const CODE_RESOLVED: Code = Code::GoVersionResolved;
+const CODE_STALE: Code = Code::DownloadIndexStale;
+const CODE_AHEAD: Code = Code::GoAheadOnPath;
+const CODE_GOROOT: Code = Code::GorootDiffers;
+const CODE_AUTO: Code = Code::GotoolchainAuto;
+const CODE_ARCH: Code = Code::SdkWrongArch;
+const CODE_SYSTEM: Code = Code::NoSystemGo;
 
-pub fn findings(
-    profile: &Profile,
-    ctx: &Context,
-    desired: &Desired,
-    observed: &Observed,
-    out: &mut Vec<Finding>,
-) {
+pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
+    let Input { ctx, observed, .. } = input;
     if let Some(index) = &observed.index
         && let Some(why) = &index.stale
     {
@@ -36,6 +33,7 @@ pub fn findings(
                  cached copy that may be out of date"
             )).help("plan again when the network is back to see the newest releases".into()));
     }
+    let (Some(profile), Some(desired)) = (input.profile, input.desired) else { return };
     let Some(go) = &desired.go else { return };
     for note in &go.notes {
         out.push(Finding::new(Severity::Info, CODE_RESOLVED, note.clone()));
@@ -110,8 +108,7 @@ fn go_ahead_on_path(ctx: &Context, ours: &Path, observed: &Observed, out: &mut V
 
 /// The value of a `GOROOT=` / `export GOROOT=` line, unquoted.
 fn goroot_assignment(line: &str) -> Option<String> {
-    let (_, value) =
-        super::findings::sh_assignments(line).into_iter().rfind(|(k, _)| k == "GOROOT")?;
+    let (_, value) = sh_assignments(line).into_iter().rfind(|(k, _)| k == "GOROOT")?;
     Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
 }
 
@@ -152,7 +149,7 @@ fn goroot_differs(
             .help(help.clone()),
         );
     }
-    for name in super::findings::RC_FILES {
+    for name in STARTUP_FILES {
         let path = ctx.home.join(name);
         let Some(bytes) = observed.get(&path).bytes() else { continue };
         let text = String::from_utf8_lossy(bytes);
@@ -223,7 +220,7 @@ fn gotoolchain_auto(
 /// `sdk-wrong-arch`: an SDK whose `bin/go` is built for another machine.
 fn wrong_arch(ctx: &Context, sdk: &Path, observed: &Observed, out: &mut Vec<Finding>) {
     let Some(Ok(arches)) = observed.sdk(sdk).map(|s| &s.arches) else { return };
-    let (os, arch) = super::go::machine(ctx);
+    let (os, arch) = machine(ctx);
     if arches.is_empty() || arches.iter().any(|(o, a)| *o == os && *a == arch) {
         return;
     }
@@ -232,7 +229,7 @@ fn wrong_arch(ctx: &Context, sdk: &Path, observed: &Observed, out: &mut Vec<Find
     let rosetta = os == BinaryOs::Macos
         && arch == BinaryArch::Arm64
         && arches.contains(&(BinaryOs::Macos, BinaryArch::Amd64));
-    let platform = format!("{}/{}", super::go::goos(ctx), ctx.arch.name());
+    let platform = format!("{}/{}", goos(ctx), ctx.arch.name());
     if rosetta {
         out.push(Finding::new(Severity::Info, CODE_ARCH, format!(
                 "`{shown}` is built for darwin/amd64 and runs under Rosetta 2 on this {platform} \

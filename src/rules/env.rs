@@ -1,93 +1,39 @@
-//! Findings: things that are wrong or surprising on the machine, which a plan cannot fix by
-//! writing its own files (another source sets the same variable, a `GOROOT=` line...).
-//! Plan and doctor share these rules. Pure: they read the probed files and the Context.
+//! Findings about the environment the Go command gets: another source (the process
+//! environment, a shell start-up file, an environment.d file) sets a key the profile puts in the
+//! Go env file, a `GOROOT=` line pins every toolchain, a GOPATH entry is GOROOT, and
+//! `~/.bash_profile` hides `~/.profile`.
 
-use std::path::PathBuf;
-
-use serde::Serialize;
-
-use super::{Desired, tilde_path};
+use super::{Code, Finding, Input, Severity};
 use crate::context::{Context, Os};
-use crate::formats::{block, goenvfile};
+use crate::formats::lines::numbered_text as lines;
+use crate::formats::shell::{STARTUP_FILES, sh_assigned, sources_profile};
+use crate::formats::{block, envd, goenvfile};
 use crate::probe::{self, Observed};
 use crate::profile::{Profile, Setting, redact};
+use crate::resource::{Kind, tilde_path};
+use crate::units::Desired;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
+pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
+    let Input { ctx, observed, profile, desired } = input;
+    let go_keys = profile.map(go_env_settings).unwrap_or_default();
+    shadowed_by_environment(&go_keys, ctx, out);
+    shadowed_by_rc_files(&go_keys, ctx, observed, out);
+    if ctx.os == Os::Linux
+        && let Some(profile) = profile
+    {
+        shadowed_by_environment_d(profile, &go_keys, ctx, desired, observed, out);
+    }
+    goroot_in_go_env_file(ctx, desired, observed, out);
+    gopath_is_goroot(&go_keys, ctx, out);
+    bash_profile_hides_profile(ctx, observed, out);
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable, e.g. `goenv::finding::shadowed-by-environment`.
-    pub code: &'static str,
-    pub message: String,
-    pub help: Option<String>,
-    /// The file the finding is about, with a 1-based line when known.
-    pub path: Option<PathBuf>,
-    pub line: Option<usize>,
-}
-
-impl Finding {
-    pub fn new(severity: Severity, code: &'static str, message: String) -> Self {
-        Finding { severity, code, message, help: None, path: None, line: None }
-    }
-
-    /// What to do about it.
-    pub fn help(mut self, help: String) -> Self {
-        self.help = Some(help);
-        self
-    }
-
-    /// The file it is about, and the 1-based line when known.
-    pub fn at(mut self, path: PathBuf, line: Option<usize>) -> Self {
-        (self.path, self.line) = (Some(path), line);
-        self
-    }
-}
-
-/// Every finding for this profile on this machine.
-pub fn findings(
-    profile: &Profile,
-    ctx: &Context,
-    desired: &Desired,
-    observed: &Observed,
-) -> Vec<Finding> {
-    let go_keys = go_env_settings(profile);
-    let mut out = Vec::new();
-    shadowed_by_environment(&go_keys, ctx, &mut out);
-    shadowed_by_rc_files(&go_keys, ctx, observed, &mut out);
-    if ctx.os == Os::Linux {
-        shadowed_by_environment_d(profile, &go_keys, ctx, desired, observed, &mut out);
-    }
-    goroot_in_go_env_file(ctx, desired, observed, &mut out);
-    gopath_is_goroot(&go_keys, ctx, &mut out);
-    bash_profile_hides_profile(ctx, observed, &mut out);
-    super::go_findings::findings(profile, ctx, desired, observed, &mut out);
-    super::delve::findings(profile, ctx, desired, observed, &mut out);
-    super::vscode::findings(profile, ctx, desired, observed, &mut out);
-    out.sort_by(|a, b| {
-        (a.severity, &a.path, a.line, a.code, &a.message)
-            .cmp(&(b.severity, &b.path, b.line, b.code, &b.message))
-    });
-    out.dedup();
-    out
-}
-
-const CODE_ENV: &str = "goenv::finding::shadowed-by-environment";
-const CODE_RC: &str = "goenv::finding::shadowed-by-rc-file";
-const CODE_ENVD: &str = "goenv::finding::shadowed-by-environment-d";
-const CODE_GOROOT: &str = "goenv::finding::goroot-in-go-env-file";
-const CODE_GOPATH: &str = "goenv::finding::gopath-is-goroot";
-const CODE_BASH: &str = "goenv::finding::bash-profile-hides-profile";
-
-/// The sh start-up files whose assignments reach `go` run from a shell.
-pub(super) const RC_FILES: &[&str] =
-    &[".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv", ".zprofile", ".zshrc"];
+const CODE_ENV: Code = Code::ShadowedByEnvironment;
+const CODE_RC: Code = Code::ShadowedByRcFile;
+const CODE_ENVD: Code = Code::ShadowedByEnvironmentD;
+const CODE_GOROOT: Code = Code::GorootInGoEnvFile;
+const CODE_GOPATH: Code = Code::GopathIsGoroot;
+const CODE_BASH: Code = Code::BashProfileHidesProfile;
 
 /// goenv's own environment.d file.
 const OWN_ENVD: &str = "50-goenv.conf";
@@ -110,17 +56,6 @@ fn shown(value: &str, secret: bool) -> String {
     if secret { "<redacted>".to_owned() } else { format!("{:?}", redact(value)) }
 }
 
-fn finding(
-    severity: Severity,
-    code: &'static str,
-    message: String,
-    help: String,
-    path: Option<PathBuf>,
-    line: Option<usize>,
-) -> Finding {
-    Finding { path, line, ..Finding::new(severity, code, message).help(help) }
-}
-
 /// `shadowed-by-environment`: A non-empty OS variable wins over the Go env file (A.2); `go env -w` only warns.
 fn shadowed_by_environment(go_keys: &[&Setting], ctx: &Context, out: &mut Vec<Finding>) {
     for s in go_keys {
@@ -131,142 +66,15 @@ fn shadowed_by_environment(go_keys: &[&Setting], ctx: &Context, out: &mut Vec<Fi
         let key = &s.key;
         // The environment's value of a secret key is as secret as the profile's.
         let (theirs, ours) = (shown(env, s.value.secret), shown(&s.value.text, s.value.secret));
-        out.push(finding(
-            Severity::Warning,
-            CODE_ENV,
-            format!(
+        out.push(Finding::new(Severity::Warning, CODE_ENV, format!(
                 "`{key}` is {theirs} in the environment goenv runs in, so the Go command ignores \
                  the profile's {ours} from the Go env file"
-            ),
-            format!(
+            )).help(format!(
                 "remove `{key}` from wherever it is exported (shell start-up files, \
                  environment.d, the desktop session) and start a new session, or set it to the \
                  profile's value there; `go env -w` only warns about this"
-            ),
-            None,
-            None,
-        ));
+            )));
     }
-}
-
-/// Lines of `bytes` split on `\n` (as Go and the shells do): (1-based number, byte offset,
-/// bytes without the `\n`, which may end in `\r`).
-fn raw_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
-    let mut offset = 0;
-    bytes.split(|&b| b == b'\n').enumerate().map(move |(i, raw)| {
-        let start = offset;
-        offset += raw.len() + 1;
-        (i + 1, start, raw)
-    })
-}
-
-/// Like [`raw_lines`], without the `\r` of a CRLF line ending.
-fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
-    raw_lines(bytes).map(|(n, start, raw)| (n, start, raw.strip_suffix(b"\r").unwrap_or(raw)))
-}
-
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The name a shell word assigns (`KEY=…` or `KEY+=…`), if it is an assignment.
-fn assignment(word: &str) -> Option<&str> {
-    let (name, _) = word.split_once('=')?;
-    let name = name.strip_suffix('+').unwrap_or(name);
-    is_name(name).then_some(name)
-}
-
-/// The words of one sh line, grouped into simple commands (split at unquoted `;`, `&`, `|`),
-/// up to an unquoted comment. Quotes are kept in the words; `$(…)` and backquotes stay whole.
-fn sh_commands(line: &str) -> Vec<Vec<String>> {
-    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
-    let flush = |commands: &mut Vec<Vec<String>>, word: &mut String, in_word: &mut bool| {
-        if std::mem::take(in_word)
-            && let Some(cmd) = commands.last_mut()
-        {
-            cmd.push(std::mem::take(word));
-        }
-    };
-    let mut word = String::new();
-    let mut in_word = false;
-    let (mut single, mut double, mut backquote, mut depth) = (false, false, false, 0usize);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        let quoted = single || double || backquote || depth > 0;
-        match c {
-            '\'' if !double && !backquote && depth == 0 => single = !single,
-            '"' if !single && !backquote && depth == 0 => double = !double,
-            '\\' if !single => {
-                word.push(c);
-                in_word = true;
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-                continue;
-            }
-            '`' if !single => backquote = !backquote,
-            '$' if !single && chars.peek() == Some(&'(') => {
-                word.push(c);
-                word.extend(chars.next());
-                in_word = true;
-                depth += 1;
-                continue;
-            }
-            ')' if !single && depth > 0 => depth -= 1,
-            '#' if !quoted && !in_word => break,
-            c if !quoted && c.is_whitespace() => {
-                flush(&mut commands, &mut word, &mut in_word);
-                continue;
-            }
-            ';' | '&' | '|' if !quoted => {
-                flush(&mut commands, &mut word, &mut in_word);
-                commands.push(Vec::new());
-                continue;
-            }
-            _ => {}
-        }
-        word.push(c);
-        in_word = true;
-    }
-    flush(&mut commands, &mut word, &mut in_word);
-    commands.retain(|c| !c.is_empty());
-    commands
-}
-
-/// The names a sh line sets for the shell: `KEY=…` and `A=1 B=2` alone (not as a prefix of a
-/// command, which sets them for that command only) and `export KEY=…`, also after `&&`, `;` or
-/// `then`.
-fn sh_assigned(line: &str) -> Vec<String> {
-    sh_assignments(line).into_iter().map(|(name, _)| name).collect()
-}
-
-/// The variables one sh line assigns (`K=v`, `export K=v`, `A=1 B=2`), with each value as
-/// written (quotes kept); an assignment before a command (`K=v cmd`) is not one.
-pub(super) fn sh_assignments(line: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let pair = |w: &str| {
-        let (_, value) = w.split_once('=')?;
-        assignment(w).map(|name| (name.to_owned(), value.to_owned()))
-    };
-    for cmd in sh_commands(line) {
-        let words: Vec<&str> = cmd
-            .iter()
-            .map(String::as_str)
-            .skip_while(|w| matches!(*w, "then" | "else" | "do" | "{" | "!"))
-            .collect();
-        let Some(first) = words.first() else { continue };
-        if *first == "export" {
-            out.extend(words[1..].iter().filter_map(|w| pair(w)));
-        } else {
-            let pairs: Vec<(String, String)> = words.iter().map_while(|w| pair(w)).collect();
-            if pairs.len() == words.len() {
-                out.extend(pairs);
-            }
-        }
-    }
-    out
 }
 
 /// `shadowed-by-rc-file`: A shell start-up file that sets a Go env file key outside goenv's block.
@@ -279,7 +87,7 @@ fn shadowed_by_rc_files(
     if go_keys.is_empty() {
         return;
     }
-    for name in RC_FILES {
+    for name in STARTUP_FILES {
         let path = ctx.home.join(name);
         let Some(bytes) = observed.get(&path).bytes() else { continue };
         // A broken block is reported by the plan; here every line is then looked at.
@@ -293,52 +101,24 @@ fn shadowed_by_rc_files(
             let mut names = sh_assigned(&text);
             names.dedup();
             for key in names.iter().filter(|k| go_keys.iter().any(|s| s.key == **k)) {
-                out.push(finding(
-                    Severity::Warning,
-                    CODE_RC,
-                    format!(
-                        "`{shown_path}:{n}` sets `{key}` outside goenv's block: in shells that \
+                out.push(
+                    Finding::new(
+                        Severity::Warning,
+                        CODE_RC,
+                        format!(
+                            "`{shown_path}:{n}` sets `{key}` outside goenv's block: in shells that \
                          read it, the Go command uses that value instead of the Go env file's"
-                    ),
-                    format!(
+                        ),
+                    )
+                    .help(format!(
                         "remove or comment out line {n} of `{shown_path}`: goenv puts `{key}` in \
                          the Go env file, which every `go` reads"
-                    ),
-                    Some(path.clone()),
-                    Some(n),
-                ));
+                    ))
+                    .at(path.clone(), Some(n)),
+                );
             }
         }
     }
-}
-
-/// `KEY=value` lines of an environment.d file as systemd reads them: (line, key, raw value).
-/// Comments start with `#` or `;`, a line ending in `\` continues on the next one, and an
-/// empty value is rejected by systemd, so it sets nothing.
-fn envd_assignments(bytes: &[u8]) -> Vec<(usize, String, String)> {
-    let mut out = Vec::new();
-    let mut continued = false;
-    for (n, _, raw) in raw_lines(bytes) {
-        let was_continued = continued;
-        // systemd also ends a line at `\r`, so only a `\` right before `\n` continues it.
-        continued = raw.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
-        if was_continued {
-            continue;
-        }
-        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(text) = std::str::from_utf8(text) else { continue };
-        let text = text.trim_start();
-        if text.starts_with(['#', ';']) {
-            continue;
-        }
-        let Some((key, value)) = text.split_once('=') else { continue };
-        let (key, value) = (key.trim_end(), value.trim());
-        if !is_name(key) || matches!(value, "" | "\"\"" | "''") {
-            continue;
-        }
-        out.push((n, key.to_owned(), value.to_owned()));
-    }
-    out
 }
 
 /// `shadowed-by-environment-d`: Another environment.d file sets a Go env file key, or a key goenv's own file sets.
@@ -346,12 +126,12 @@ fn shadowed_by_environment_d(
     profile: &Profile,
     go_keys: &[&Setting],
     ctx: &Context,
-    desired: &Desired,
+    desired: Option<&Desired>,
     observed: &Observed,
     out: &mut Vec<Finding>,
 ) {
     let dir = ctx.config_home.join("environment.d");
-    let session = desired.resources.iter().any(|r| r.path == dir.join(OWN_ENVD));
+    let session = desired.is_some_and(|d| d.wants(Kind::File, &dir.join(OWN_ENVD)));
     for (path, state) in &observed.files {
         if path.parent() != Some(dir.as_path())
             || path.extension().is_none_or(|x| x != "conf")
@@ -364,7 +144,7 @@ fn shadowed_by_environment_d(
         // systemd applies the files in name order; later assignments win.
         let after = name.as_bytes() > OWN_ENVD.as_bytes();
         let shown_path = tilde_path(path, &ctx.home);
-        for (n, key, value) in envd_assignments(bytes) {
+        for (n, key, value) in envd::assignments(bytes) {
             let at = format!("`{shown_path}:{n}`");
             let (message, help) = if go_keys.iter().any(|s| s.key == key) {
                 (
@@ -412,14 +192,11 @@ fn shadowed_by_environment_d(
             } else {
                 continue;
             };
-            out.push(finding(
-                Severity::Warning,
-                CODE_ENVD,
-                message,
-                help,
-                Some(path.clone()),
-                Some(n),
-            ));
+            out.push(
+                Finding::new(Severity::Warning, CODE_ENVD, message)
+                    .help(help)
+                    .at(path.clone(), Some(n)),
+            );
         }
     }
 }
@@ -427,7 +204,7 @@ fn shadowed_by_environment_d(
 /// `goroot-in-go-env-file`: A `GOROOT=` line in the Go env file pins every toolchain to one GOROOT (A.1).
 fn goroot_in_go_env_file(
     ctx: &Context,
-    desired: &Desired,
+    desired: Option<&Desired>,
     observed: &Observed,
     out: &mut Vec<Finding>,
 ) {
@@ -445,10 +222,7 @@ fn goroot_in_go_env_file(
     let shown_path = tilde_path(&path, &ctx.home);
     let at = line.map_or_else(|| format!("`{shown_path}`"), |n| format!("`{shown_path}:{n}`"));
     let value = shown(&String::from_utf8_lossy(&value), false);
-    let owned = desired
-        .resources
-        .iter()
-        .any(|r| r.path == path && matches!(r.kind, super::Kind::File { .. }));
+    let owned = desired.is_some_and(|d| d.wants(Kind::File, &path));
     let help = if owned {
         "`goenv apply` rewrites the Go env file from the profile, without this line".to_owned()
     } else {
@@ -456,17 +230,18 @@ fn goroot_in_go_env_file(
          honours a line already in the file)"
             .to_owned()
     };
-    out.push(finding(
-        Severity::Error,
-        CODE_GOROOT,
-        format!(
-            "{at} sets `GOROOT` to {value}: every Go toolchain, including those `GOTOOLCHAIN` \
+    out.push(
+        Finding::new(
+            Severity::Error,
+            CODE_GOROOT,
+            format!(
+                "{at} sets `GOROOT` to {value}: every Go toolchain, including those `GOTOOLCHAIN` \
              switches to, uses that one GOROOT"
-        ),
-        help,
-        Some(path),
-        line,
-    ));
+            ),
+        )
+        .help(help)
+        .at(path, line),
+    );
 }
 
 /// `gopath-is-goroot`: A GOPATH entry that is GOROOT: Go warns on every run and `go install` writes into the SDK.
@@ -488,36 +263,22 @@ fn gopath_is_goroot(go_keys: &[&Setting], ctx: &Context, out: &mut Vec<Finding>)
         if trim(entry) != root {
             continue;
         }
-        out.push(finding(
-            Severity::Warning,
-            CODE_GOPATH,
-            format!(
-                "{from} has the entry `{entry}`, which is `GOROOT` in the environment goenv \
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                CODE_GOPATH,
+                format!(
+                    "{from} has the entry `{entry}`, which is `GOROOT` in the environment goenv \
                  runs in: the Go command warns on every run and `go install` writes into the SDK"
-            ),
-            "point `GOPATH` elsewhere (Go's default is `~/go`), or unset `GOROOT`: the Go \
+                ),
+            )
+            .help(
+                "point `GOPATH` elsewhere (Go's default is `~/go`), or unset `GOROOT`: the Go \
              command finds its own GOROOT"
-                .to_owned(),
-            None,
-            None,
-        ));
+                    .to_owned(),
+            ),
+        );
     }
-}
-
-/// Whether a sh line sources `~/.profile` (`. ~/.profile`, `source "$HOME/.profile"`...).
-fn sources_profile(line: &str) -> bool {
-    sh_commands(line).iter().any(|cmd| {
-        let words: Vec<&str> = cmd
-            .iter()
-            .map(String::as_str)
-            .skip_while(|w| matches!(*w, "then" | "else" | "do" | "{" | "!"))
-            .collect();
-        matches!(words.first(), Some(&"." | &"source"))
-            && words.get(1).is_some_and(|w| {
-                let w = w.trim_matches(['"', '\'']);
-                w == ".profile" || w.ends_with("/.profile")
-            })
-    })
 }
 
 /// `bash-profile-hides-profile`: bash login shells read only the first of `~/.bash_profile`, `~/.bash_login` and
@@ -538,17 +299,18 @@ fn bash_profile_hides_profile(ctx: &Context, observed: &Observed, out: &mut Vec<
         return;
     }
     let shown_path = tilde_path(&path, &ctx.home);
-    out.push(finding(
-        Severity::Warning,
-        CODE_BASH,
-        format!(
-            "`{shown_path}` does not source `~/.profile`: bash login shells read only \
+    out.push(
+        Finding::new(
+            Severity::Warning,
+            CODE_BASH,
+            format!(
+                "`{shown_path}` does not source `~/.profile`: bash login shells read only \
              `{shown_path}`, so everything in `~/.profile` is ignored by bash"
-        ),
-        format!("add `. ~/.profile` to `{shown_path}`"),
-        Some(path),
-        None,
-    ));
+            ),
+        )
+        .help(format!("add `. ~/.profile` to `{shown_path}`"))
+        .at(path, None),
+    );
 }
 
 #[cfg(test)]
@@ -557,7 +319,7 @@ mod tests {
 
     use super::*;
     use crate::context::Arch;
-    use crate::plan::desired::{desired, probe_paths};
+    use crate::rules::findings;
 
     const GOPROXY: &str = "version 1\ngo-env { GOPROXY \"https://proxy.golang.org,direct\" }\n";
 
@@ -598,26 +360,33 @@ mod tests {
                 Ok(p) => p,
                 Err(r) => panic!("profile rejected: {:?}", r.problems),
             };
-            let paths = probe_paths(&profile, &ctx);
-            let observed = Observed::read_paths(paths.iter().map(PathBuf::as_path));
-            let desired = desired(&profile, &ctx, &observed).expect("desired");
-            findings(&profile, &ctx, &desired, &observed)
+            let input = crate::units::Input { profile: &profile, ctx: &ctx };
+            let mut reads = crate::units::reads(input);
+            crate::rules::reads(&ctx, &mut reads);
+            let observed = Observed::read(&reads);
+            let desired = crate::units::desired(input, &observed).expect("desired");
+            findings(crate::rules::Input {
+                ctx: &ctx,
+                observed: &observed,
+                profile: Some(&profile),
+                desired: Some(&desired),
+            })
         }
     }
 
-    fn with_code<'a>(all: &'a [Finding], code: &str) -> Vec<&'a Finding> {
+    fn with_code(all: &[Finding], code: Code) -> Vec<&Finding> {
         all.iter().filter(|f| f.code == code).collect()
     }
 
     #[track_caller]
-    fn one<'a>(all: &'a [Finding], code: &str) -> &'a Finding {
+    fn one(all: &[Finding], code: Code) -> &Finding {
         let found = with_code(all, code);
         assert_eq!(found.len(), 1, "expected one {code}, got {all:#?}");
         found[0]
     }
 
     #[track_caller]
-    fn none(all: &[Finding], code: &str) {
+    fn none(all: &[Finding], code: Code) {
         assert!(with_code(all, code).is_empty(), "unexpected {code}: {all:#?}");
     }
 
@@ -867,7 +636,7 @@ mod tests {
             .env("GOPROXY", "d");
         let all = m.findings(GOPROXY);
         assert_eq!(all, m.findings(GOPROXY));
-        let order: Vec<(&str, Option<usize>)> = all.iter().map(|f| (f.code, f.line)).collect();
+        let order: Vec<(Code, Option<usize>)> = all.iter().map(|f| (f.code, f.line)).collect();
         assert_eq!(
             order,
             [

@@ -11,18 +11,57 @@
 
 use std::path::PathBuf;
 
+use super::{Input, Planning, Reads, Resource, Then, Unit, Want};
 use crate::context::{Context, Os};
-use crate::entry::FOREIGN;
 use crate::probe::{FetchedIndex, Observed, SdkState};
 use crate::profile::{GoSelector, GoSpec, Loc, Problem, Sources};
+use crate::resource::content::Descriptor;
+use crate::resource::entry::FOREIGN;
 use crate::sdk::index::{self, GO_DEV_DL_URL, GO_DEV_INDEX_URL};
-use crate::sdk::install::Descriptor;
+
+/// The `go` node: SDK trees at `<dir>/go<version>` and the `<dir>/current` link.
+pub struct Go;
+
+impl Unit for Go {
+    fn reads(&self, input: Input<'_>, reads: &mut Reads) {
+        reads.sdk_dirs.extend(input.profile.go.iter().map(|g| g.dir(input.ctx)));
+    }
+
+    fn then(&self, input: Input<'_>, observed: &Observed, then: &mut Then) {
+        if let Some(go) = &input.profile.go {
+            then.index = index_needed(go, input.ctx, observed);
+        }
+    }
+
+    fn wants(
+        &self,
+        planning: &mut Planning<'_>,
+        out: &mut Vec<Resource>,
+    ) -> Result<(), Vec<Problem>> {
+        let Input { profile, ctx } = planning.input;
+        let Some(spec) = &profile.go else { return Ok(()) };
+        let go = resolve(spec, ctx, planning.observed, &profile.sources)?;
+        // SDKs first: the link is switched only once its target is in place.
+        for sdk in go.all() {
+            let descriptor = match &sdk.how {
+                How::Installed(d) | How::Install(d) => d.clone(),
+                How::Adopted => continue,
+            };
+            out.push(Resource::new(sdk.path.clone(), Want::Sdk(descriptor), &ctx.home));
+        }
+        if let Some(active) = &go.active {
+            out.push(Resource::new(go.link(), Want::Link(active.path.clone()), &ctx.home));
+        }
+        planning.go = Some(go);
+        Ok(())
+    }
+}
 
 /// How an SDK the profile wants gets there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum How {
     /// goenv installed it earlier: its descriptor.
-    Installed(Vec<u8>),
+    Installed(Descriptor),
     /// Someone else installed it (`go1.22.10 download`, by hand): used as it is, never removed.
     Adopted,
     /// To download and unpack.
@@ -263,14 +302,17 @@ impl Resolver<'_> {
         at: Loc,
     ) -> Result<How, Problem> {
         if state.descriptor != FOREIGN
-            && Descriptor::parse(&state.descriptor).is_some_and(|d| d.version == version)
+            && let Some(d) = Descriptor::parse(&state.descriptor).filter(|d| d.version == version)
         {
-            return Ok(How::Installed(state.descriptor.clone()));
+            return Ok(How::Installed(d));
         }
         let expected = format!("go{version}");
         let problem = match &state.version {
             _ if state.descriptor != FOREIGN => {
-                format!("its goenv descriptor `{}` is damaged", crate::entry::SDK_DESCRIPTOR)
+                format!(
+                    "its goenv descriptor `{}` is damaged",
+                    crate::resource::entry::SDK_DESCRIPTOR
+                )
             }
             None => "it has no `VERSION` file (an interrupted unpack?)".to_owned(),
             Some(v) if *v != expected => format!("its `VERSION` file says {v}"),

@@ -32,27 +32,18 @@ pub const LOCAL_TRASH: &str = ".goenv-trash";
 /// real descriptor, so such a directory is never mistaken for goenv's.
 pub const FOREIGN: &[u8] = b"# a directory goenv did not install\n";
 
+/// How a path is stored: a file's bytes, a link's target, an SDK tree's descriptor. The
+/// journal records it per step (`kind = "link"`), so recovery needs no resource id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum EntryKind {
+pub enum Shape {
     #[default]
     File,
     Link,
     Sdk,
 }
 
-impl EntryKind {
-    /// The kind of a resource id (`link:…`, `sdk:…`; anything else is a file).
-    pub fn of(resource: &str) -> Self {
-        if resource.starts_with("link:") {
-            Self::Link
-        } else if resource.starts_with("sdk:") {
-            Self::Sdk
-        } else {
-            Self::File
-        }
-    }
-
+impl Shape {
     pub fn is_file(&self) -> bool {
         *self == Self::File
     }
@@ -63,10 +54,10 @@ impl EntryKind {
 /// A link's state is its target; an SDK's is its descriptor ([`FOREIGN`] when the directory
 /// exists without one). A link path holding something else is an error: goenv never replaces a
 /// real file or directory with its link.
-pub fn read(kind: EntryKind, path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
+pub fn read(kind: Shape, path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
     match kind {
-        EntryKind::File => fsx::read_optional(path),
-        EntryKind::Link => match fs::symlink_metadata(path) {
+        Shape::File => fsx::read_optional(path),
+        Shape::Link => match fs::symlink_metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
             Ok(m) if m.file_type().is_symlink() => {
@@ -80,7 +71,7 @@ pub fn read(kind: EntryKind, path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> 
                 ),
             )),
         },
-        EntryKind::Sdk => match fs::symlink_metadata(path) {
+        Shape::Sdk => match fs::symlink_metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
             Ok(m) if m.is_dir() => match fsx::read_optional(&path.join(SDK_DESCRIPTOR))? {
@@ -103,14 +94,14 @@ pub struct Trees<'a> {
 
 /// The trash entries that may hold the SDK whose descriptor is `descriptor`.
 pub fn trash_entries(trash: &Path, sdk_path: &Path, descriptor: &[u8]) -> [PathBuf; 2] {
-    let name = crate::store::sha256(descriptor).as_str().to_owned();
+    let name = crate::digest::sha256(descriptor).as_str().to_owned();
     let local = sdk_path.parent().unwrap_or(Path::new("/")).join(LOCAL_TRASH);
     [trash.join(&name), local.join(name)]
 }
 
 /// Puts `after` at `path` (removing it for `None`). `before` is what is there now.
 pub fn put(
-    kind: EntryKind,
+    kind: Shape,
     path: &Path,
     before: Option<&[u8]>,
     after: Option<&[u8]>,
@@ -118,12 +109,12 @@ pub fn put(
     trees: Trees,
 ) -> io::Result<()> {
     match kind {
-        EntryKind::File => match after {
+        Shape::File => match after {
             Some(bytes) => fsx::replace_file(path, bytes, mode),
             None => fsx::remove_file(path),
         },
-        EntryKind::Link => put_link(path, after),
-        EntryKind::Sdk => {
+        Shape::Link => put_link(path, after),
+        Shape::Sdk => {
             if let Some(current) = before {
                 if current == FOREIGN {
                     return Err(io::Error::new(
@@ -226,29 +217,21 @@ mod tests {
     }
 
     #[test]
-    fn kinds_come_from_resource_ids() {
-        assert_eq!(EntryKind::of("link:~/sdk/current"), EntryKind::Link);
-        assert_eq!(EntryKind::of("sdk:go1.22.10"), EntryKind::Sdk);
-        assert_eq!(EntryKind::of("block:~/.bashrc"), EntryKind::File);
-    }
-
-    #[test]
     fn links_switch_and_refuse_real_files() {
         let tmp = tempfile::tempdir().unwrap();
         let staged = BTreeMap::new();
         let trees = Trees { trash: &tmp.path().join("trash"), staged: &staged };
         let link = tmp.path().join("sdk/current");
-        assert_eq!(read(EntryKind::Link, &link).unwrap(), None);
-        put(EntryKind::Link, &link, None, Some(b"/x/go1.21.13"), 0, trees).unwrap();
-        put(EntryKind::Link, &link, Some(b"/x/go1.21.13"), Some(b"/x/go1.22.10"), 0, trees)
-            .unwrap();
+        assert_eq!(read(Shape::Link, &link).unwrap(), None);
+        put(Shape::Link, &link, None, Some(b"/x/go1.21.13"), 0, trees).unwrap();
+        put(Shape::Link, &link, Some(b"/x/go1.21.13"), Some(b"/x/go1.22.10"), 0, trees).unwrap();
         assert_eq!(fs::read_link(&link).unwrap(), Path::new("/x/go1.22.10"));
-        assert_eq!(read(EntryKind::Link, &link).unwrap().unwrap().0, b"/x/go1.22.10");
+        assert_eq!(read(Shape::Link, &link).unwrap().unwrap().0, b"/x/go1.22.10");
         assert_eq!(fs::read_dir(tmp.path().join("sdk")).unwrap().count(), 1, "no temp link left");
-        put(EntryKind::Link, &link, Some(b"/x/go1.22.10"), None, 0, trees).unwrap();
+        put(Shape::Link, &link, Some(b"/x/go1.22.10"), None, 0, trees).unwrap();
         assert!(fs::symlink_metadata(&link).is_err());
         fs::create_dir_all(&link).unwrap();
-        assert!(read(EntryKind::Link, &link).is_err());
+        assert!(read(Shape::Link, &link).is_err());
     }
 
     #[test]
@@ -262,29 +245,29 @@ mod tests {
         let trees = Trees { trash: &trash, staged: &staged };
         let d: &[u8] = b"version = \"1.22.10\"\n";
 
-        assert_eq!(read(EntryKind::Sdk, &dest).unwrap(), None);
-        put(EntryKind::Sdk, &dest, None, Some(d), 0, trees).unwrap();
+        assert_eq!(read(Shape::Sdk, &dest).unwrap(), None);
+        put(Shape::Sdk, &dest, None, Some(d), 0, trees).unwrap();
         assert!(!prepared.exists());
-        assert_eq!(read(EntryKind::Sdk, &dest).unwrap().unwrap().0, d);
+        assert_eq!(read(Shape::Sdk, &dest).unwrap().unwrap().0, d);
 
         // Pruned into the trash, then brought back by rename, with no prepared copy.
         let none = BTreeMap::new();
         let trees = Trees { trash: &trash, staged: &none };
-        put(EntryKind::Sdk, &dest, Some(d), None, 0, trees).unwrap();
-        assert_eq!(read(EntryKind::Sdk, &dest).unwrap(), None);
+        put(Shape::Sdk, &dest, Some(d), None, 0, trees).unwrap();
+        assert_eq!(read(Shape::Sdk, &dest).unwrap(), None);
         assert!(trash_entries(&trash, &dest, d)[0].join("bin/go").is_file());
-        put(EntryKind::Sdk, &dest, None, Some(d), 0, trees).unwrap();
+        put(Shape::Sdk, &dest, None, Some(d), 0, trees).unwrap();
         assert!(dest.join("bin/go").is_file());
 
         // Nothing to bring back: a clear error, nothing changed.
         let other = tmp.path().join("sdk/go1.21.13");
-        let err = put(EntryKind::Sdk, &other, None, Some(b"x"), 0, trees).unwrap_err();
+        let err = put(Shape::Sdk, &other, None, Some(b"x"), 0, trees).unwrap_err();
         assert!(err.to_string().contains("download"), "{err}");
 
         // A tree goenv did not install is read as foreign and never moved.
         fs::create_dir_all(other.join("bin")).unwrap();
-        assert_eq!(read(EntryKind::Sdk, &other).unwrap().unwrap().0, FOREIGN);
-        assert!(put(EntryKind::Sdk, &other, Some(FOREIGN), None, 0, trees).is_err());
+        assert_eq!(read(Shape::Sdk, &other).unwrap().unwrap().0, FOREIGN);
+        assert!(put(Shape::Sdk, &other, Some(FOREIGN), None, 0, trees).is_err());
         assert!(other.join("bin").is_dir());
     }
 }

@@ -1,0 +1,215 @@
+//! engine: everything a command does to the machine, behind one call per command. It owns the
+//! state directory, recovery of an interrupted transaction, the lock, observing the machine
+//! (files through the probe, the one remembered `dlv version`, the download index), planning,
+//! preparing SDKs and tool builds before a transaction, applying, planning a rollback, drift and
+//! history, and emptying the trash. The command line parses arguments, calls one function here,
+//! and renders what it returns; the engine never prints (it reports through [`Progress`]).
+
+mod error;
+mod history;
+mod observe;
+mod prepare;
+mod rollback;
+
+use std::path::{Path, PathBuf};
+
+pub use crate::apply::Fault;
+pub use error::{Changed, Error, ErrorKind, Result};
+pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
+pub use observe::observe;
+pub use rollback::{RollbackPlan, plan_rollback};
+
+use crate::apply::{self, Meta};
+use crate::context::Context;
+use crate::plan::{self, Managed, ManagedPath, Plan, PlanError};
+use crate::profile::{self, Profile};
+use crate::resource::tilde_path;
+use crate::rules;
+use crate::store::Store;
+use crate::units;
+
+/// What the engine tells a person while it works; the command line decides how it looks.
+pub trait Progress {
+    /// A line worth saying (`building … with …`, recovery).
+    fn note(&mut self, line: &str);
+    /// `got` of `total` bytes of `name` downloaded.
+    fn download(&mut self, _name: &str, _got: u64, _total: Option<u64>) {}
+}
+
+/// Says nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn note(&mut self, _line: &str) {}
+}
+
+pub fn state_dir(ctx: &Context) -> PathBuf {
+    ctx.state_home.join("goenv")
+}
+
+/// goenv's cache: downloads (by sha256) and download indexes. Losing it loses nothing.
+pub fn cache_dir(ctx: &Context) -> PathBuf {
+    ctx.cache_home.join("goenv")
+}
+
+/// Opens the store (creating it), for commands that write.
+pub(crate) fn open_store(ctx: &Context) -> Result<Store> {
+    Ok(Store::open(state_dir(ctx))?)
+}
+
+/// Opens the store only if it exists: planning never creates anything.
+pub(crate) fn existing_store(ctx: &Context) -> Result<Option<Store>> {
+    if state_dir(ctx).is_dir() { open_store(ctx).map(Some) } else { Ok(None) }
+}
+
+fn holder(command: &str) -> String {
+    format!("pid {}: goenv {command}", std::process::id())
+}
+
+/// Any goenv command that finds a journal first puts every touched path back, and says so.
+pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<()> {
+    if !state_dir(ctx).join("journal.toml").exists() {
+        return Ok(());
+    }
+    let store = open_store(ctx)?;
+    let _lock = store.lock(&holder("recovery"))?;
+    match apply::recover(&store)? {
+        apply::Recovery::Nothing => {}
+        apply::Recovery::Completed => {
+            progress.note("goenv: found the journal of a change that had completed; removed it");
+        }
+        apply::Recovery::Restored(paths) if paths.is_empty() => progress.note(
+            "goenv: found an interrupted change that had not written any file yet; removed its journal",
+        ),
+        apply::Recovery::Restored(paths) => {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+            progress.note(&format!(
+                "goenv: found an interrupted change; put every path it touched back as it was: {}",
+                shown.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loads and validates a profile; every problem comes back in the error.
+pub fn load_profile(path: &Path, ctx: &Context) -> Result<Profile> {
+    profile::load(path, ctx).map_err(|r| Error::profile(path, r.sources, r.problems))
+}
+
+/// What the latest generation left goenv managing, with each path's original content.
+pub(crate) fn managed(store: Option<&Store>) -> Result<Managed> {
+    let Some(store) = store else { return Ok(Managed::default()) };
+    let Some(latest) = store.latest()? else {
+        return Ok(Managed::default());
+    };
+    let originals = store.originals()?;
+    let mut paths = Vec::new();
+    for r in latest.paths.iter().filter(|r| r.managed) {
+        let original = match originals.get(&r.path).cloned().flatten() {
+            Some(h) => Some(store.get_blob(&h)?),
+            None => None,
+        };
+        paths.push(ManagedPath { id: r.resource.clone(), path: r.path.clone(), original });
+    }
+    Ok(Managed { paths })
+}
+
+/// Observes the machine and plans `profile` against it, with its findings.
+pub fn make_plan(profile: &Profile, ctx: &Context) -> Result<Plan> {
+    let store = existing_store(ctx)?;
+    let managed = managed(store.as_ref())?;
+    let input = units::Input { profile, ctx };
+    let observed = observe(input, &managed)?;
+    let desired = units::desired(input, &observed)
+        .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
+    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
+        PlanError::Path { path, at, reason, hint } => {
+            let at = at.map(|(line, column)| format!(":{line}:{column}")).unwrap_or_default();
+            let hint = hint.unwrap_or_else(|| "fix the file by hand".into());
+            Error::new(
+                ErrorKind::Machine,
+                format!("cannot plan `{}{at}`: {reason}", tilde_path(&path, &ctx.home)),
+            )
+            .hint(format!("{hint}, then plan again"))
+        }
+    })?;
+    plan.findings = rules::findings(rules::Input {
+        ctx,
+        observed: &observed,
+        profile: Some(profile),
+        desired: Some(&desired),
+    });
+    Ok(plan)
+}
+
+/// `apply` refuses to pretend to be another platform: it changes this machine.
+pub fn check_host(ctx: &Context) -> Result<()> {
+    use crate::context::{Arch, Os};
+    if ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch) {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "`apply` changes this machine: it cannot pretend to be {}/{}",
+                ctx.os, ctx.arch
+            ),
+        )
+        .hint("use `goenv plan --os … --arch …` to see what another platform would get"));
+    }
+    Ok(())
+}
+
+/// A plan made under the lock, ready to be applied.
+pub struct Pending {
+    store: Store,
+    _lock: crate::store::LockGuard,
+    pub plan: Plan,
+}
+
+/// Takes the lock and plans `profile`, for `apply`.
+pub fn plan_for_apply(profile: &Profile, ctx: &Context) -> Result<Pending> {
+    check_host(ctx)?;
+    let store = open_store(ctx)?;
+    let lock = store.lock(&holder("apply"))?;
+    let plan = make_plan(profile, ctx)?;
+    Ok(Pending { store, _lock: lock, plan })
+}
+
+/// Applies a pending plan of `profile` (at `profile_path`) as a new generation: SDKs and tools
+/// are prepared first, then one transaction. Returns the generation's number.
+pub fn apply(
+    ctx: &Context,
+    pending: Pending,
+    profile: &Profile,
+    profile_path: &Path,
+    summary: String,
+    fault: Option<&Fault>,
+    progress: &mut dyn Progress,
+) -> Result<u32> {
+    let Pending { store, _lock, mut plan } = pending;
+    let text = std::fs::read(profile_path).unwrap_or_default();
+    let meta = Meta {
+        command: "apply".into(),
+        time: ctx.now(),
+        profile: Some(
+            std::fs::canonicalize(profile_path)
+                .unwrap_or(profile_path.to_path_buf())
+                .display()
+                .to_string(),
+        ),
+        profile_sha256: Some(crate::digest::sha256(&text).to_string()),
+        summary,
+    };
+    let prepared = prepare::sdks(ctx, &store, &plan, progress)?;
+    prepare::tools(ctx, profile, &mut plan, &prepared, progress)?;
+    Ok(apply::apply(&store, &plan, meta, fault, prepared.roots())?)
+}
+
+/// The crash-safety tests' switch: stop dead at a named point of a transaction. Debug builds
+/// only; a release build never reads it.
+pub fn fault() -> Option<Fault> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| Fault { pause_at })
+}

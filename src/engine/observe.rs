@@ -1,0 +1,126 @@
+//! Observing the machine for a plan: the files, directories and SDK trees every unit and rule
+//! reads, then what they need once those are known: the profile's `dlv` (its version from build
+//! info, else the one remembered `dlv version`), the `dlv` VS Code debugs with, and the download
+//! index when some SDK version is neither installed nor pinned.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Error, ErrorKind, Result, cache_dir, open_store, state_dir};
+use crate::context::Context;
+use crate::plan::Managed;
+use crate::probe::{self, Observed};
+use crate::resource::Shape;
+use crate::sdk::fetch::{FetchOptions, Fetcher};
+use crate::sdk::install;
+use crate::{rules, units};
+
+/// Everything a plan of the profile reads, with the last generation's managed paths.
+pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
+    let ctx = input.ctx;
+    let mut reads = units::reads(input);
+    rules::reads(ctx, &mut reads);
+    reads.files.extend(
+        managed.paths.iter().filter(|m| m.id.kind.shape() == Shape::File).map(|m| m.path.clone()),
+    );
+    // The SDK directories of SDKs and links goenv manages, so a removal sees them.
+    for m in &managed.paths {
+        if m.id.kind.shape() != Shape::File
+            && let Some(parent) = m.path.parent()
+            && !reads.sdk_dirs.iter().any(|d| d == parent)
+        {
+            reads.sdk_dirs.push(parent.to_path_buf());
+        }
+    }
+    let mut observed = Observed::read(&reads);
+    if let Some(path) = ctx.env.get("PATH") {
+        observed.path_go = probe::path_with_go(path);
+    }
+    let then = units::then(input, &observed);
+    observed.delve = then.delve.map(|p| read_dlv(ctx, &p));
+    observed.editor_dlv = then.editor_dlv.map(|p| read_dlv(ctx, &p));
+    if let Some(url) = then.index {
+        let fetcher = fetcher(ctx)?;
+        let index = install::load_index(&fetcher, &url, &cache_dir(ctx)).map_err(|e| {
+            Error::new(ErrorKind::Fetch, format!("cannot read the download index: {e}")).hint(
+                "check the network (HTTPS_PROXY, NO_PROXY) or the profile's `index`; a profile \
+                 that pins exact versions with `checksum` plans offline",
+            )
+        })?;
+        observed.index = Some(index);
+    }
+    Ok(observed)
+}
+
+/// A fetcher with the Context's proxy settings (`HTTPS_PROXY`, `NO_PROXY`, either case).
+pub(super) fn fetcher(ctx: &Context) -> Result<Fetcher> {
+    let get = |name: &str| {
+        [name.to_owned(), name.to_ascii_lowercase()]
+            .iter()
+            .find_map(|n| ctx.env.get(n).filter(|v| !v.is_empty()).cloned())
+    };
+    let opts = FetchOptions {
+        https_proxy: get("HTTPS_PROXY"),
+        no_proxy: get("NO_PROXY"),
+        ..FetchOptions::default()
+    };
+    Fetcher::new(opts).map_err(|e| Error::new(ErrorKind::Fetch, e.to_string()))
+}
+
+/// A `dlv` as the probe reads it, with its Delve version from `dlv version` (remembered) when its
+/// build info has none.
+fn read_dlv(ctx: &Context, path: &Path) -> probe::DlvState {
+    let mut state = probe::read_dlv(path);
+    if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
+        state.version = dlv_version(ctx, &state);
+    }
+    state
+}
+
+/// The Delve version of a `dlv` whose build info has none (a distribution build): asked once
+/// with `dlv version` (given 10 s), then remembered in the state directory by the file's identity
+/// (device, inode, size, modification time), so later plans start no process.
+fn dlv_version(ctx: &Context, state: &probe::DlvState) -> Option<(String, &'static str)> {
+    let identity = state.identity.as_ref()?;
+    let cache = state_dir(ctx).join("dlv-versions.toml");
+    let mut known: BTreeMap<String, String> = std::fs::read_to_string(&cache)
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok())
+        .unwrap_or_default();
+    let key = format!("{}|{identity}", state.path.display());
+    if let Some(v) = known.get(&key) {
+        return Some((v.clone(), "`dlv version`, remembered"));
+    }
+    if !state.executable {
+        return None;
+    }
+    let mut child = std::process::Command::new(&state.path)
+        .arg("version")
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().ok()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().ok()?;
+    let version = probe::parse_dlv_version(&String::from_utf8_lossy(&out.stdout))?;
+    known.insert(key, version.clone());
+    // Remembering is an optimisation: a state directory that cannot be written costs a run.
+    if open_store(ctx).is_ok()
+        && let Ok(text) = toml::to_string(&known)
+    {
+        let _ = crate::fsx::replace_file(&cache, text.as_bytes(), 0o600);
+    }
+    Some((version, "`dlv version`"))
+}

@@ -1,0 +1,140 @@
+//! Planning a rollback: undo the latest change to the managed paths, whoever made it.
+//!
+//! With drift since the latest generation (a `go env -w`, a hand edit), it restores the state
+//! right after that generation; otherwise it undoes the latest generation. `--to N` restores the
+//! state right after generation N (0: the machine as goenv first found it). A rollback is a new
+//! generation, so it can itself be undone; what it overwrites is stored first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::history::{all_secrets, blob, contents_after, drift};
+use super::{Error, ErrorKind, Progress, Result, holder, open_store, prepare};
+use crate::apply::{self, Fault, Meta};
+use crate::context::Context;
+use crate::plan::{Action, Change, Kept, Plan};
+use crate::resource::{Kind, ResourceId, Shape, entry};
+use crate::store::{LockGuard, Store};
+
+/// A rollback planned under the lock.
+pub struct RollbackPlan {
+    store: Store,
+    _lock: LockGuard,
+    pub plan: Plan,
+    /// Why: `undo generation 3`, `restore generation 2`, ….
+    pub why: String,
+}
+
+/// Plans a rollback (to generation `to`, else the latest change) under the lock.
+pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
+    let store = open_store(ctx)?;
+    let lock = store.lock(&holder("rollback"))?;
+    let Some((latest, drifted)) = drift(&store)? else {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "nothing to roll back: goenv has not changed this machine",
+        ));
+    };
+    // `state`: what each affected path must contain; `target`: the generation whose managed
+    // set goenv keeps afterwards.
+    let (state, target, why) = match to {
+        Some(n) if n > latest.number => {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("there is no generation {n}: the latest is {}", latest.number),
+            )
+            .hint("`goenv generations` lists them"));
+        }
+        Some(n) => (contents_after(&store, n)?, n, format!("restore generation {n}")),
+        None if !drifted.is_empty() => (
+            contents_after(&store, latest.number)?,
+            latest.number,
+            format!("restore generation {} after changes made outside goenv", latest.number),
+        ),
+        None => {
+            // Undo: every path the latest generation touched goes back to its before-content.
+            let mut undo = BTreeMap::new();
+            for r in latest.paths.iter().filter(|r| r.before != r.after) {
+                undo.insert(r.path.clone(), blob(&store, r.before.as_ref())?);
+            }
+            (undo, latest.number - 1, format!("undo generation {}", latest.number))
+        }
+    };
+    let managed: BTreeSet<PathBuf> = if target == 0 {
+        BTreeSet::new()
+    } else {
+        let g = store.load_generation(target)?;
+        g.paths.iter().filter(|r| r.managed).map(|r| r.path.clone()).collect()
+    };
+    // Resource ids by path, as the generations last named them.
+    let ids: BTreeMap<PathBuf, ResourceId> =
+        store.index()?.paths.into_iter().map(|r| (r.path, r.resource)).collect();
+    let id_of = |path: &Path| {
+        ids.get(path).cloned().unwrap_or_else(|| ResourceId::new(Kind::File, path, &ctx.home))
+    };
+    let mut plan = Plan { secrets: all_secrets(ctx, &store), ..Plan::default() };
+    for (path, want) in state {
+        let id = id_of(&path);
+        let (current, mode) = read(id.kind.shape(), &path)?;
+        let is_managed = managed.contains(&path);
+        if current == want {
+            if is_managed {
+                plan.unchanged.push(Kept { id, path, content: want, mode });
+            }
+            continue;
+        }
+        let action = Action::between(&current, &want);
+        plan.changes.push(Change {
+            id,
+            path,
+            action,
+            before: current,
+            after: want,
+            build: None,
+            mode,
+            managed: is_managed,
+        });
+    }
+    // Paths goenv keeps managing that this rollback does not touch stay on record.
+    for path in &managed {
+        let seen =
+            plan.changes.iter().map(|c| &c.path).chain(plan.unchanged.iter().map(|k| &k.path));
+        if seen.into_iter().any(|p| p == path) {
+            continue;
+        }
+        let id = id_of(path);
+        let (content, mode) = read(id.kind.shape(), path)?;
+        plan.unchanged.push(Kept { id, path: path.clone(), content, mode });
+    }
+    Ok(RollbackPlan { store, _lock: lock, plan, why })
+}
+
+impl RollbackPlan {
+    /// Performs the rollback as a new generation and returns its number.
+    pub fn apply(
+        self,
+        ctx: &Context,
+        fault: Option<&Fault>,
+        progress: &mut dyn Progress,
+    ) -> Result<u32> {
+        let meta = Meta {
+            command: "rollback".into(),
+            time: ctx.now(),
+            profile: None,
+            profile_sha256: None,
+            summary: self.why.clone(),
+        };
+        let prepared = prepare::sdks(ctx, &self.store, &self.plan, progress)?;
+        Ok(apply::apply(&self.store, &self.plan, meta, fault, prepared.roots())?)
+    }
+}
+
+fn read(shape: Shape, p: &Path) -> Result<(Option<Vec<u8>>, u32)> {
+    let now = entry::read(shape, p).map_err(|e| {
+        Error::new(ErrorKind::Machine, format!("cannot read `{}`: {e}", p.display()))
+    })?;
+    Ok(match now {
+        Some((b, m)) => (Some(b), m),
+        None => (None, 0o644),
+    })
+}

@@ -1,0 +1,113 @@
+//! The `shells`, `export` and `path` nodes: what every shell exports, and the start-up files that
+//! load it.
+//!
+//! ```kdl
+//! export { EDITOR "vi" }          // file:~/.config/goenv/env.sh, file:~/.config/goenv/env.fish
+//! path "~/tools/bin"              // first on PATH, after the active SDK's bin and GOBIN
+//! shells "bash" "zsh" "fish"      // block:~/.profile (or ~/.bash_profile), block:~/.bashrc,
+//!                                 // block:~/.zshenv (~/.zprofile on macOS),
+//!                                 // file:~/.config/fish/conf.d/goenv.fish
+//! ```
+//!
+//! Without `shells`, bash is wired, and zsh and fish when they are configured. goenv's blocks in
+//! the user's start-up files only source `env.sh`; everything else is in goenv's own files.
+
+use std::path::PathBuf;
+
+use super::{Input, Planning, Reads, Resource, Unit, Want, path_front};
+use crate::context::{Context, Os};
+use crate::formats::block;
+use crate::formats::shell::{self, BASH_LOGIN_FILES, STARTUP_FILES, ZSH_FILES};
+use crate::probe::{self, Observed};
+use crate::profile::{Problem, Profile, Shell};
+
+pub struct Shells;
+
+/// goenv's fish hook, in fish's `conf.d`.
+const FISH_HOOK: &str = "fish/conf.d/goenv.fish";
+
+impl Unit for Shells {
+    fn reads(&self, input: Input<'_>, reads: &mut Reads) {
+        let Input { ctx, .. } = input;
+        reads.files.extend(STARTUP_FILES.iter().map(|f| ctx.home.join(f)));
+        let own = probe::goenv_dir(ctx);
+        reads.files.push(own.join("env.sh"));
+        reads.files.push(own.join("env.fish"));
+        reads.files.push(ctx.config_home.join(FISH_HOOK));
+        // `~/.config/fish` means fish is configured.
+        reads.dirs.push(ctx.config_home.join("fish"));
+    }
+
+    fn wants(
+        &self,
+        planning: &mut Planning<'_>,
+        out: &mut Vec<Resource>,
+    ) -> Result<(), Vec<Problem>> {
+        let Input { profile, ctx } = planning.input;
+        let home = &ctx.home;
+        let front = path_front(planning);
+        let front: Vec<&str> = front.iter().map(String::as_str).collect();
+        let exports: Vec<(&str, &str)> =
+            profile.export.iter().map(|s| (s.key.as_str(), s.value.text.as_str())).collect();
+        let own = probe::goenv_dir(ctx);
+        let env_sh = own.join("env.sh");
+        let mut file = |path: PathBuf, content: String| {
+            out.push(Resource::new(path, Want::File(content.into_bytes()), home));
+        };
+        file(env_sh.clone(), shell::render_env_sh(&front, &exports));
+
+        let shells = shells(profile, ctx, planning.observed);
+        if shells.contains(&Shell::Fish) {
+            let env_fish = own.join("env.fish");
+            file(env_fish.clone(), shell::render_env_fish(&front, &exports));
+            let q = shell::fish_quote(&env_fish.to_string_lossy());
+            file(
+                ctx.config_home.join(FISH_HOOK),
+                format!(
+                    "# Managed by goenv: it loads the Go environment of your profile.\n\
+                     test -f {q}; and source {q}\n"
+                ),
+            );
+        }
+
+        let body = block::sh_source_body(&env_sh.to_string_lossy());
+        let mut blk = |path: PathBuf, placement| {
+            out.push(Resource::new(path, Want::Block { body: body.clone(), placement }, home));
+        };
+        if shells.contains(&Shell::Bash) {
+            // bash reads only the first of these that exists; creating ~/.bash_profile would
+            // silently disable ~/.profile, so goenv never does.
+            let login = BASH_LOGIN_FILES
+                .iter()
+                .map(|f| home.join(f))
+                .find(|p| planning.observed.get(p).exists())
+                .unwrap_or_else(|| home.join(".profile"));
+            blk(login, block::Placement::Bottom);
+            // At the top, before the usual "not interactive: return" guard, so `ssh host cmd`
+            // and other non-interactive bash reach it.
+            blk(home.join(".bashrc"), block::Placement::Top);
+        }
+        if shells.contains(&Shell::Zsh) {
+            // macOS runs path_helper from /etc/zprofile, which reorders PATH set in .zshenv.
+            let f = if ctx.os == Os::Macos { ".zprofile" } else { ".zshenv" };
+            blk(home.join(f), block::Placement::Bottom);
+        }
+        Ok(())
+    }
+}
+
+/// The shells to wire up: the profile's list, or bash plus zsh and fish when configured.
+pub fn shells(profile: &Profile, ctx: &Context, observed: &Observed) -> Vec<Shell> {
+    if let Some(list) = &profile.shells {
+        return list.clone();
+    }
+    let mut out = vec![Shell::Bash];
+    let h = &ctx.home;
+    if ZSH_FILES.iter().any(|f| observed.get(&h.join(f)).exists()) {
+        out.push(Shell::Zsh);
+    }
+    if observed.dirs.contains(&ctx.config_home.join("fish")) {
+        out.push(Shell::Fish);
+    }
+    out
+}
