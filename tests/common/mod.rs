@@ -6,6 +6,7 @@ pub mod delve;
 pub mod fixtures;
 pub mod goproxy;
 pub mod goserver;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,0 +1,334 @@
+//! Whole-output snapshots of every command: exit code, stdout and stderr, compared in full with
+//! `tests/snapshots/snapshots__*.snap` (see `tests/common/snapshot.rs` for what is pinned and
+//! what is filtered). `INSTA_UPDATE=always cargo test --test snapshots` rewrites them; review
+//! the diff like any change to goenv's output.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+
+use common::TestEnv;
+
+/// The profile the engine snapshots use: every kind of target that plans offline.
+const PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOFLAGS "-mod=mod"
+    GOTOOLCHAIN "local"
+}
+proxy "china"
+export {
+    GREETING "hello world"
+    API_TOKEN "s3cr3t-token" secret=#true
+}
+path "~/tools/bin"
+shells "bash" "zsh" "fish"
+session
+"#;
+
+/// VS Code's settings as a user leaves them: comments, a trailing comma, another setting and a
+/// `go.alternateTools` object goenv merges into.
+const SETTINGS_JSON: &str = r#"{
+    // editor
+    "editor.tabSize": 4,
+    /* tools the Go extension runs */
+    "go.alternateTools": {
+        "gopls": "/opt/gopls/bin/gopls",
+    },
+}
+"#;
+
+/// A home with start-up files in awkward shapes, as `tests/engine.rs` seeds them: a CRLF
+/// `.bashrc` with a non-UTF-8 byte and no final newline, a 0600 `.profile`, a Go env file
+/// `go env -w` wrote, fish configured; and the profile beside the home.
+fn seeded() -> TestEnv {
+    let env = TestEnv::for_snapshots();
+    let home = env.home();
+    for dir in [".config/go", ".config/fish"] {
+        std::fs::create_dir_all(home.join(dir)).unwrap();
+    }
+    std::fs::write(home.join(".bashrc"), b"# bashrc\r\nalias ll='ls -l'\r\nno final newline \xff")
+        .unwrap();
+    std::fs::write(home.join(".profile"), b"# profile\nexport EDITOR=vi\n").unwrap();
+    std::fs::set_permissions(home.join(".profile"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    std::fs::write(home.join(".config/go/env"), b"GOPROXY=direct\nGOFOO=junk\n").unwrap();
+    std::fs::write(home.join(".config/fish/config.fish"), b"set -g fish_greeting\n").unwrap();
+    env.write("profile.kdl", PROFILE);
+    env
+}
+
+/// A seeded home after `apply --yes` of the profile: generation 1.
+fn applied() -> TestEnv {
+    let env = seeded();
+    env.ok(&["apply", "--yes", "profile.kdl"]);
+    env
+}
+
+/// What `go env -w GOPROXY=direct` does to the Go env file goenv wrote: append the new value.
+fn go_env_w(env: &TestEnv) {
+    let mut file =
+        std::fs::OpenOptions::new().append(true).open(env.home().join(".config/go/env")).unwrap();
+    file.write_all(b"GOPROXY=direct\n").unwrap();
+}
+
+// ---- check -----------------------------------------------------------------------------------
+
+#[test]
+fn check_success() {
+    let env = seeded();
+    snapshot!("check_ok_human", env.run_linux_amd64(&["check", "profile.kdl"]));
+    snapshot!("check_ok_json", env.run_linux_amd64(&["check", "--format", "json", "profile.kdl"]));
+}
+
+/// One profile per problem code, human and JSON.
+#[test]
+fn check_problems() {
+    let cases = [
+        ("gomemlimit", "version 1\nexport {\n    GOMEMLIMIT \"512MB\"\n}\n"),
+        ("unknown_node", "version 1\nshells \"bash\"\nsesion\n"),
+        ("duplicate_key", "version 1\ngo-env {\n    GOPATH \"~/go\"\n    GOPATH \"~/work\"\n}\n"),
+        ("syntax_error", "version 1\nexport {\n    GREETING \"hello\n}\n"),
+    ];
+    for (name, text) in cases {
+        let env = TestEnv::for_snapshots();
+        env.write("profile.kdl", text);
+        snapshot!(format!("check_{name}_human"), env.run_linux_amd64(&["check", "profile.kdl"]));
+        snapshot!(
+            format!("check_{name}_json"),
+            env.run_linux_amd64(&["check", "--format", "json", "profile.kdl"])
+        );
+    }
+}
+
+/// Every problem at once, not the first only.
+#[test]
+fn check_several_problems() {
+    let env = TestEnv::for_snapshots();
+    env.write(
+        "profile.kdl",
+        "version 1\ngo-env {\n    GOPATH \"~/go\"\n    GOPATH \"~/work\"\n}\nexport {\n    GOMEMLIMIT \"512MB\"\n}\nsesion\n",
+    );
+    snapshot!("check_several_human", env.run_linux_amd64(&["check", "profile.kdl"]));
+    snapshot!(
+        "check_several_json",
+        env.run_linux_amd64(&["check", "--format", "json", "profile.kdl"])
+    );
+}
+
+// ---- plan ------------------------------------------------------------------------------------
+
+#[test]
+fn plan_formats() {
+    let env = seeded();
+    snapshot!("plan_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    snapshot!(
+        "plan_markdown",
+        env.run_linux_amd64(&["plan", "--format", "markdown", "profile.kdl"])
+    );
+    snapshot!("plan_json", env.run_linux_amd64(&["plan", "--format", "json", "profile.kdl"]));
+    snapshot!(
+        "plan_detailed_exitcode_pending",
+        env.run_linux_amd64(&["plan", "--detailed-exitcode", "profile.kdl"])
+    );
+}
+
+#[test]
+fn plan_with_vscode() {
+    let env = seeded();
+    env.write("home/.config/Code/User/settings.json", SETTINGS_JSON);
+    env.write("profile.kdl", &format!("{PROFILE}vscode\n"));
+    snapshot!("plan_vscode_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+}
+
+#[test]
+fn plan_with_findings() {
+    let env = seeded();
+    // A GOPROXY export outside goenv's block beats the Go env file; GOROOT in the Go env file
+    // breaks every `go` that is not that SDK.
+    env.write("home/.zshrc", "# zshrc\nexport GOPROXY=direct\n");
+    env.write("home/.config/go/env", "GOROOT=/usr/local/go\n");
+    snapshot!("plan_findings_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    snapshot!(
+        "plan_findings_json",
+        env.run_linux_amd64(&["plan", "--format", "json", "profile.kdl"])
+    );
+}
+
+// ---- apply -----------------------------------------------------------------------------------
+
+#[test]
+fn apply_then_nothing_to_do() {
+    let env = seeded();
+    snapshot!("apply_yes", env.run(&["apply", "--yes", "profile.kdl"]));
+    snapshot!("apply_yes_noop", env.run(&["apply", "--yes", "profile.kdl"]));
+    snapshot!(
+        "plan_detailed_exitcode_after_apply",
+        env.run_linux_amd64(&["plan", "--detailed-exitcode", "profile.kdl"])
+    );
+}
+
+// ---- status ----------------------------------------------------------------------------------
+
+#[test]
+fn status_before_and_after_apply() {
+    let env = seeded();
+    snapshot!("status_no_generation", env.run(&["status"]));
+    env.ok(&["apply", "--yes", "profile.kdl"]);
+    snapshot!("status_no_drift", env.run(&["status"]));
+    snapshot!("status_no_drift_with_profile", env.run(&["status", "profile.kdl"]));
+    go_env_w(&env);
+    snapshot!("status_drift", env.run(&["status"]));
+    snapshot!("status_drift_with_profile", env.run(&["status", "profile.kdl"]));
+}
+
+// ---- rollback --------------------------------------------------------------------------------
+
+#[test]
+fn rollback_undoes_the_latest_generation() {
+    let env = applied();
+    snapshot!("rollback_undo", env.run(&["rollback", "--yes"]));
+    snapshot!("rollback_undo_the_rollback", env.run(&["rollback", "--yes"]));
+}
+
+#[test]
+fn rollback_after_drift_restores_the_generation() {
+    let env = applied();
+    go_env_w(&env);
+    snapshot!("rollback_after_drift", env.run(&["rollback", "--yes"]));
+}
+
+#[test]
+fn rollback_to_a_generation() {
+    let env = applied();
+    snapshot!("rollback_to_99", env.run(&["rollback", "--to", "99", "--yes"]));
+    snapshot!("rollback_to_0", env.run(&["rollback", "--to", "0", "--yes"]));
+}
+
+#[test]
+fn rollback_without_a_generation() {
+    let env = seeded();
+    snapshot!("rollback_no_generation", env.run(&["rollback", "--yes"]));
+}
+
+// ---- generations, show, gc -------------------------------------------------------------------
+
+/// Two applies, a rollback of drift, an undo and a restore of generation 0.
+fn history() -> TestEnv {
+    let env = applied();
+    env.write("profile.kdl", &PROFILE.replace("hello world", "hello there"));
+    env.ok(&["apply", "--yes", "profile.kdl"]);
+    go_env_w(&env);
+    env.ok(&["rollback", "--yes"]);
+    env.ok(&["rollback", "--yes"]);
+    env.ok(&["rollback", "--to", "0", "--yes"]);
+    env
+}
+
+#[test]
+fn generations_list_the_history() {
+    let env = seeded();
+    snapshot!("generations_none", env.run(&["generations"]));
+    let env = history();
+    snapshot!("generations_history", env.run(&["generations"]));
+}
+
+#[test]
+fn show_a_generation() {
+    let env = applied();
+    snapshot!("show_1", env.run(&["show", "1"]));
+    snapshot!("show_99", env.run(&["show", "99"]));
+}
+
+#[test]
+fn gc_drops_old_generations() {
+    let env = history();
+    snapshot!("gc_keep_1", env.run(&["gc", "--keep", "1"]));
+    snapshot!("gc_keep_1_generations", env.run(&["generations"]));
+    let fresh = seeded();
+    snapshot!("gc_no_state", fresh.run(&["gc"]));
+}
+
+// ---- refusals --------------------------------------------------------------------------------
+
+/// The store's lock is an flock on `~/.local/state/goenv/lock` whose text names the holder:
+/// held here by the test process itself, as another goenv would hold it. The holder's text is
+/// only ever printed, so it names a fixed pid: the message is wrapped at 80 columns, and a real
+/// pid's width would move the wrap.
+#[test]
+fn refused_while_the_lock_is_held() {
+    let env = applied();
+    let path = env.state().join("lock");
+    let mut lock = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    lock.try_lock().expect("the lock is free after apply");
+    lock.set_len(0).unwrap();
+    lock.write_all(b"pid 4242: goenv apply").unwrap();
+    snapshot!("refused_lock_held_apply", env.run(&["apply", "--yes", "profile.kdl"]));
+    snapshot!("refused_lock_held_rollback", env.run(&["rollback", "--yes"]));
+    lock.unlock().unwrap();
+}
+
+/// goenv killed after writing the second file of an apply: the next command puts every path
+/// back before doing anything else, and says so.
+#[test]
+fn interrupted_apply_is_recovered_first() {
+    let env = seeded();
+    env.kill_at(&["apply", "--yes", "profile.kdl"], "step-2");
+    assert!(env.state().join("journal.toml").exists(), "the crash left its journal");
+    snapshot!("recovered_interrupted_apply", env.run(&["status"]));
+}
+
+/// goenv killed after the manifest was written but before the journal was removed.
+#[test]
+fn completed_apply_journal_is_removed() {
+    let env = seeded();
+    env.kill_at(&["apply", "--yes", "profile.kdl"], "manifest");
+    assert!(env.state().join("journal.toml").exists(), "the crash left its journal");
+    snapshot!("recovered_completed_apply", env.run(&["status"]));
+}
+
+/// A journal goenv cannot read stops every command.
+#[test]
+fn unreadable_journal_stops_every_command() {
+    let env = applied();
+    std::fs::write(env.state().join("journal.toml"), "generation = \"two\"\n").unwrap();
+    snapshot!("refused_unreadable_journal", env.run(&["plan", "profile.kdl"]));
+}
+
+#[test]
+fn refused_unsupported_node() {
+    let env = seeded();
+    env.write(
+        "profile.kdl",
+        &format!("{PROFILE}service \"api.service\" {{\n    GOMEMLIMIT \"1GiB\"\n}}\n"),
+    );
+    snapshot!("refused_service_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
+}
+
+#[test]
+fn refused_apply_without_yes_off_a_terminal() {
+    let env = seeded();
+    snapshot!("refused_apply_without_yes", env.run(&["apply", "profile.kdl"]));
+}
+
+#[test]
+fn refused_apply_for_another_platform() {
+    let env = seeded();
+    snapshot!(
+        "refused_apply_other_os",
+        env.run(&["--os", "macos", "--arch", "amd64", "apply", "--yes", "profile.kdl"])
+    );
+}
+
+/// Without `--home` goenv reads the real environment, so `--env` is refused.
+#[test]
+fn refused_env_without_home() {
+    let env = seeded();
+    let mut cmd = env.bare_command();
+    cmd.env("HOME", env.home()).args(["--env", "GOPROXY=off", "plan", "profile.kdl"]);
+    snapshot!(
+        "refused_env_without_home",
+        env.run_command("--env GOPROXY=off plan profile.kdl (HOME=[HOME], no --home)", cmd)
+    );
+}
