@@ -123,11 +123,51 @@ fn main() {
     if kept.is_some() {
         println!("kept: {} and {}", bench.home.display(), dir.join("profile.kdl").display());
     }
+    if let Some(baseline) = std::env::var_os("BENCH_GOENV_BASELINE") {
+        against_baseline(Path::new(&baseline));
+    }
+}
+
+/// `BENCH_GOENV_BASELINE=EXE`: `plan` of this goenv against another build (an earlier
+/// release), on identical homes, runs alternating between the two so both see the same machine.
+fn against_baseline(baseline: &Path) {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let ours = Bench::new(&temp.path().join("ours"));
+    let theirs = Bench::with_exe(&temp.path().join("theirs"), baseline);
+    let args = ["plan", "--detailed-exitcode", "profile.kdl"];
+    let alternate = |expected: i32| {
+        ours.expect(&args, expected);
+        theirs.expect(&args, expected);
+        let (mut a, mut b) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+        for _ in 0..RUNS {
+            a.push(ours.time(&args, expected));
+            b.push(theirs.time(&args, expected));
+        }
+        (a, b)
+    };
+    let (mut fresh_a, mut fresh_b) = alternate(2);
+    ours.expect(&["apply", "--yes", "profile.kdl"], 0);
+    theirs.expect(&["apply", "--yes", "profile.kdl"], 0);
+    let (mut done_a, mut done_b) = alternate(0);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("\nplan against {} ({RUNS} alternating runs each):", baseline.display());
+    for (what, a, b) in
+        [("not yet applied", &mut fresh_a, &mut fresh_b), ("applied", &mut done_a, &mut done_b)]
+    {
+        let (ma, mb) = (median(a), median(b));
+        println!(
+            "  {what:<16} this build {:.2} ms, baseline {:.2} ms: {:.2}x",
+            ms(ma),
+            ms(mb),
+            ma.as_secs_f64() / mb.as_secs_f64()
+        );
+    }
 }
 
 struct Bench {
     dir: PathBuf,
     home: PathBuf,
+    exe: PathBuf,
 }
 
 impl Bench {
@@ -138,11 +178,16 @@ impl Bench {
         }
         seed(&home);
         std::fs::write(dir.join("profile.kdl"), PROFILE).expect("write profile");
-        Self { dir: dir.to_owned(), home }
+        Self { dir: dir.to_owned(), home, exe: PathBuf::from(env!("CARGO_BIN_EXE_goenv")) }
+    }
+
+    /// The same home and profile for another goenv binary.
+    fn with_exe(dir: &Path, exe: &Path) -> Self {
+        Self { exe: exe.to_owned(), ..Self::new(dir) }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_goenv"));
+        let mut cmd = Command::new(&self.exe);
         cmd.current_dir(&self.dir)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -196,7 +241,7 @@ impl Bench {
             .env("NO_COLOR", "1")
             .args(["-f", "%M", "-o"])
             .arg(&report)
-            .arg(env!("CARGO_BIN_EXE_goenv"))
+            .arg(&self.exe)
             .arg("--home")
             .arg(&self.home)
             .args(args);

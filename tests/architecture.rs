@@ -792,7 +792,10 @@ fn src() -> Vec<Source> {
     // Not vacuous: the walk found the crate.
     let modules: BTreeSet<&str> =
         sources.iter().filter_map(|s| s.module.first()).map(String::as_str).collect();
-    for m in ["apply", "cli", "entry", "plan", "probe", "profile", "sdk", "store"] {
+    for m in [
+        "apply", "cli", "engine", "plan", "probe", "profile", "resource", "rules", "sdk", "store",
+        "units",
+    ] {
         assert!(modules.contains(m), "module `{m}` not found in src/: {modules:?}");
     }
     // Each file is read up to its first `#[cfg(test)]`: that must be the test module, or the

@@ -12,7 +12,6 @@ use crate::profile::{Problem, Sources};
 struct Shown {
     code: &'static str,
     message: String,
-    help: Option<String>,
     source: Option<NamedSource<String>>,
     label: Option<LabeledSpan>,
 }
@@ -28,9 +27,6 @@ impl std::error::Error for Shown {}
 impl Diagnostic for Shown {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.code))
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -56,10 +52,16 @@ pub fn human(sources: &Sources, problems: &[Problem], color: bool) -> String {
             }
             None => (None, None),
         };
-        let shown =
-            Shown { code: p.code, message: p.message.clone(), help: p.help.clone(), source, label };
+        // The hint is goenv's own line, worded as for every other error and finding.
+        let shown = Shown { code: p.code, message: p.message.clone(), source, label };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &shown);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        if let Some(h) = &p.help {
+            out.push_str(&format!("  hint: {h}\n"));
+        }
         out.push('\n');
     }
     out

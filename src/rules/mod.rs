@@ -203,6 +203,27 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::{Arch, Os};
+
+    /// Rules run on a machine described in memory, with no profile: what doctor will do.
+    #[test]
+    fn rules_need_no_profile_and_no_disk() {
+        let ctx = Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "box".into());
+        let observed = Observed::default()
+            .with_file("/h/.config/go/env", "GOPROXY=direct\nGOROOT=/usr/local/go\n")
+            .with_file("/h/.profile", "PATH=$HOME/bin:$PATH\n")
+            .with_file("/h/.bash_profile", "export EDITOR=vi\n");
+        let all = findings(Input { ctx: &ctx, observed: &observed, profile: None, desired: None });
+        let codes: Vec<(Code, Option<usize>)> = all.iter().map(|f| (f.code, f.line)).collect();
+        assert_eq!(
+            codes,
+            [(Code::GorootInGoEnvFile, Some(2)), (Code::BashProfileHidesProfile, None)]
+        );
+        // Without the Go env file line nothing is wrong.
+        let quiet = Observed::default().with_file("/h/.config/go/env", "GOPROXY=direct\n");
+        let none = Input { ctx: &ctx, observed: &quiet, profile: None, desired: None };
+        assert_eq!(findings(none), []);
+    }
 
     #[test]
     fn codes_are_distinct_and_stable() {
