@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Error, ErrorKind, Result, existing_store, holder};
 use crate::context::Context;
-use crate::plan::{Action, Change};
+use crate::plan::Change;
 use crate::resource::{Kind, entry};
 use crate::store::{Generation, Hash, Store};
 
@@ -31,18 +31,9 @@ pub(crate) fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>> {
             let expected = blob(store, expected_hash.as_ref())?;
             let mode = current.as_ref().map_or(r.mode.unwrap_or(0o644), |(_, m)| *m);
             let current = current.map(|(b, _)| b);
-            out.push(Drift {
-                change: Change {
-                    id: r.resource.clone(),
-                    path: r.path.clone(),
-                    action: Action::between(&expected, &current),
-                    before: expected,
-                    after: current,
-                    build: None,
-                    mode,
-                    managed: true,
-                },
-            });
+            let change =
+                Change::between(r.resource.clone(), r.path.clone(), expected, current, mode, true);
+            out.push(Drift { change });
         }
     }
     Ok(Some((latest, out)))
@@ -133,16 +124,14 @@ pub fn show(ctx: &Context, n: u32) -> Result<Shown> {
     let g = store.load_generation(n)?;
     let mut changes = Vec::new();
     for r in g.paths.iter().filter(|r| r.before != r.after) {
-        changes.push(Change {
-            id: r.resource.clone(),
-            path: r.path.clone(),
-            action: Action::between(&r.before, &r.after),
-            before: blob(&store, r.before.as_ref())?,
-            after: blob(&store, r.after.as_ref())?,
-            build: None,
-            mode: r.mode.unwrap_or(0o644),
-            managed: r.managed,
-        });
+        changes.push(Change::between(
+            r.resource.clone(),
+            r.path.clone(),
+            blob(&store, r.before.as_ref())?,
+            blob(&store, r.after.as_ref())?,
+            r.mode.unwrap_or(0o644),
+            r.managed,
+        ));
     }
     let secrets = all_secrets(ctx, &store);
     let summary = GenerationSummary {

@@ -12,7 +12,7 @@ use super::history::{all_secrets, blob, contents_after, drift};
 use super::{Error, ErrorKind, Progress, Result, holder, open_store, prepare};
 use crate::apply::{self, Fault, Meta};
 use crate::context::Context;
-use crate::plan::{Action, Change, Kept, Plan};
+use crate::plan::{Change, Kept, Plan};
 use crate::resource::{Kind, ResourceId, Shape, entry};
 use crate::store::{LockGuard, Store};
 
@@ -83,17 +83,7 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
             }
             continue;
         }
-        let action = Action::between(&current, &want);
-        plan.changes.push(Change {
-            id,
-            path,
-            action,
-            before: current,
-            after: want,
-            build: None,
-            mode,
-            managed: is_managed,
-        });
+        plan.changes.push(Change::between(id, path, current, want, mode, is_managed));
     }
     // Paths goenv keeps managing that this rollback does not touch stay on record.
     for path in &managed {

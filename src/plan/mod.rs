@@ -69,6 +69,21 @@ pub struct Change {
     pub managed: bool,
 }
 
+impl Change {
+    /// The change from `before` to `after` of a path goenv writes itself (no build pending).
+    pub fn between(
+        id: ResourceId,
+        path: PathBuf,
+        before: Option<Vec<u8>>,
+        after: Option<Vec<u8>>,
+        mode: u32,
+        managed: bool,
+    ) -> Self {
+        let action = Action::between(&before, &after);
+        Change { id, path, action, before, after, build: None, mode, managed }
+    }
+}
+
 /// A managed path that does not change, recorded so the next generation still knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kept {
@@ -296,6 +311,5 @@ fn push(
         }
         return;
     }
-    let action = Action::between(&before, &after);
-    plan.changes.push(Change { id, path, action, before, after, build: None, mode, managed });
+    plan.changes.push(Change::between(id, path, before, after, mode, managed));
 }

@@ -214,11 +214,6 @@ pub fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
     decode::load(path, ctx)
 }
 
-/// `s` with the credentials of every URL in it replaced by `<redacted>`.
-pub fn redact(s: &str) -> String {
-    secret::redact_urls(s).into_owned()
-}
-
 /// Decodes a profile from text (for tests and benchmarks; includes resolve against `path`).
 pub fn load_str(path: &Path, text: &str, ctx: &Context) -> Result<Profile, Rejected> {
     decode::load_text(path, text.to_owned(), ctx)

@@ -6,10 +6,11 @@
 use super::{Code, Finding, Input, Severity};
 use crate::context::{Context, Os};
 use crate::formats::lines::numbered_text as lines;
-use crate::formats::shell::{STARTUP_FILES, sh_assigned, sources_profile};
+use crate::formats::shell::{BASH_LOGIN_FILES, STARTUP_FILES, sh_assigned, sources_profile};
 use crate::formats::{block, envd, goenvfile};
 use crate::probe::{self, Observed};
-use crate::profile::{Profile, Setting, redact};
+use crate::profile::secret::{REDACTED, redact_urls};
+use crate::profile::{Profile, Setting};
 use crate::resource::{Kind, tilde_path};
 use crate::units::Desired;
 
@@ -53,7 +54,7 @@ fn go_env_settings(profile: &Profile) -> Vec<&Setting> {
 
 /// A value fit for a message: secrets hidden whole, URL credentials hidden.
 fn shown(value: &str, secret: bool) -> String {
-    if secret { "<redacted>".to_owned() } else { format!("{:?}", redact(value)) }
+    if secret { REDACTED.to_owned() } else { format!("{:?}", redact_urls(value)) }
 }
 
 /// `shadowed-by-environment`: A non-empty OS variable wins over the Go env file (A.2); `go env -w` only warns.
@@ -288,7 +289,9 @@ fn bash_profile_hides_profile(ctx: &Context, observed: &Observed, out: &mut Vec<
     if !observed.get(&profile).exists() {
         return;
     }
-    let Some((path, bytes)) = [".bash_profile", ".bash_login"].iter().find_map(|f| {
+    // The login files bash reads before `~/.profile`, the last of its list.
+    let before_profile = &BASH_LOGIN_FILES[..BASH_LOGIN_FILES.len() - 1];
+    let Some((path, bytes)) = before_profile.iter().find_map(|f| {
         let p = ctx.home.join(f);
         let state = observed.get(&p);
         state.exists().then(|| (p, state.bytes().unwrap_or_default()))
