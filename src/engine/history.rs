@@ -158,8 +158,10 @@ pub struct GcDone {
 pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
     let Some(store) = existing_store(ctx)? else { return Ok(None) };
     let _lock = store.lock(&holder("gc"))?;
-    let r = store.gc(keep)?;
-    let sdks = empty_trash(&store)?;
+    // gc changes goenv's own state only; a failure halfway has still removed something.
+    let partly = |e: Error| Error { changed: super::Changed::Partly, ..e };
+    let r = store.gc(keep).map_err(|e| partly(e.into()))?;
+    let sdks = empty_trash(&store).map_err(partly)?;
     Ok(Some(GcDone {
         sdks,
         generations: r.generations_removed,

@@ -36,13 +36,6 @@ pub trait Progress {
     fn download(&mut self, _name: &str, _got: u64, _total: Option<u64>) {}
 }
 
-/// Says nothing.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn note(&mut self, _line: &str) {}
-}
-
 pub fn state_dir(ctx: &Context) -> PathBuf {
     ctx.state_home.join("goenv")
 }
@@ -73,7 +66,18 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
     }
     let store = open_store(ctx)?;
     let _lock = store.lock(&holder("recovery"))?;
-    match apply::recover(&store)? {
+    let recovered = apply::recover(&store).map_err(|e| {
+        // The journal stays: the files it lists may be half restored until a later run.
+        let mut err = Error::from(e);
+        err.changed = Changed::Partly;
+        err.hint = Some(
+            "an interrupted change could not be put back yet; fix the cause and run goenv again: \
+             it restores every path the journal lists"
+                .into(),
+        );
+        err
+    })?;
+    match recovered {
         apply::Recovery::Nothing => {}
         apply::Recovery::Completed => {
             progress.note("goenv: found the journal of a change that had completed; removed it");
@@ -202,7 +206,32 @@ pub fn apply(
     };
     let prepared = prepare::sdks(ctx, &store, &plan, progress)?;
     prepare::tools(ctx, profile, &mut plan, &prepared, progress)?;
-    Ok(apply::apply(&store, &plan, meta, fault, prepared.roots())?)
+    transact(ctx, &store, &plan, meta, fault, &prepared)
+}
+
+/// Runs the transaction. When it fails and leaves its journal (some path may be written, or the
+/// manifest is missing), the error says so instead of "nothing was changed": the next goenv
+/// command recovers from the journal.
+pub(crate) fn transact(
+    ctx: &Context,
+    store: &Store,
+    plan: &Plan,
+    meta: Meta,
+    fault: Option<&Fault>,
+    prepared: &crate::sdk::install::Prepared,
+) -> Result<u32> {
+    apply::apply(store, plan, meta, fault, prepared.roots()).map_err(|e| {
+        let mut err = Error::from(e);
+        if state_dir(ctx).join("journal.toml").exists() {
+            err.changed = Changed::Partly;
+            err.hint = Some(
+                "some files may already be changed: once the cause is fixed, any goenv command \
+                 finds the interrupted change's journal and puts every path back as it was"
+                    .into(),
+            );
+        }
+        err
+    })
 }
 
 /// The crash-safety tests' switch: stop dead at a named point of a transaction. Debug builds

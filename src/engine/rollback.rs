@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::history::{all_secrets, blob, contents_after, drift};
 use super::{Error, ErrorKind, Progress, Result, holder, open_store, prepare};
-use crate::apply::{self, Fault, Meta};
+use crate::apply::{Fault, Meta};
 use crate::context::Context;
 use crate::plan::{Change, Kept, Plan};
 use crate::resource::{Kind, ResourceId, Shape, entry};
@@ -115,7 +115,7 @@ impl RollbackPlan {
             summary: self.why.clone(),
         };
         let prepared = prepare::sdks(ctx, &self.store, &self.plan, progress)?;
-        Ok(apply::apply(&self.store, &self.plan, meta, fault, prepared.roots())?)
+        super::transact(ctx, &self.store, &self.plan, meta, fault, &prepared)
     }
 }
 

@@ -21,7 +21,7 @@ pub mod entry;
 pub mod path_text;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -136,13 +136,6 @@ pub fn tilde_path(path: &Path, home: &Path) -> String {
         Ok(rest) => format!("~/{}", rest.display()),
         Err(_) => path.display().to_string(),
     }
-}
-
-/// A resource id with the absolute path it names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
-    pub id: ResourceId,
-    pub path: PathBuf,
 }
 
 #[cfg(test)]

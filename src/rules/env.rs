@@ -364,9 +364,7 @@ mod tests {
                 Err(r) => panic!("profile rejected: {:?}", r.problems),
             };
             let input = crate::units::Input { profile: &profile, ctx: &ctx };
-            let mut reads = crate::units::reads(input);
-            crate::rules::reads(&ctx, &mut reads);
-            let observed = Observed::read(&reads);
+            let observed = crate::engine::observe(input, &Default::default()).expect("observe");
             let desired = crate::units::desired(input, &observed).expect("desired");
             findings(crate::rules::Input {
                 ctx: &ctx,

@@ -161,10 +161,8 @@ mod tests {
         let profile = crate::profile::load_str(&ctx.default_profile(), profile, &ctx)
             .unwrap_or_else(|r| panic!("profile rejected: {:?}", r.problems));
         let input = crate::units::Input { profile: &profile, ctx: &ctx };
-        let mut reads = crate::units::reads(input);
-        crate::rules::reads(&ctx, &mut reads);
-        reads.sdk_dirs.push(home.join("sdk"));
-        let observed = Observed::read(&reads);
+        // The `go` node's directory is `~/sdk`, which the go unit reads.
+        let observed = crate::engine::observe(input, &Default::default()).expect("observe");
         let desired = crate::units::desired(input, &observed).expect("desired");
         let mut out = Vec::new();
         findings(
