@@ -503,13 +503,13 @@ impl Shape {
     /// when the home has their files (and on every third home regardless).
     fn shells(&self) -> Vec<&'static str> {
         let mut shells = vec!["/bin/bash"];
-        if self.zsh != 0 || self.index % 3 == 0 {
+        if self.zsh != 0 || self.index.is_multiple_of(3) {
             shells.push("/usr/bin/zsh");
         }
-        if self.fish != 0 || self.index % 3 == 0 {
+        if self.fish != 0 || self.index.is_multiple_of(3) {
             shells.push("/usr/bin/fish");
         }
-        if self.index % 2 == 0 {
+        if self.index.is_multiple_of(2) {
             shells.push("/bin/dash");
         }
         shells
@@ -591,7 +591,7 @@ impl Shape {
             _ => {}
         }
 
-        let login_or_rc = if self.index % 2 == 0 { ".profile" } else { ".bashrc" };
+        let login_or_rc = if self.index.is_multiple_of(2) { ".profile" } else { ".bashrc" };
         if self.activations & 1 != 0 {
             f.append(login_or_rc, BREW_LINE);
             if self.zsh != 0 {
@@ -910,7 +910,7 @@ fn doctor_schema_refuses_what_the_contract_does_not_allow() {
     let validator = schema();
     let good = minimal_doctor_json();
     assert_eq!(schema_errors(&validator, &good), Vec::<String>::new(), "{good:#}");
-    let broken: [(&str, fn(&mut Value)); 8] = [
+    let broken: [(&str, Spoil); 8] = [
         ("an unknown top-level key", |j| j["extra"] = Value::Bool(true)),
         ("another schema", |j| j["schema"] = "goenv.doctor/2".into()),
         ("a status outside the four", |j| j["contexts"][0]["status"] = "fine".into()),
@@ -932,6 +932,9 @@ fn doctor_schema_refuses_what_the_contract_does_not_allow() {
         assert!(!schema_errors(&validator, &json).is_empty(), "the schema accepts {what}");
     }
 }
+
+/// A change that breaks a conforming document.
+type Spoil = fn(&mut Value);
 
 /// A hand-written document in the contract's shape, with `exec` and one finding.
 fn minimal_doctor_json() -> Value {
