@@ -399,6 +399,23 @@ impl Reader<'_> {
                     }
                     i = j;
                 }
+                (None, '(') if chars[i..].contains(&')') => {
+                    let end = i + chars[i..].iter().position(|&c| c == ')').unwrap_or(0);
+                    let inner: String = chars[i + 1..end].iter().collect();
+                    let words: Vec<&str> = inner.split_whitespace().collect();
+                    let prog = words.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+                    let out = match (prog, words.get(1..).unwrap_or_default()) {
+                        (Some("id"), ["-u"]) => self.sys.uid.to_string(),
+                        _ => {
+                            return Err(Why::new(
+                                Source::file(self.file.clone(), line),
+                                format!("the output of `({inner})` is not known from files"),
+                            ));
+                        }
+                    };
+                    push_all(&mut results, &out);
+                    i = end + 1;
+                }
                 (None, '(') | (None, '{') | (None, '*') | (None, '?') => {
                     return Err(Why::new(
                         Source::file(self.file.clone(), line),
@@ -710,7 +727,15 @@ impl Reader<'_> {
     fn add_path(&mut self, args: &[String], st: &mut State, at: Source) {
         let (mut path_mode, mut append, mut moving) = (false, false, false);
         let mut dirs = Vec::new();
+        let mut expanded: Vec<String> = Vec::new();
         for a in args {
+            if a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
+                expanded.extend(a[1..].chars().map(|c| format!("-{c}")));
+            } else {
+                expanded.push(a.clone());
+            }
+        }
+        for a in &expanded {
             match a.as_str() {
                 "-P" | "--path" => path_mode = true,
                 "-a" | "--append" => append = true,
