@@ -4,6 +4,7 @@
 
 mod apply;
 mod check;
+mod doctor;
 pub mod error;
 mod generations;
 mod plan;
@@ -79,6 +80,8 @@ pub enum Command {
     Show(generations::ShowArgs),
     /// Drop old generations and the backups only they referenced
     Gc(generations::GcArgs),
+    /// What every program on this machine sees (shells, desktop, services, editors), and why; no profile needed
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Output format for commands that print data.
@@ -170,7 +173,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
     };
-    if let Err(e) = engine::recover_if_needed(&ctx, &mut progress()) {
+    // doctor only reads: it leaves an interrupted transaction for the next command to recover
+    if !matches!(cli.command, Command::Doctor(_))
+        && let Err(e) = engine::recover_if_needed(&ctx, &mut progress())
+    {
         return error::report(&e, &ui);
     }
     let fault = engine::fault();
@@ -183,6 +189,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generations => generations::list(&ctx, &ui),
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
+        Command::Doctor(args) => doctor::run(&ctx, &ui, args),
     };
     result.unwrap_or_else(|e| error::report(&e, &ui))
 }

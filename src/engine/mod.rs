@@ -242,3 +242,31 @@ pub fn fault() -> Option<Fault> {
     }
     std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| Fault { pause_at })
 }
+
+/// What `goenv doctor` reports: every context's prediction, and with a profile its findings too.
+pub struct DoctorOutcome {
+    pub report: crate::doctor::Report,
+    /// The profile's path and the plan's findings, when a profile was given or exists.
+    pub profile: Option<(PathBuf, Vec<rules::Finding>)>,
+}
+
+/// Predicts what every context sees; reads files only unless `opts.exec`.
+pub fn doctor(
+    ctx: &Context,
+    opts: &crate::doctor::Options,
+    profile: Option<&Path>,
+) -> Result<DoctorOutcome> {
+    let report = crate::doctor::diagnose(ctx, opts).map_err(|e| {
+        let ids = crate::doctor::context_ids(ctx).join(", ");
+        Error::new(ErrorKind::Usage, e.to_string()).hint(format!("contexts here: {ids}"))
+    })?;
+    let profile = match profile {
+        Some(path) => {
+            let p = load_profile(path, ctx)?;
+            let plan = make_plan(&p, ctx)?;
+            Some((path.to_path_buf(), plan.findings))
+        }
+        None => None,
+    };
+    Ok(DoctorOutcome { report, profile })
+}
