@@ -841,20 +841,32 @@ fn envd_expand(raw: &str, env: &Env) -> Result<String, Why> {
             }
             '$' => {
                 if i + 1 < chars.len() && chars[i + 1] == '{' {
-                    let Some(end) = chars[i + 2..].iter().position(|&c| c == '}') else {
+                    // The matching `}`: systemd nests (`${A:-${B}}`).
+                    let mut depth = 0usize;
+                    let end = chars[i + 2..].iter().position(|&c| {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => return true,
+                            '}' => depth -= 1,
+                            _ => {}
+                        }
+                        false
+                    });
+                    let Some(end) = end else {
                         out.push('$');
                         i += 1;
                         continue;
                     };
                     let inner: String = chars[i + 2..i + 2 + end].iter().collect();
                     i += 3 + end;
+                    // The default and the alternative are expanded too: `${PATH:+:$PATH}`.
                     if let Some((n, d)) = inner.split_once(":-") {
                         let v = lookup(n)?;
-                        out.push_str(if v.is_empty() { d } else { &v });
+                        out.push_str(&if v.is_empty() { envd_expand(d, env)? } else { v });
                     } else if let Some((n, a)) = inner.split_once(":+") {
                         let v = lookup(n)?;
                         if !v.is_empty() {
-                            out.push_str(a);
+                            out.push_str(&envd_expand(a, env)?);
                         }
                     } else {
                         out.push_str(&lookup(&inner)?);
@@ -885,4 +897,24 @@ fn envd_expand(raw: &str, env: &Env) -> Result<String, Why> {
         i += 1;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// systemd's generator expands the default and the alternative too, and nests braces:
+    /// `PATH=~/go/bin${PATH:+:$PATH}` appends the old PATH, not the text `$PATH`.
+    #[test]
+    fn envd_expands_inside_defaults_and_alternatives() {
+        let mut env = Env::default();
+        env.set("PATH", "/usr/bin:/bin", Source::layer("manager"));
+        env.set("HOME", "/h", Source::layer("manager"));
+        let expand = |raw: &str| envd_expand(raw, &env).expect("known");
+        assert_eq!(expand("/h/go/bin${PATH:+:$PATH}"), "/h/go/bin:/usr/bin:/bin");
+        assert_eq!(expand("/h/go/bin${NOPE:+:$PATH}"), "/h/go/bin");
+        assert_eq!(expand("${NOPE:-$HOME/d}"), "/h/d");
+        assert_eq!(expand("${NOPE:-${HOME}}x"), "/hx");
+        assert_eq!(expand("${HOME}/${NOPE}"), "/h/");
+    }
 }
