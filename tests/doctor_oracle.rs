@@ -810,13 +810,17 @@ fn check_home(
         }
         for difference in run["differences"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let key = difference["key"].as_str().unwrap_or("?");
-            let source = if key == "PATH" {
-                context["path_unknown"].clone()
-            } else {
-                context["env"][key]["source"].clone()
+            // Keys are `PATH`, `go`, `environment KEY` or `go env KEY`: show the prediction's source.
+            let setting = key.rsplit(' ').next().unwrap_or(key);
+            let source = match setting {
+                "PATH" => {
+                    serde_json::json!({"path_unknown": context["path_unknown"], "notes": context["notes"]})
+                }
+                "go" => context["go"].clone(),
+                _ => context["env"][setting].clone(),
             };
             problems.push(format!(
-                "{}: {key} predicted {} (source {source}), real {}",
+                "{}: {key} predicted {}, real {} (doctor's prediction: {source})",
                 context["id"], difference["predicted"], difference["actual"]
             ));
         }
