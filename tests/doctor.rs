@@ -310,3 +310,51 @@ fn credentials_in_goproxy_are_redacted() {
         assert!(all.contains("proxy.corp.example"), "{all}");
     }
 }
+
+/// Delve 1.20 with Go 1.22: an error in every context that finds both, with a fix that installs
+/// into the home with the SDK's own `go`.
+#[test]
+fn delve_1_20_with_go_1_22_is_an_error() {
+    use common::goproxy::{WritableOnDrop, fake_delve_proxy};
+    let env = TestEnv::new();
+    let home = env.home();
+    let _cleanup = WritableOnDrop(home.clone());
+    skel(&home);
+    sdk_in_home(&home, "1.22.10");
+    let proxy = fake_delve_proxy(&env.dir.path().join("proxy"), &["v1.20.0"]);
+    let out = Command::new(go_bin("1.22.10"))
+        .args(["install", "github.com/go-delve/delve/cmd/dlv@v1.20.0"])
+        .current_dir(&home)
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("GOPROXY", &proxy)
+        .env("GOSUMDB", "off")
+        .env("GOBIN", home.join("go/bin"))
+        .env("GOFLAGS", "-modcacherw")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", common::fixtures::gocache())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut profile = std::fs::read_to_string(home.join(".profile")).unwrap();
+    profile.push_str("PATH=\"$HOME/go/bin:$HOME/sdk/go1.22.10/bin:$PATH\"\n");
+    std::fs::write(home.join(".profile"), profile).unwrap();
+    let (code, v) = doctor_json(&env, &[]);
+    assert_eq!(code, 3, "{v:#}");
+    let f = findings(&v, "delve-incompatible");
+    assert_eq!(f.len(), 1, "{v:#}");
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(message.contains("Delve 1.20.0") && message.contains("go1.22.10"), "{message}");
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("/sdk/go1.22.10/bin/go install github.com/go-delve/delve/cmd/dlv@v"),
+        "{fix}"
+    );
+    assert!(fix.starts_with(&format!("GOBIN={}", home.join("go/bin").display())), "{fix}");
+    let contexts = f[0]["contexts"].as_array().unwrap();
+    assert!(
+        contexts.iter().any(|c| c == "bash-login") && contexts.iter().any(|c| c == "gnome-wayland"),
+        "{contexts:?}"
+    );
+}
