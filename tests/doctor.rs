@@ -244,7 +244,21 @@ fn an_intel_go_on_an_arm64_mac_is_found() {
     // a Mac's system files are not this machine's: an empty system root (macOS's /etc/zprofile
     // runs path_helper, which doctor does not model yet)
     let sysroot = env.dir.path().join("macos-root");
-    std::fs::create_dir_all(&sysroot).unwrap();
+    std::fs::create_dir_all(sysroot.join("etc/paths.d")).unwrap();
+    std::fs::create_dir_all(sysroot.join("usr/libexec")).unwrap();
+    std::fs::write(sysroot.join("etc/zprofile"), "# System-wide profile for interactive zsh(1) login shells.\nif [ -x /usr/libexec/path_helper ]; then\n\teval `/usr/libexec/path_helper -s`\nfi\n").unwrap();
+    std::fs::write(sysroot.join("etc/paths"), "/usr/local/bin\n/usr/bin\n/bin\n/usr/sbin\n/sbin\n")
+        .unwrap();
+    std::fs::write(sysroot.join("etc/paths.d/10-cryptex"), "/opt/cryptex/bin\n").unwrap();
+    std::fs::write(sysroot.join("usr/libexec/path_helper"), "").unwrap();
+    std::fs::set_permissions(
+        sysroot.join("usr/libexec/path_helper"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // a PATH set in ~/.zshenv is moved behind the system's by path_helper in /etc/zprofile
+    std::fs::write(home.join(".zshenv"), "export PATH=\"$HOME/tools/bin:$PATH\"\n").unwrap();
+    std::fs::create_dir_all(home.join("tools/bin")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_goenv"))
         .args(["--home"])
         .arg(&home)
@@ -277,6 +291,26 @@ fn an_intel_go_on_an_arm64_mac_is_found() {
     let ids: Vec<&str> =
         v["contexts"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"dock-app") && !ids.contains(&"gnome-wayland"), "{ids:?}");
+    let terminal =
+        v["contexts"].as_array().unwrap().iter().find(|c| c["id"] == "terminal-zsh").unwrap();
+    let path: Vec<&str> =
+        terminal["path"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    let tools = home.join("tools/bin").display().to_string();
+    let go = home.join("sdk/go1.22.10/bin").display().to_string();
+    assert_eq!(
+        path,
+        [
+            go.as_str(),
+            "/usr/local/bin",
+            "/usr/bin",
+            "/bin",
+            "/usr/sbin",
+            "/sbin",
+            "/opt/cryptex/bin",
+            tools.as_str()
+        ],
+        "path_helper reorders, ~/.zprofile prepends after it: {terminal:#}"
+    );
 }
 
 /// An unknown `--context` is a usage error naming the contexts there are.
@@ -351,10 +385,44 @@ fn delve_1_20_with_go_1_22_is_an_error() {
         fix.contains("/sdk/go1.22.10/bin/go install github.com/go-delve/delve/cmd/dlv@v"),
         "{fix}"
     );
-    assert!(fix.starts_with(&format!("GOBIN={}", home.join("go/bin").display())), "{fix}");
+    assert!(fix.starts_with(&format!("`GOBIN={}", home.join("go/bin").display())), "{fix}");
     let contexts = f[0]["contexts"].as_array().unwrap();
     assert!(
         contexts.iter().any(|c| c == "bash-login") && contexts.iter().any(|c| c == "gnome-wayland"),
         "{contexts:?}"
     );
+    assert!(
+        !contexts.iter().any(|c| c == "goland"),
+        "GoLand has no Delve of its own here: {contexts:?}"
+    );
+
+    // GoLand: its bundled Delve (the same old build here) against the SDK it has registered
+    let bundled =
+        home.join(".local/share/JetBrains/Toolbox/apps/goland/plugins/go-plugin/lib/dlv/linux");
+    std::fs::create_dir_all(&bundled).unwrap();
+    std::fs::copy(home.join("go/bin/dlv"), bundled.join("dlv")).unwrap();
+    let options = home.join(".config/JetBrains/GoLand2025.1/options");
+    std::fs::create_dir_all(&options).unwrap();
+    std::fs::write(
+        options.join("go.sdk.xml"),
+        "<application>\n  <component name=\"GoSdkList\">\n    <sdk-path>\n      <set>\n        <option value=\"$USER_HOME$/sdk/go1.22.10\" />\n      </set>\n    </sdk-path>\n  </component>\n</application>\n",
+    )
+    .unwrap();
+    let (_, v) = doctor_json(&env, &["--context", "goland"]);
+    let f = findings(&v, "delve-incompatible");
+    let goland: Vec<&&Value> = f
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("go.sdk.xml")))
+        .collect();
+    assert_eq!(goland.len(), 1, "{v:#}");
+    assert_eq!(goland[0]["contexts"], serde_json::json!(["goland"]));
+    assert_eq!(goland[0]["path"], "~/.config/JetBrains/GoLand2025.1/options/go.sdk.xml");
+    assert_eq!(goland[0]["line"], 5);
+    let message = goland[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("--check-go-version=false")
+            && message.contains("plugins/go-plugin/lib/dlv/linux/dlv"),
+        "{message}"
+    );
+    assert!(goland[0]["fix"].as_str().unwrap().contains("dlv.path="), "{}", goland[0]);
 }
