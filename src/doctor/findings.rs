@@ -353,37 +353,60 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                 Some(unset_fix("GO111MODULE", &src)),
             );
         }
-        // Delve against the Go this context runs
-        if let (Ok(Some(dlv)), Ok(Some(go))) = (&r.view.dlv, &r.view.go)
-            && let (Some(dv), Some(gv)) = (&dlv.version, &go.version)
-            && let Some(why) =
-                crate::units::delve::incompatibility(dv, dlv.go.as_deref(), gv, ctx.os)
+        // Delve against every Go this context may debug
+        if let Ok(Some(dlv)) = &r.view.dlv
+            && let Some(dv) = &dlv.version
         {
-            let fix = go.goroot.as_ref().ok().map(|root| {
-                let minor = crate::units::delve::go_minor(gv).unwrap_or(0);
-                let rec =
-                    crate::units::delve::recommended(minor).unwrap_or_else(|| "latest".into());
-                let gobin = ctx.home.join("go/bin");
-                format!(
-                    "{} (then point the editor at `~/go/bin/dlv`)",
-                    crate::units::delve::install_command(
-                        &gobin,
-                        &root.join("bin/go").to_string_lossy(),
-                        &rec
-                    )
-                )
-            });
-            push(
-                "delve-incompatible",
-                Severity::Error,
-                &Source::layer("dlv"),
-                format!(
-                    "`{}` (Delve {dv}) cannot debug {gv} from `{}`: {why}",
-                    tilde(&dlv.path),
-                    tilde(&go.path)
-                ),
-                fix,
-            );
+            let mut targets: Vec<(PathBuf, String, Option<PathBuf>, Source)> = Vec::new();
+            if let Ok(Some(go)) = &r.view.go
+                && let Some(gv) = &go.version
+            {
+                targets.push((
+                    go.path.clone(),
+                    gv.clone(),
+                    go.goroot.as_ref().ok().cloned(),
+                    Source::layer("dlv"),
+                ));
+            }
+            for (root, version, at) in &r.sdks {
+                if let Some(v) = version {
+                    targets.push((root.join("bin/go"), v.clone(), Some(root.clone()), at.clone()));
+                }
+            }
+            for (go_path, gv, root, src) in targets {
+                let Some(why) =
+                    crate::units::delve::incompatibility(dv, dlv.go.as_deref(), &gv, ctx.os)
+                else {
+                    continue;
+                };
+                let fix = root.map(|root| {
+                    let minor = crate::units::delve::go_minor(&gv).unwrap_or(0);
+                    let rec = crate::units::delve::recommended(minor).unwrap_or_else(|| "latest".into());
+                    let gobin = ctx.home.join("go/bin");
+                    let point = if r.id == "goland" {
+                        "then set `dlv.path=~/go/bin/dlv` in GoLand's Help | Edit Custom Properties and restart it"
+                    } else {
+                        "then put `~/go/bin` first on PATH or point the editor at `~/go/bin/dlv`"
+                    };
+                    format!("`{}`, {point}", crate::units::delve::install_command(&gobin, &root.join("bin/go").to_string_lossy(), &rec))
+                });
+                let goland = if r.id == "goland" {
+                    " GoLand starts it with `--check-go-version=false`, so this shows only as breakpoints that never hit."
+                } else {
+                    ""
+                };
+                push(
+                    "delve-incompatible",
+                    Severity::Error,
+                    &src,
+                    format!(
+                        "`{}` (Delve {dv}) cannot debug {gv} from `{}`: {why}.{goland}",
+                        tilde(&dlv.path),
+                        tilde(&go_path)
+                    ),
+                    fix,
+                );
+            }
         }
         // architecture
         let machine = ctx.arch.name();

@@ -476,3 +476,102 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
     let gopls = tool("gopls", None);
     GoView { go: found, settings, dlv, gopls, env_file: file_path }
 }
+
+/// What GoLand debugs with: its Delve (`dlv.path` in `idea.properties`, else the one bundled
+/// with the installation) and the Go SDKs registered in `options/go.sdk.xml`.
+#[derive(Debug, Clone, Default)]
+pub struct Goland {
+    pub dlv: Option<(PathBuf, &'static str)>,
+    pub sdks: Vec<(PathBuf, Source)>,
+}
+
+/// GoLand's configuration directories, newest last (`GoLand2024.3`, `GoLand2025.1`).
+fn goland_config_dirs(sys: &Sys, ctx: &Context) -> Vec<PathBuf> {
+    let dir = match ctx.os {
+        Os::Linux => ctx.config_home.join("JetBrains"),
+        Os::Macos => ctx.home.join("Library/Application Support/JetBrains"),
+    };
+    sys.list(&dir).into_iter().filter(|n| n.starts_with("GoLand")).map(|n| dir.join(n)).collect()
+}
+
+pub fn goland(sys: &Sys, ctx: &Context) -> Goland {
+    let mut out = Goland::default();
+    let configs = goland_config_dirs(sys, ctx);
+    let home = ctx.home.to_string_lossy().into_owned();
+    if let Some(config) = configs.last() {
+        for file in ["idea.properties", "goland.properties"] {
+            if let Some(text) =
+                sys.read_text(&config.join(file), "GoLand's custom properties (`dlv.path`)")
+            {
+                for l in text.lines() {
+                    if let Some(v) = l.trim().strip_prefix("dlv.path=") {
+                        out.dlv = Some((PathBuf::from(v.trim()), "dlv.path"));
+                    }
+                }
+            }
+        }
+        let sdk_xml = config.join("options/go.sdk.xml");
+        if let Some(text) = sys.read_text(&sdk_xml, "GoLand's registered Go SDKs") {
+            for (i, l) in text.lines().enumerate() {
+                if let Some(rest) = l.split("<option value=\"").nth(1)
+                    && let Some(v) = rest.split('"').next()
+                {
+                    let v = v.replace("$USER_HOME$", &home);
+                    let v = v.strip_prefix("file://").unwrap_or(&v).to_owned();
+                    out.sdks.push((PathBuf::from(v), Source::file(&sdk_xml, i as u32 + 1)));
+                }
+            }
+        }
+    }
+    if out.dlv.is_none() {
+        let arch_dir = match (ctx.os, ctx.arch) {
+            (Os::Macos, _) => "mac",
+            (Os::Linux, crate::context::Arch::Arm64) => "linuxarm",
+            (Os::Linux, _) => "linux",
+        };
+        let toolbox = ctx.home.join(".local/share/JetBrains/Toolbox/apps");
+        let mut installs = vec![
+            toolbox.join("goland"),
+            PathBuf::from("/opt/goland"),
+            PathBuf::from("/snap/goland/current"),
+        ];
+        for name in sys.list(&toolbox.join("Goland/ch-0")) {
+            installs.push(toolbox.join("Goland/ch-0").join(name));
+        }
+        for name in sys.list(Path::new("/opt")) {
+            if name.to_ascii_lowercase().starts_with("goland") {
+                installs.push(PathBuf::from("/opt").join(name));
+            }
+        }
+        if ctx.os == Os::Macos {
+            installs = vec![
+                PathBuf::from("/Applications/GoLand.app/Contents"),
+                ctx.home.join("Applications/GoLand.app/Contents"),
+            ];
+        }
+        out.dlv = installs
+            .into_iter()
+            .map(|i| i.join("plugins/go-plugin/lib/dlv").join(arch_dir).join("dlv"))
+            .find(|p| sys.is_file(p))
+            .map(|p| (p, "bundled with GoLand"));
+    }
+    out
+}
+
+/// A Delve binary as doctor reads it.
+pub fn read_tool(sys: &Sys, path: &Path) -> Tool {
+    let (go, module, arch, _) = binary(sys, path);
+    Tool {
+        path: path.to_path_buf(),
+        version: module.map(|m| m.trim_start_matches('v').to_owned()),
+        go,
+        arch,
+    }
+}
+
+/// The version of the SDK at `root`, from its VERSION file.
+pub fn sdk_version(sys: &Sys, root: &Path) -> Option<String> {
+    sys.read_text(&root.join("VERSION"), "the SDK's VERSION")
+        .and_then(|t| t.lines().next().map(|l| l.trim().to_owned()))
+        .filter(|v| v.starts_with("go"))
+}

@@ -52,6 +52,9 @@ pub struct ContextReport {
     pub view: GoView,
     pub notes: Vec<Note>,
     pub exec: Option<exec::Comparison>,
+    /// Other Go SDKs this context's Delve may debug (GoLand's registered SDKs): root, version,
+    /// where it is registered.
+    pub sdks: Vec<(PathBuf, Option<String>, Source)>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,13 +89,22 @@ pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
     let user = contexts::user(&sys, opts.shell.as_deref());
     let defs = contexts::definitions(&sys, ctx, &user);
     let editor = goview::vscode_settings(&sys, ctx);
+    let goland = goview::goland(&sys, ctx);
     let mut reports = Vec::new();
     for def in defs {
         let mut trace = contexts::Trace::default();
         let env = contexts::predict(&sys, ctx, &def.step, &mut trace);
         let ed = matches!(def.id, "vscode" | "vscode-terminal").then_some(&editor);
         let ed = if def.id == "vscode" { ed } else { None };
-        let view = goview::view(&sys, ctx, &env, ed);
+        let mut view = goview::view(&sys, ctx, &env, ed);
+        let mut sdks = Vec::new();
+        if def.id == "goland" {
+            // GoLand starts its own Delve, never the one on PATH
+            view.dlv = Ok(goland.dlv.as_ref().map(|(p, _)| goview::read_tool(&sys, p)));
+            for (root, at) in &goland.sdks {
+                sdks.push((root.clone(), goview::sdk_version(&sys, root), at.clone()));
+            }
+        }
         let path = match env.get("PATH") {
             Some(Val::Known(p)) => Ok(Some(p)),
             Some(Val::Unknown(w)) => Err(w),
@@ -118,6 +130,7 @@ pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
             view,
             notes,
             exec: None,
+            sdks,
         });
         if opts.exec {
             let last = reports.len() - 1;

@@ -1688,6 +1688,7 @@ impl<'a> Runner<'a> {
         let rest = words.get(1..).unwrap_or_default();
         let (manager, effect): (&'static str, Effect) = match (base, rest) {
             ("brew", ["shellenv", ..]) => ("Homebrew (`brew shellenv`)", Effect::Brew),
+            ("path_helper", ["-s", ..]) => ("macOS `path_helper`", Effect::PathHelper),
             ("goenv", ["init", ..]) => ("go-nv/goenv (`goenv init`)", Effect::GoNv),
             ("mise", ["activate", r @ ..]) if r.contains(&"--shims") => {
                 ("mise (`mise activate --shims`)", Effect::MiseShims)
@@ -1711,7 +1712,7 @@ impl<'a> Runner<'a> {
             st.status = St::T;
             return Some(Flow::Next);
         }
-        if !matches!(effect, Effect::Vars(_)) {
+        if !matches!(effect, Effect::Vars(_) | Effect::PathHelper) {
             self.note(at.clone(), NoteKind::Activation(manager));
         }
         let prefix = program_path
@@ -1789,6 +1790,38 @@ impl<'a> Runner<'a> {
                 if !first {
                     prepend(self, st, &[prefix.join("bin"), prefix.join("sbin")]);
                 }
+            }
+            Effect::PathHelper => {
+                // /etc/paths, then /etc/paths.d/* in name order, then what PATH had that they lack
+                let mut entries: Vec<String> = Vec::new();
+                let mut files = vec![PathBuf::from("/etc/paths")];
+                files.extend(
+                    self.sys
+                        .list(Path::new("/etc/paths.d"))
+                        .into_iter()
+                        .map(|n| Path::new("/etc/paths.d").join(n)),
+                );
+                for f in files {
+                    if let Some(text) = self.sys.read_text(&f, "macOS's path_helper list") {
+                        for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                            if !entries.iter().any(|e| e == l) {
+                                entries.push(l.to_owned());
+                            }
+                        }
+                    }
+                }
+                match st.get("PATH") {
+                    Some(Val::Known(old)) => {
+                        for e in old.split(':') {
+                            if !e.is_empty() && !entries.iter().any(|x| x == e) {
+                                entries.push(e.to_owned());
+                            }
+                        }
+                    }
+                    Some(Val::Unknown(_)) => return,
+                    None => {}
+                }
+                self.assign(st, "PATH", Val::Known(entries.join(":")), at.clone(), Some(true));
             }
             Effect::GoNv => {
                 let root = match st.get("GOENV_ROOT") {
@@ -2542,6 +2575,7 @@ impl<'a> Runner<'a> {
 #[derive(Debug, Clone, Copy)]
 enum Effect {
     Brew,
+    PathHelper,
     GoNv,
     Mise,
     MiseShims,
