@@ -211,6 +211,7 @@ fn json(ctx: &Context, report: &Report) -> Value {
                         "actual": d.actual.as_deref().map(shown),
                     })).collect::<Vec<_>>(),
                     "unknown": e.unknown,
+                    "compared": e.compared,
                 });
             }
             v
