@@ -75,6 +75,7 @@ fn doctor_json(env: &TestEnv, extra: &[&str]) -> (i32, Value) {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("doctor prints JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
     });
+    common::doctor_schema::assert_valid(&v);
     (code, v)
 }
 
@@ -272,6 +273,7 @@ fn an_intel_go_on_an_arm64_mac_is_found() {
         .unwrap();
     let code = out.status.code().unwrap_or(-1);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::doctor_schema::assert_valid(&v);
     let f = findings(&v, "wrong-arch");
     assert_eq!(f.len(), 1, "{v:#}");
     let message = f[0]["message"].as_str().unwrap();

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 
+use common::doctor_schema;
 use common::fixtures::{BASE_PATH, ENVD_GENERATOR, GO_DELVE, GO_NEW, go_bin, program};
-use common::repo;
 use serde_json::Value;
 
 /// Linux's contexts, exactly (the contract's ids; macOS adds `terminal-zsh` and `dock-app`).
@@ -97,22 +97,12 @@ fn doctor(home: &Path, args: &[&str]) -> Output {
         .expect("goenv runs")
 }
 
-/// The JSON Schema of `doctor --format json`, compiled once per call site.
 fn schema() -> jsonschema::Validator {
-    let path = repo("docs/doctor.schema.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
-    jsonschema::meta::validate(&schema)
-        .unwrap_or_else(|e| panic!("{} is not a valid JSON Schema: {e}", path.display()));
-    jsonschema::draft202012::new(&schema)
-        .unwrap_or_else(|e| panic!("cannot compile {}: {e}", path.display()))
+    doctor_schema::validator()
 }
 
-/// Every way `json` breaks the schema, one line each (empty when it conforms).
 fn schema_errors(validator: &jsonschema::Validator, json: &Value) -> Vec<String> {
-    validator.iter_errors(json).map(|e| format!("at `{}`: {e}", e.instance_path())).collect()
+    doctor_schema::errors(validator, json)
 }
 
 /// What the contract says beyond the schema's shape: the summary counts what is there, the exit

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod delve;
+pub mod doctor_schema;
 pub mod fixtures;
 pub mod goproxy;
 pub mod goserver;
