@@ -184,7 +184,7 @@ fn run(sys: &Sys, ctx: &Context, step: &Step) -> Result<Map, String> {
             let mut m = env;
             for line in String::from_utf8_lossy(&out).lines() {
                 if let Some((k, v)) = line.split_once('=') {
-                    m.insert(k.to_owned(), v.to_owned());
+                    m.insert(k.to_owned(), generator_value(v));
                 }
             }
             Ok(m)
@@ -286,6 +286,35 @@ fn capture(mut cmd: Command, env: &Map, home: &Path) -> Result<Vec<u8>, String> 
     Ok(out)
 }
 
+/// A value as the generator prints it: systemd quotes one that needs it (`shell_maybe_quote`:
+/// `"…"` with `\"`, `\\`, `` \` ``, `\$`, or `$'…'` with C escapes); the service gets it unquoted.
+fn generator_value(v: &str) -> String {
+    let (inner, c_escapes) =
+        if let Some(i) = v.strip_prefix("$'").and_then(|v| v.strip_suffix('\'')) {
+            (i, true)
+        } else if let Some(i) = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            (i, false)
+        } else {
+            return v.to_owned();
+        };
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') if c_escapes => out.push('\n'),
+            Some('t') if c_escapes => out.push('\t'),
+            Some('r') if c_escapes => out.push('\r'),
+            Some(next) => out.push(next),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 fn parse_env0(out: &[u8]) -> Map {
     let mut m = Map::new();
     for rec in out.split(|b| *b == 0) {
@@ -295,4 +324,19 @@ fn parse_env0(out: &[u8]) -> Map {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generator_value;
+
+    /// What systemd 252's generator prints for `A="-mod=mod -trimpath"`, `B=plain` and
+    /// `C="a\\b \"q\" \`t\`"` in an environment.d file.
+    #[test]
+    fn generator_values_are_unquoted() {
+        assert_eq!(generator_value("\"-mod=mod -trimpath\""), "-mod=mod -trimpath");
+        assert_eq!(generator_value("plain"), "plain");
+        assert_eq!(generator_value(r#""a\\b \"q\"  \`t\`""#), r#"a\b "q"  `t`"#);
+        assert_eq!(generator_value("$'a\\tb'"), "a\tb");
+    }
 }
