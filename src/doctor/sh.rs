@@ -1155,6 +1155,20 @@ impl<'a> Runner<'a> {
                 let known: Vec<&str> = args.iter().filter_map(Arg::known).collect();
                 if name == "command" && matches!(known.first(), Some(&"-v") | Some(&"-V")) {
                     let found = known.get(1).and_then(|n| self.which(n, st, true));
+                    // Not found in a PATH that is not known: it may well be there.
+                    if found.is_none()
+                        && self.path_unknown(st)
+                        && known.get(1).is_some_and(|n| !n.contains('/'))
+                    {
+                        st.status = St::U;
+                        if let Some(cap) = &mut self.capture {
+                            *cap = Capture::Unknown(Why::new(
+                                at.clone(),
+                                format!("whether `{}` exists is not known", known[1]),
+                            ));
+                        }
+                        return Flow::Next;
+                    }
                     if let Some(Capture::Text(out)) = &mut self.capture
                         && let Some(found) = &found
                     {
