@@ -452,6 +452,8 @@ struct Shape {
     vscode: bool,
     /// `~/.bash_login` (read only when there is no `.bash_profile`).
     bash_login: bool,
+    /// Two of the less common shapes in `tricky` (0: none).
+    tricky: [usize; 2],
 }
 
 impl Shape {
@@ -486,6 +488,7 @@ impl Shape {
             pam: i % 7 == 3,
             vscode: i % 6 == 1,
             bash_login: i % 8 == 5,
+            tricky: [i % TRICKY, (i * 5 + 3) % TRICKY],
         }
     }
 
@@ -681,6 +684,9 @@ impl Shape {
         if self.pam {
             f.append(".pam_environment", "GOPATH DEFAULT=@{HOME}/pamgo\n");
         }
+        for n in self.tricky {
+            tricky(&mut f, n);
+        }
         if self.vscode {
             f.append(
                 ".config/Code/User/settings.json",
@@ -688,6 +694,82 @@ impl Shape {
             );
         }
         f
+    }
+}
+
+/// How many shapes `tricky` knows, counting 0 (none).
+const TRICKY: usize = 16;
+
+/// Less common but real shapes, the ones a file-reader gets wrong: tilde rules, glob loops,
+/// command substitutions, `set -a`, unexported variables, guards on `$-`, zsh's `path+=`, fish
+/// lists, quotes and spaces in environment.d and PATH, sourced snippets, functions with `local`.
+fn tricky(f: &mut Files, n: usize) {
+    match n {
+        1 => f.append(
+            ".profile",
+            "\n# an unquoted ~ after = expands; a quoted one stays\nPATH=~/tools/bin:$PATH\nexport PATH=\"~/quoted/bin:$PATH\"\n",
+        ),
+        2 => {
+            f.append(
+                ".profile",
+                "\nfor d in \"$HOME\"/opt/*/bin; do\n    [ -d \"$d\" ] && PATH=\"$d:$PATH\"\ndone\nunset d\n",
+            );
+            f.dirs.insert("opt/alpha/bin".into());
+            f.dirs.insert("opt/beta/bin".into());
+        }
+        3 => f.append(
+            ".profile",
+            "\nif command -v go >/dev/null 2>&1; then\n    export GOPATH=\"$(go env GOPATH)\"\n    export PATH=\"$PATH:$GOPATH/bin\"\nfi\n",
+        ),
+        4 => f.prepend(".bashrc", "set -a\nGOFLAGS=-trimpath\nGOPRIVATE=example.com/private\nset +a\n"),
+        5 => f.append(
+            ".profile",
+            "\nGOPATH=$HOME/gp\nGOBIN=\"$HOME/gb\"  # never exported\nexport GOPATH\n",
+        ),
+        6 => f.append(
+            ".profile",
+            "\nunset GOROOT\nexport GO111MODULE=on\nexport GOFLAGS='-mod=mod -trimpath'\n",
+        ),
+        7 => f.append(
+            ".zshenv",
+            "path+=($HOME/zplus/bin)\nexport GOPATH=~/zgo\nPATH=$PATH:$HOME/zcolon\n",
+        ),
+        8 => f.append(
+            ".config/fish/config.fish",
+            "set -gx GOFLAGS -mod=mod -trimpath\ncontains $HOME/fc/bin $PATH\nor set -gx PATH $HOME/fc/bin $PATH\nset -gx GOPATH ~/fgo\n",
+        ),
+        9 => f.append(
+            ".profile",
+            "\ncase \"$-\" in\n    *i*) export GONOSUMDB=interactive.example.com ;;\n    *) export GONOSUMDB=batch.example.com ;;\nesac\n",
+        ),
+        10 => f.append(
+            ".profile",
+            "\nif [ -n \"$BASH_VERSION\" ]; then\n    export GOTOOLCHAIN=local\nelif [ -n \"$ZSH_VERSION\" ]; then\n    export GOTOOLCHAIN=local+path\nfi\n",
+        ),
+        11 => f.append(
+            ".config/go/env",
+            "# written by hand\n\nGOFLAGS=-mod=mod -trimpath\nGONOPROXY=corp.example.com\n",
+        ),
+        12 => f.append(
+            ".config/environment.d/30-quoted.conf",
+            "# quoted, with a space\nGOPATH=\"${HOME}/envd go\"\nGOFLAGS=\"-mod=mod -trimpath\"\n",
+        ),
+        13 => {
+            f.append(
+                ".profile",
+                "\n[ -r ~/.profile.d/go.sh ] && . ~/.profile.d/go.sh\n[ -r ~/.profile.local ] && . ~/.profile.local\n",
+            );
+            f.append(".profile.d/go.sh", "export GOBIN=\"$HOME/.local/bin\"\nexport PATH=\"$GOBIN:$PATH\"\n");
+        }
+        14 => {
+            f.append(".profile", "\nexport PATH=\"$PATH:$HOME/sp ace/bin\"\n");
+            f.dirs.insert("sp ace/bin".into());
+        }
+        15 => f.append(
+            ".bashrc",
+            "\nadd_go() {\n    local v=\"$1\"\n    export PATH=\"$HOME/sdk/go$v/bin:$PATH\"\n}\nadd_go 1.25.5\n",
+        ),
+        _ => {}
     }
 }
 
