@@ -220,6 +220,8 @@ fn simple_assignments(text: &str) -> Vec<(u32, String, String)> {
 const LOGIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games";
 const LOGIN_ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SSHD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/games";
+/// Debian builds OpenSSH `--with-superuser-path`: root's `ssh host cmd` gets this PATH instead.
+const SSHD_ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const MANAGER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const MACOS_PATH: &str = "/usr/bin:/bin:/usr/sbin:/sbin";
 
@@ -266,7 +268,12 @@ pub fn definitions(sys: &Sys, ctx: &Context, user: &User) -> Vec<ContextDef> {
         }
     };
     let sshd = || {
-        let mut env = base_env(sys, user, if mac { MACOS_PATH } else { SSHD_PATH }, "sshd");
+        let path = match (mac, sys.uid) {
+            (true, _) => MACOS_PATH,
+            (false, 0) => SSHD_ROOT_PATH,
+            (false, _) => SSHD_PATH,
+        };
+        let mut env = base_env(sys, user, path, "sshd");
         let at = Source::layer("sshd");
         env.set("SSH_CLIENT", "192.0.2.1 50000 22", at.clone());
         env.set("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22", at);
