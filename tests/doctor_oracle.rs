@@ -805,6 +805,10 @@ struct Tally {
     findings: usize,
     /// Some run had no `exec.compared`: `values` counts PATH and every `env` key less the unknown.
     values_estimated: bool,
+    /// PATHs compared with this file's own runs of the shells and the generator (not doctor's).
+    own_paths: usize,
+    /// Of those, predicted unknown.
+    own_unknown: usize,
 }
 
 impl Tally {
@@ -816,6 +820,8 @@ impl Tally {
         self.unknown += other.unknown;
         self.findings += other.findings;
         self.values_estimated |= other.values_estimated;
+        self.own_paths += other.own_paths;
+        self.own_unknown += other.own_unknown;
     }
 }
 
@@ -897,11 +903,141 @@ fn check_home(
             ));
         }
     }
+    problems.extend(own_oracle(&home, shell, &json, &mut tally));
     if problems.is_empty() {
         (tally, Ok(()))
     } else {
         (tally, Err(describe(format!("{}\nthe JSON:\n{json:#}", problems.join("\n")))))
     }
+}
+
+/// The PATH that login(1) gives root: `ENV_SUPATH` in `/etc/login.defs`.
+fn login_defs_root_path() -> String {
+    let defs =
+        std::fs::read_to_string("/etc/login.defs").expect("/etc/login.defs (Debian's login)");
+    defs.lines()
+        .find_map(|l| l.strip_prefix("ENV_SUPATH"))
+        .map(|v| v.trim().trim_start_matches("PATH=").to_owned())
+        .expect("ENV_SUPATH in /etc/login.defs")
+}
+
+/// sshd's PATH for root, as Debian builds OpenSSH (`--with-superuser-path`); other users get
+/// `/usr/local/bin:/usr/bin:/bin:/usr/games`. These tests run as root.
+const SSHD_ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// systemd's user manager's PATH on Debian.
+const MANAGER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// PATH as `exe args…` leaves it, started in a clean environment holding `base`'s variables
+/// (the last `<<…>>` of its stdout, so start-up output cannot be mistaken for it).
+fn shell_path(
+    exe: &str,
+    args: &[&str],
+    home: &Path,
+    base: &[(&str, &str)],
+) -> Result<String, String> {
+    let path = base.iter().find(|(k, _)| *k == "PATH").map_or(BASE_PATH, |(_, v)| *v);
+    let extra: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != "PATH").collect();
+    let out = common::fixtures::run_clean(Path::new(exe), args, home, path, &extra);
+    let stdout = text(&out.stdout);
+    match stdout.rsplit_once("<<").and_then(|(_, rest)| rest.split_once(">>")) {
+        Some((path, _)) if out.status.success() => Ok(path.to_owned()),
+        _ => Err(format!("{exe} {args:?} failed ({}): {stdout}{}", out.status, text(&out.stderr))),
+    }
+}
+
+/// This file's own oracle, written from the documented start-up rules rather than from doctor's
+/// recipes: the console's login shells (`login` sets HOME, USER, LOGNAME, SHELL and
+/// `ENV_SUPATH`), `ssh host cmd` (`$SHELL -c cmd` with sshd's PATH and `SSH_CLIENT`, which makes
+/// bash read `~/.bashrc`) and a `systemd --user` service (the environment.d generator over the
+/// manager's PATH). Each predicted PATH must be what they give; an unknown one is counted.
+fn own_oracle(home: &Path, shell: &str, json: &Value, tally: &mut Tally) -> Vec<String> {
+    let h = home.to_str().expect("UTF-8 home");
+    let login = login_defs_root_path();
+    let print = r#"printf '<<%s>>' "$PATH""#;
+    let fish_print = r#"printf '<<%s>>' (string join : $PATH)"#;
+    let base = |path: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("USER", "root".into()),
+            ("LOGNAME", "root".into()),
+            ("SHELL", shell.into()),
+            ("PATH", path.into()),
+        ]
+    };
+    let mut problems = Vec::new();
+    let contexts = json["contexts"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for id in ["sh-login", "bash-login", "zsh-login", "ssh-command", "systemd-user-service"] {
+        let Some(context) = contexts.iter().find(|c| c["id"] == id) else { continue };
+        let real = match id {
+            "sh-login" | "bash-login" | "zsh-login" => {
+                let exe = match id {
+                    "sh-login" => "/bin/sh",
+                    "bash-login" => "/bin/bash",
+                    _ => "/usr/bin/zsh",
+                };
+                let env = [
+                    ("USER", "root"),
+                    ("LOGNAME", "root"),
+                    ("SHELL", shell),
+                    ("PATH", login.as_str()),
+                ];
+                shell_path(exe, &["-l", "-i", "-c", print], home, &env)
+            }
+            "ssh-command" => {
+                let env = [
+                    ("USER", "root"),
+                    ("LOGNAME", "root"),
+                    ("SHELL", shell),
+                    ("PATH", SSHD_ROOT_PATH),
+                    ("SSH_CLIENT", "192.0.2.1 50000 22"),
+                    ("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22"),
+                ];
+                let cmd = if shell.ends_with("fish") { fish_print } else { print };
+                shell_path(shell, &["-c", cmd], home, &env)
+            }
+            _ => {
+                let env: Vec<(&str, String)> = base(MANAGER_PATH);
+                let extra: Vec<(&str, &str)> = env
+                    .iter()
+                    .filter(|(k, _)| *k != "PATH")
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .collect();
+                let out = common::fixtures::run_clean(
+                    Path::new(ENVD_GENERATOR),
+                    &[],
+                    home,
+                    MANAGER_PATH,
+                    &extra,
+                );
+                if out.status.success() {
+                    let vars = common::fixtures::parse_generator_output(&text(&out.stdout));
+                    Ok(vars.get("PATH").cloned().unwrap_or_else(|| MANAGER_PATH.to_owned()))
+                } else {
+                    Err(format!("the generator failed ({}): {}", out.status, text(&out.stderr)))
+                }
+            }
+        };
+        let real = match real {
+            Ok(real) => real,
+            Err(e) => {
+                problems.push(format!("{id}: own oracle: {e}"));
+                continue;
+            }
+        };
+        tally.own_paths += 1;
+        let Some(predicted) = context["path"].as_array() else {
+            tally.own_unknown += 1;
+            continue;
+        };
+        let predicted: Vec<&str> = predicted.iter().filter_map(Value::as_str).collect();
+        let predicted = predicted.join(":");
+        if predicted != real {
+            problems.push(format!(
+                "{id}: PATH predicted {predicted:?}, real {real:?} (this test's own run, not doctor's --exec; home {h})"
+            ));
+        }
+    }
+    problems
 }
 
 #[test]
@@ -937,14 +1073,17 @@ fn doctor_predicts_what_every_context_really_gets() {
     let (tally, failures) = results.into_inner().expect("results");
     let summary = format!(
         "doctor oracle: {HOMES} homes, {} runs (home x login shell), {} contexts compared \
-         ({} could not run here), {} values compared{}, {} values unknown, {} findings",
+         ({} could not run here), {} values compared{}, {} values unknown, {} findings; \
+         this test's own runs: {} PATHs compared, {} predicted unknown",
         tally.runs,
         tally.contexts,
         tally.contexts_not_run,
         tally.values,
         if tally.values_estimated { " (estimated: no exec.compared)" } else { "" },
         tally.unknown,
-        tally.findings
+        tally.findings,
+        tally.own_paths,
+        tally.own_unknown
     );
     println!("{summary}");
     assert!(
