@@ -136,6 +136,7 @@ pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
             let last = reports.len() - 1;
             let cmp = exec::compare(&sys, ctx, &def.step, &reports[last]);
             reports[last].exec = Some(cmp);
+            sys.forget();
         }
     }
     let findings = findings::findings(&sys, ctx, &reports);

@@ -457,9 +457,7 @@ impl<'a> Runner<'a> {
             None
         };
         self.depth += 1;
-        let opts = self.parser_options();
-        let parsed =
-            brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts).parse_program();
+        let parsed = self.parse_file(&text);
         self.frames.push(Vec::new());
         let flow = match parsed {
             Ok(program) => {
@@ -472,8 +470,7 @@ impl<'a> Runner<'a> {
                 }
                 flow
             }
-            Err(e) => {
-                let line = parse_error_line(&e);
+            Err((line, e)) => {
                 let at = Source::file(file, line);
                 let why = self.unknown(at, format!("goenv cannot parse this file: {e}"));
                 st.clobber(why);
@@ -491,6 +488,27 @@ impl<'a> Runner<'a> {
             Flow::Exit => Flow::Exit,
             _ => Flow::Next,
         }
+    }
+
+    /// A start-up file's syntax tree. Every context reads the same files (`~/.bashrc` a dozen
+    /// times), so each text is parsed once per dialect and process.
+    fn parse_file(&self, text: &str) -> Result<Rc<ast::Program>, (u32, String)> {
+        type Parsed = Result<Rc<ast::Program>, (u32, String)>;
+        thread_local! {
+            static PARSED: std::cell::RefCell<BTreeMap<(u8, String), Parsed>> =
+                const { std::cell::RefCell::new(BTreeMap::new()) };
+        }
+        let key = (self.dialect as u8, text.to_owned());
+        if let Some(hit) = PARSED.with(|p| p.borrow().get(&key).cloned()) {
+            return hit;
+        }
+        let opts = self.parser_options();
+        let parsed = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts)
+            .parse_program()
+            .map(Rc::new)
+            .map_err(|e| (parse_error_line(&e), e.to_string()));
+        PARSED.with(|p| p.borrow_mut().insert(key, parsed.clone()));
+        parsed
     }
 
     fn end_frame(&mut self, st: &mut State) {
@@ -1908,8 +1926,19 @@ impl<'a> Runner<'a> {
 
     // ---- words ----
 
-    fn parse_word(&self, text: &str) -> Option<Vec<word::WordPieceWithSource>> {
-        word::parse(text, &self.parser_options()).ok()
+    fn parse_word(&self, text: &str) -> Option<Rc<Vec<word::WordPieceWithSource>>> {
+        type Pieces = Option<Rc<Vec<word::WordPieceWithSource>>>;
+        thread_local! {
+            static PARSED: std::cell::RefCell<std::collections::HashMap<(u8, String), Pieces>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        let key = (self.dialect as u8, text.to_owned());
+        if let Some(hit) = PARSED.with(|p| p.borrow().get(&key).cloned()) {
+            return hit;
+        }
+        let parsed = word::parse(text, &self.parser_options()).ok().map(Rc::new);
+        PARSED.with(|p| p.borrow_mut().insert(key, parsed.clone()));
+        parsed
     }
 
     /// One word to fields, with splitting and pathname expansion when `fields` is set.
@@ -2084,7 +2113,7 @@ impl<'a> Runner<'a> {
             return Err(Why::new(at, format!("goenv cannot read the word `{}`", short(text))));
         };
         let mut out = Vec::new();
-        for p in pieces {
+        for p in pieces.iter() {
             self.piece(&p.piece, st, false, assignment, line, &mut out)?;
         }
         Ok(out)

@@ -27,12 +27,14 @@ pub struct Sys {
     /// The uid whose machine this is: the owner of the home directory.
     pub uid: u32,
     reads: RefCell<BTreeMap<PathBuf, &'static str>>,
+    /// `stat` answers: every context searches the same PATH for the same names.
+    stats: RefCell<std::collections::HashMap<PathBuf, Option<Stat>>>,
 }
 
 impl Sys {
     pub fn new(root: PathBuf, home: PathBuf) -> Self {
         let uid = std::fs::metadata(&home).map_or(0, |m| m.uid());
-        Self { root, home, uid, reads: RefCell::new(BTreeMap::new()) }
+        Self { root, home, uid, reads: RefCell::new(BTreeMap::new()), stats: RefCell::default() }
     }
 
     /// The root every path outside the home is read under: `/`, or `TEST_GOENV_SYSROOT` in debug
@@ -73,14 +75,23 @@ impl Sys {
     }
 
     pub fn stat(&self, path: &Path) -> Option<Stat> {
-        let m = std::fs::metadata(self.real(path)).ok()?;
-        Some(Stat {
+        if let Some(known) = self.stats.borrow().get(path) {
+            return *known;
+        }
+        let stat = std::fs::metadata(self.real(path)).ok().map(|m| Stat {
             dir: m.is_dir(),
             file: m.is_file(),
             mode: m.permissions().mode(),
             uid: m.uid(),
             len: m.len(),
-        })
+        });
+        self.stats.borrow_mut().insert(path.to_path_buf(), stat);
+        stat
+    }
+
+    /// Forgets what `stat` answered: after `--exec` ran real programs, which may have written.
+    pub fn forget(&self) {
+        self.stats.borrow_mut().clear();
     }
 
     pub fn is_symlink(&self, path: &Path) -> bool {
