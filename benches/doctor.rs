@@ -13,7 +13,8 @@
 //! Targets (issue 10): doctor under 10 ms median, and faster than one `bash -lic true`. All three
 //! run under `setsid --wait` (an interactive bash must not take over the terminal the bench runs
 //! in), so each figure includes the same `setsid` start; `setsid --wait true` is timed too.
-//! Needs `scripts/fixtures` (the SDK).
+//! Needs `scripts/fixtures` (the SDK). With `BENCH_GOENV_DIR=DIR` the home is `DIR/home` and
+//! is left in place.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,7 +28,11 @@ const SDK: &str = "1.25.5";
 
 fn main() {
     let temp = tempfile::tempdir().expect("temporary directory");
-    let home = temp.path().join("home");
+    let kept = std::env::var_os("BENCH_GOENV_DIR").map(PathBuf::from);
+    let home = kept.as_deref().unwrap_or(temp.path()).join("home");
+    if home.exists() {
+        std::fs::remove_dir_all(&home).expect("remove the previous bench home");
+    }
     seed(&home);
     let goenv = PathBuf::from(env!("CARGO_BIN_EXE_goenv"));
     println!("goenv: {}", goenv.display());
