@@ -91,9 +91,10 @@ pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
     let editor = goview::vscode_settings(&sys, ctx);
     let goland = goview::goland(&sys, ctx);
     let mut reports = Vec::new();
+    let mut shared = contexts::Shared::default();
     for def in defs {
         let mut trace = contexts::Trace::default();
-        let env = contexts::predict(&sys, ctx, &def.step, &mut trace);
+        let env = contexts::predict(&sys, ctx, &def.step, &mut trace, &mut shared);
         let ed = matches!(def.id, "vscode" | "vscode-terminal").then_some(&editor);
         let ed = if def.id == "vscode" { ed } else { None };
         let mut view = goview::view(&sys, ctx, &env, ed);

@@ -166,6 +166,13 @@ impl State {
     }
 }
 
+type Parsed = Rc<Result<ast::Program, brush_parser::ParseError>>;
+
+thread_local! {
+    /// Files do not change during one doctor run; many contexts read the same ones.
+    static PARSED: std::cell::RefCell<std::collections::HashMap<(PathBuf, u8), Parsed>> = Default::default();
+}
+
 /// The limits that keep a hostile or looping file from hanging doctor.
 const MAX_DEPTH: usize = 32;
 const MAX_STEPS: usize = 200_000;
@@ -457,11 +464,9 @@ impl<'a> Runner<'a> {
             None
         };
         self.depth += 1;
-        let opts = self.parser_options();
-        let parsed =
-            brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts).parse_program();
+        let parsed = self.parse_file(file, &text);
         self.frames.push(Vec::new());
-        let flow = match parsed {
+        let flow = match &*parsed {
             Ok(program) => {
                 let mut flow = Flow::Next;
                 for cc in &program.complete_commands {
@@ -491,6 +496,23 @@ impl<'a> Runner<'a> {
             Flow::Exit => Flow::Exit,
             _ => Flow::Next,
         }
+    }
+
+    /// A file's syntax tree, parsed once per doctor run and dialect.
+    fn parse_file(&self, file: &Path, text: &str) -> Parsed {
+        let key = (file.to_path_buf(), self.dialect as u8);
+        PARSED.with(|cache| {
+            if let Some(p) = cache.borrow().get(&key) {
+                return p.clone();
+            }
+            let opts = self.parser_options();
+            let parsed = Rc::new(
+                brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts)
+                    .parse_program(),
+            );
+            cache.borrow_mut().insert(key, parsed.clone());
+            parsed
+        })
     }
 
     fn end_frame(&mut self, st: &mut State) {
