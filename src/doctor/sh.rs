@@ -478,7 +478,7 @@ impl<'a> Runner<'a> {
                 flow
             }
             Err(e) => {
-                let line = parse_error_line(&e);
+                let line = parse_error_line(e);
                 let at = Source::file(file, line);
                 let why = self.unknown(at, format!("goenv cannot parse this file: {e}"));
                 st.clobber(why);
