@@ -426,3 +426,25 @@ fn delve_1_20_with_go_1_22_is_an_error() {
     );
     assert!(goland[0]["fix"].as_str().unwrap().contains("dlv.path="), "{}", goland[0]);
 }
+
+/// A profile at the default path joins in: its plan's findings are reported with doctor's.
+#[test]
+fn a_profile_at_the_default_path_joins_in() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::create_dir_all(home.join(".config/goenv")).unwrap();
+    std::fs::write(home.join(".config/goenv/profile.kdl"), "version 1\ngo-env {\n    GOTOOLCHAIN \"local\"\n}\n").unwrap();
+    std::fs::create_dir_all(home.join(".config/go")).unwrap();
+    std::fs::write(home.join(".config/go/env"), "GOTOOLCHAIN=local\n").unwrap();
+    let mut rc = std::fs::read_to_string(home.join(".bashrc")).unwrap();
+    rc.insert_str(0, "export GOTOOLCHAIN=auto\n");
+    std::fs::write(home.join(".bashrc"), rc).unwrap();
+    let (_, v) = doctor_json(&env, &[]);
+    let profile = &v["profile"];
+    assert!(profile["path"].as_str().unwrap().ends_with(".config/goenv/profile.kdl"), "{v:#}");
+    let codes: Vec<&str> = profile["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.iter().any(|c| c.contains("shadowed")), "the exported GOTOOLCHAIN shadows the profile's: {codes:?}");
+    let out = env.goenv(&["doctor"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Profile `"), "{}", String::from_utf8_lossy(&out.stdout));
+}
