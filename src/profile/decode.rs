@@ -1026,11 +1026,34 @@ impl<'c> Decoder<'c> {
                 self.sources.mask(loc);
                 self.secrets.push(raw.clone());
             }
+            let home = self.ctx.home.to_string_lossy();
             let expanded = match block {
-                Block::GoEnv => govalue::expand_tilde(&key, &raw, &self.ctx.home.to_string_lossy()),
+                Block::GoEnv => govalue::expand_tilde(&key, &raw, &home),
+                _ if govalue::is_go_path_variable(&key) => {
+                    govalue::expand_tilde(&key, &raw, &home)
+                }
                 _ => raw.clone(),
             };
             let inner = self.inner_loc(loc, &raw);
+            if block != Block::GoEnv && !govalue::is_go_path_variable(&key) && raw.starts_with('~')
+            {
+                let (reader, literal) = match block {
+                    Block::Service => ("systemd does not expand it in `Environment=`", "the service"),
+                    _ => ("no shell expands it inside a value", "programs"),
+                };
+                self.err(
+                    inner,
+                    "goenv::value::unexpanded-tilde",
+                    format!(
+                        "the value of `{key}` starts with \"~\", which goenv writes as it is: \
+                         {reader}, so {literal} would get a literal \"~\""
+                    ),
+                    "not expanded",
+                    "write the full path: goenv expands \"~\" only in Go's path variables \
+                     (GOPATH, GOBIN, GOMODCACHE, GOCACHE, GOROOT, …), which it knows are paths",
+                );
+                continue;
+            }
             if expanded.contains('\0') {
                 self.err(
                     inner,

@@ -255,6 +255,12 @@ pub(crate) fn is_path_key(key: &str) -> bool {
     matches!(key, "GOBIN" | "GOMODCACHE" | "GOCACHE" | "GOTMPDIR" | "GOENV")
 }
 
+/// Go's path variables: in `go-env` and in `export` (or a service) goenv expands a leading `~`
+/// in their values, as it knows they are paths (GOCACHEPROG is a command line, not a path).
+pub(crate) fn is_go_path_variable(key: &str) -> bool {
+    is_path_list_key(key) || is_path_key(key) || matches!(key, "GOROOT" | "GOWORK" | "GOTOOLDIR")
+}
+
 /// goenv's `~` expansion: a leading "~" or "~/" becomes `home`, per entry for path-list keys.
 /// "~user/…" and `$VAR` are left as written.
 pub(crate) fn expand_tilde(key: &str, value: &str, home: &str) -> String {
@@ -419,8 +425,12 @@ fn check_path(key: &str, value: &str) -> Checked {
 fn check_abs(key: &str, p: &str, what: &str) -> Result<(), ValueError> {
     let c = code(key);
     if p.starts_with('~') {
-        let m = format!("{what} {} cannot start with shell metacharacter '~'", q(p));
-        return fail(c, m, "goenv expands only \"~\" and \"~/…\": write the full path");
+        // `~` and `~/…` were expanded before: this is `~user`.
+        let user = p.split('/').next().unwrap_or(p);
+        let m = format!("{what} {} starts with {user:?}, which goenv does not expand", q(p));
+        let h = "goenv expands a leading \"~\" or \"~/\" (your home directory), not \"~user\": \
+                 write the full path";
+        return fail(c, m, h);
     }
     if p.contains('$') {
         let fix = ["$HOME", "${HOME}"]
@@ -1108,7 +1118,7 @@ mod tests {
         ("GOPROXY", "a\0", "control-char", "NUL", "invalid NUL"),
         ("AR", "ar\r", "control-char", "line break", ""),
         ("AR", "ar\u{b}", "control-char", "line break", ""),
-        ("GOPATH", "~/go", "gopath", "cannot start with shell metacharacter '~'", "full path"),
+        ("GOPATH", "~bob/go", "gopath", "starts with \"~bob\", which goenv does not expand", "not \"~user\""),
         ("GOPATH", "$HOME/go", "gopath", "contains \"$\"", "does not expand $VAR: write \"~/go\""),
         ("GOPATH", "$GOROOT/x", "gopath", "contains \"$\"", "write \"~/go\""),
         ("GOPATH", "go", "gopath", "\"go\" is relative", "write \"~/go\""),
