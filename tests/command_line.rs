@@ -112,3 +112,24 @@ fn negative_gogc_and_unknown_godebug_keys_are_findings() {
     assert_eq!(godebug[0]["severity"], "warning");
     assert!(godebug[0]["message"].as_str().unwrap().contains("madeup"), "{plan:#}");
 }
+
+// ---- item 9: `go "system"` without a `go` on PATH -----------------------------------------------
+
+#[test]
+fn go_system_without_go_on_path_says_where_goenv_looked() {
+    let env = env_with("version 1\ngo \"system\"\ndelve install=\"v1.25.2\"\nshells \"bash\"\n");
+    let (a, b) = (env.dir.path().join("a"), env.dir.path().join("b"));
+    let path = format!("PATH={}:{}", a.display(), b.display());
+    let out = env.goenv(&["--env", &path, "plan", "profile.kdl"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    // miette wraps the message: read it as one line.
+    let stderr =
+        text(&out.stderr).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!stderr.contains("add a `go` node"), "the profile has one:\n{stderr}");
+    assert!(stderr.contains("no `go` was found on PATH"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}", a.display()))
+            && stderr.contains(&format!("{}", b.display())),
+        "{stderr}"
+    );
+}

@@ -127,6 +127,20 @@ pub fn index_url(go: &GoSpec) -> String {
     go.index.as_ref().map_or_else(|| GO_DEV_INDEX_URL.to_owned(), |v| v.text.clone())
 }
 
+/// Where goenv looked for a `go`: the directories of PATH, for a message.
+pub fn looked_in(ctx: &Context) -> String {
+    let dirs: Vec<String> = ctx
+        .env
+        .get("PATH")
+        .map(|p| p.split(':').filter(|d| !d.is_empty()).map(|d| format!("`{d}`")).collect())
+        .unwrap_or_default();
+    if dirs.is_empty() {
+        "PATH is empty".into()
+    } else {
+        format!("goenv looked in {}", dirs.join(", "))
+    }
+}
+
 /// GOOS of the Context's platform.
 pub fn goos(ctx: &Context) -> &'static str {
     match ctx.os {
