@@ -63,6 +63,54 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
+// ---- item 12: what plan, gc and rollback --to 0 leave ---------------------------------------
+
+#[test]
+fn plan_writes_nothing_even_when_the_state_directory_exists() {
+    let env = env_with(PROFILE);
+    let state = env.home().join(".local/state/goenv");
+    std::fs::create_dir_all(&state).unwrap();
+    ok(env.goenv(&["plan", "profile.kdl"]));
+    let status = env.goenv(&["status", "profile.kdl"]);
+    assert_eq!(code(&status), 2, "pending: {}", text(&status.stderr));
+    ok(env.goenv(&["generations"]));
+    assert_eq!(
+        tree(&state),
+        Vec::<String>::new(),
+        "plan, status and generations wrote into the state directory"
+    );
+}
+
+#[test]
+fn gc_keep_0_is_refused_instead_of_keeping_one() {
+    let env = env_with(PROFILE);
+    ok(env.goenv(&["apply", "--yes", "profile.kdl"]));
+    let before = tree(&env.home().join(".local/state/goenv"));
+    let out = env.goenv(&["gc", "--keep", "0"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`--keep 0`") && stderr.contains("nothing was changed"), "{stderr}");
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(tree(&env.home().join(".local/state/goenv")), before);
+}
+
+#[test]
+fn rollback_to_0_leaves_no_directory_goenv_created() {
+    let env = env_with(PROFILE);
+    let home = env.home();
+    std::fs::create_dir_all(home.join(".config/mine")).unwrap();
+    let before = tree(&home);
+    ok(env.goenv(&["apply", "--yes", "profile.kdl"]));
+    assert!(home.join(".config/goenv/env.sh").exists());
+    ok(env.goenv(&["rollback", "--to", "0", "--yes"]));
+    let after: Vec<String> = tree(&home).into_iter().filter(|p| !p.starts_with(".local")).collect();
+    let before: Vec<String> = before.into_iter().filter(|p| !p.starts_with(".local")).collect();
+    assert_eq!(after, before, "the home as goenv found it (its state directory aside)");
+    // Undoing the rollback creates them again.
+    ok(env.goenv(&["rollback", "--yes"]));
+    assert!(home.join(".config/goenv/env.sh").exists());
+}
+
 /// Harmful Go env file keys the plan removes are named with why they were harmful.
 #[test]
 fn plan_says_why_removed_go_env_keys_were_harmful() {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::{Ui, print_out, render};
 use crate::context::Context;
-use crate::engine::{self, Error};
+use crate::engine::{self, Error, ErrorKind};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -14,7 +14,8 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GcArgs {
-    /// How many of the newest generations to keep
+    /// How many of the newest generations to keep (at least 1: the latest is what `status` and
+    /// `rollback` work from)
     #[arg(long, default_value_t = 10)]
     pub keep: usize,
 }
@@ -58,6 +59,16 @@ pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> 
 }
 
 pub fn gc(ctx: &Context, _ui: &Ui, args: GcArgs) -> Result<ExitCode, Error> {
+    if args.keep == 0 {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "`--keep 0` would drop the latest generation, which `status` compares the machine \
+             with and `rollback` undoes",
+        )
+        .hint(
+            "`goenv gc --keep 1` keeps only the latest one; `rollback --to 0` works after any gc",
+        ));
+    }
     let Some(done) = engine::gc(ctx, args.keep)? else {
         print_out("Nothing to collect: goenv has no state here.\n");
         return Ok(ExitCode::SUCCESS);

@@ -50,9 +50,11 @@ pub(crate) fn open_store(ctx: &Context) -> Result<Store> {
     Ok(Store::open(state_dir(ctx))?)
 }
 
-/// Opens the store only if it exists: planning never creates anything.
+/// The store as it is, for reading, if it exists: planning, `status`, `generations` and `show`
+/// create and write nothing in the state directory.
 pub(crate) fn existing_store(ctx: &Context) -> Result<Option<Store>> {
-    if state_dir(ctx).is_dir() { open_store(ctx).map(Some) } else { Ok(None) }
+    let dir = state_dir(ctx);
+    Ok(dir.is_dir().then(|| Store::existing(dir)))
 }
 
 fn holder(command: &str) -> String {

@@ -4,9 +4,10 @@
 //! index when some SDK version is neither installed nor pinned.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use super::{Error, ErrorKind, Result, cache_dir, open_store, state_dir};
+use super::{Error, ErrorKind, Result, cache_dir, state_dir};
 use crate::context::Context;
 use crate::plan::Managed;
 use crate::probe::{self, Observed};
@@ -117,7 +118,9 @@ fn dlv_version(ctx: &Context, state: &probe::DlvState) -> Option<(String, &'stat
     let version = probe::parse_dlv_version(&String::from_utf8_lossy(&out.stdout))?;
     known.insert(key, version.clone());
     // Remembering is an optimisation: a state directory that cannot be written costs a run.
-    if open_store(ctx).is_ok()
+    // Only the state directory itself is created, private, for this one file.
+    let root = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(state_dir(ctx));
+    if root.is_ok()
         && let Ok(text) = toml::to_string(&known)
     {
         let _ = crate::fsx::replace_file(&cache, text.as_bytes(), 0o600);
