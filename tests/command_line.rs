@@ -63,6 +63,47 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
+// ---- item 11: global flags where they mean something ------------------------------------------
+
+#[test]
+fn platform_flags_are_offered_only_where_they_are_used() {
+    let env = TestEnv::new();
+    for cmd in ["rollback", "generations", "show", "gc"] {
+        let help = text(&ok(env.goenv(&[cmd, "--help"])).stdout);
+        for flag in ["--os", "--arch", "--host", "--env"] {
+            assert!(!help.contains(flag), "`{cmd} --help` offers {flag}:\n{help}");
+        }
+        assert!(help.contains("--home") && help.contains("--quiet"), "{cmd}: {help}");
+    }
+    for cmd in ["check", "plan", "apply", "status"] {
+        let help = text(&ok(env.goenv(&[cmd, "--help"])).stdout);
+        for flag in ["--os", "--arch", "--host", "--env"] {
+            assert!(help.contains(flag), "`{cmd} --help` lacks {flag}:\n{help}");
+        }
+    }
+    // Given before the command name, they are refused by the commands that do not use them.
+    let out = env.goenv(&["--os", "macos", "generations"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error: `--os`") && stderr.contains("`generations`"), "{stderr}");
+    // A usage error exits 1, never 2.
+    let out = env.goenv(&["rollback", "--os", "macos"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+}
+
+#[test]
+fn apply_refuses_another_host_as_it_refuses_another_platform() {
+    let env = env_with(PROFILE);
+    let out = env.goenv(&["apply", "--host", "elsewhere", "--yes", "profile.kdl"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`--host`") && stderr.contains("nothing was changed"), "{stderr}");
+    assert!(!env.home().join(".config").exists(), "nothing written");
+    // The flags still work where they belong, before or after the command name.
+    ok(env.goenv(&["plan", "--host", "elsewhere", "--os", "macos", "profile.kdl"]));
+    ok(env.goenv(&["--host", "elsewhere", "check", "profile.kdl"]));
+}
+
 // ---- item 12: what plan, gc and rollback --to 0 leave ---------------------------------------
 
 #[test]

@@ -15,6 +15,8 @@ pub struct ApplyArgs {
     /// Apply without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(

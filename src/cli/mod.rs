@@ -28,30 +28,67 @@ pub struct Cli {
     /// Treat DIR as the home directory: every `~`, XDG default and target path resolves inside it
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// Check the profile for another operating system
-    #[arg(long, global = true, value_name = "OS", value_parser = ["linux", "macos"])]
-    pub os: Option<String>,
-    /// Check the profile for another architecture
-    #[arg(long, global = true, value_name = "ARCH", value_parser = ["amd64", "arm64"])]
-    pub arch: Option<String>,
-    /// Check the profile for another host name (as `when host=…` sees it)
-    #[arg(long, global = true, value_name = "NAME")]
-    pub host: Option<String>,
-    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
-    /// repeatable. Without --home the real environment is used and this is refused
-    #[arg(long = "env", global = true, value_name = "KEY=VALUE", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
+    /// The machine a profile is read for, given before the command name; only the commands
+    /// that read a profile take these (they are offered in those commands' help)
+    #[command(flatten)]
+    pub target: Target,
     /// When to use colour
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Print only errors
+    /// Print only errors and the one-line result
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print more detail
+    /// Also list every file read, and why
     #[arg(short, long, global = true)]
     pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which machine a profile is read for. Only the commands that read a profile (`check`,
+/// `plan`, `apply`, `status`) take these flags: a command that has one flattens this struct into
+/// its arguments and says so in [`Command::target`].
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Target {
+    /// Read the profile for another operating system
+    #[arg(long, value_name = "OS", value_parser = ["linux", "macos"])]
+    pub os: Option<String>,
+    /// Read the profile for another architecture
+    #[arg(long, value_name = "ARCH", value_parser = ["amd64", "arm64"])]
+    pub arch: Option<String>,
+    /// Read the profile for another host name (as `when host=…` sees it)
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
+    /// repeatable. Without --home the real environment is used and this is refused
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+}
+
+impl Target {
+    /// The first flag given, spelt as on the command line.
+    fn given(&self) -> Option<&'static str> {
+        [
+            (self.os.is_some(), "--os"),
+            (self.arch.is_some(), "--arch"),
+            (self.host.is_some(), "--host"),
+            (!self.env.is_empty(), "--env"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// These flags given before the command name, with `after` (given after it) winning.
+    fn merged(self, after: Target) -> Target {
+        let mut env = self.env;
+        env.extend(after.env);
+        Target {
+            os: after.os.or(self.os),
+            arch: after.arch.or(self.arch),
+            host: after.host.or(self.host),
+            env,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +116,23 @@ pub enum Command {
     Show(generations::ShowArgs),
     /// Drop old generations and the backups only they referenced
     Gc(generations::GcArgs),
+}
+
+impl Command {
+    /// The command's name, and its [`Target`] flags when it reads a profile. Adding a command
+    /// means one line here: the match is exhaustive.
+    fn target(&mut self) -> (&'static str, Option<&mut Target>) {
+        match self {
+            Command::Check(a) => ("check", Some(&mut a.target)),
+            Command::Plan(a) => ("plan", Some(&mut a.target)),
+            Command::Apply(a) => ("apply", Some(&mut a.target)),
+            Command::Status(a) => ("status", Some(&mut a.target)),
+            Command::Rollback(_) => ("rollback", None),
+            Command::Generations => ("generations", None),
+            Command::Show(_) => ("show", None),
+            Command::Gc(_) => ("gc", None),
+        }
+    }
 }
 
 /// Output format for commands that print data.
@@ -141,8 +195,20 @@ fn eprintln_quietly(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Parses the process's arguments and runs goenv. A usage error exits 1, as every other error
+/// that changed nothing (`--help` and `--version` exit 0).
+pub fn main() -> ExitCode {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+    }
+}
+
 /// Runs goenv with the given arguments and returns the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+pub fn run(mut cli: Cli) -> ExitCode {
     // Colour is presentation, not machine state: the only place goenv reads NO_COLOR.
     let color = match cli.color {
         Color::Always => true,
@@ -150,13 +216,31 @@ pub fn run(cli: Cli) -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let ui = Ui { color, quiet: cli.quiet, verbose: cli.verbose };
+    let before = std::mem::take(&mut cli.target);
+    let target = match cli.command.target() {
+        (_, Some(after)) => before.merged(std::mem::take(after)),
+        (name, None) => {
+            if let Some(flag) = before.given() {
+                let e = Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "`{flag}` says which machine a profile is read for, and `{name}` reads no \
+                         profile"
+                    ),
+                )
+                .hint(format!("run `goenv {name}` without it"));
+                return error::report(&e, &ui);
+            }
+            before
+        }
+    };
     let opts = ContextOptions {
         home: cli.home,
-        os: cli.os.as_deref().and_then(Os::parse),
-        arch: cli.arch.as_deref().and_then(Arch::parse),
-        host: cli.host,
+        os: target.os.as_deref().and_then(Os::parse),
+        arch: target.arch.as_deref().and_then(Arch::parse),
+        host: target.host.clone(),
     };
-    if !cli.env.is_empty() && opts.home.is_none() {
+    if !target.env.is_empty() && opts.home.is_none() {
         let e = Error::new(
             ErrorKind::Usage,
             "`--env` only works with `--home`: without it goenv uses the real environment",
@@ -165,7 +249,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
-            ctx.env.extend(cli.env);
+            ctx.env.extend(target.env);
             ctx
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),

@@ -24,6 +24,8 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes to apply (0 when there are none, 1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {

@@ -12,6 +12,8 @@ use crate::engine::{self, Error, Status};
 pub struct StatusArgs {
     /// Also compare with this profile
     pub profile: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Error> {

@@ -149,7 +149,7 @@ pub fn make_plan(profile: &Profile, ctx: &Context) -> Result<Plan> {
     Ok(plan)
 }
 
-/// `apply` refuses to pretend to be another platform: it changes this machine.
+/// `apply` refuses to pretend to be another platform or host: it changes this machine.
 pub fn check_host(ctx: &Context) -> Result<()> {
     use crate::context::{Arch, Os};
     if ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch) {
@@ -161,6 +161,18 @@ pub fn check_host(ctx: &Context) -> Result<()> {
             ),
         )
         .hint("use `goenv plan --os … --arch …` to see what another platform would get"));
+    }
+    let here = crate::context::host_name();
+    if ctx.host != here {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "`apply` changes this machine, host `{here}`: `--host` cannot make it pretend to \
+                 be `{}`",
+                ctx.host
+            ),
+        )
+        .hint("use `goenv plan --host …` to see what another machine would get"));
     }
     Ok(())
 }
