@@ -63,6 +63,73 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
+// ---- item 10: -q and -v --------------------------------------------------------------------
+
+/// `-q`: only errors and the one-line result, for every command.
+#[test]
+fn quiet_prints_only_the_one_line_result() {
+    let env = env_with(PROFILE);
+    let lines = |out: &Output| format!("{}{}", text(&out.stdout), text(&out.stderr));
+
+    let out = ok(env.goenv(&["-q", "plan", "profile.kdl"]));
+    assert_eq!(lines(&out), "Plan: 4 to add, 1 to change, 0 to remove.\n");
+
+    let out = ok(env.goenv(&["-q", "apply", "--yes", "profile.kdl"]));
+    let all = lines(&out);
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(all.starts_with("Applied generation 1: 4 added"), "{all}");
+
+    let out = ok(env.goenv(&["apply", "-q", "--yes", "profile.kdl"]));
+    assert_eq!(lines(&out), "", "nothing to do, nothing said");
+
+    std::fs::write(env.home().join(".config/go/env"), "GOPROXY=direct\n").unwrap();
+    let out = env.goenv(&["status", "-q"]);
+    assert_eq!(code(&out), 2);
+    let all = lines(&out);
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(all.starts_with("Drift since generation 1"), "{all}");
+
+    let out = ok(env.goenv(&["-q", "rollback", "--yes"]));
+    let all = lines(&out);
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(all.starts_with("Rolled back"), "{all}");
+
+    let out = ok(env.goenv(&["-q", "show", "1"]));
+    let all = lines(&out);
+    assert_eq!(all.lines().count(), 1, "{all}");
+    assert!(all.starts_with("generation 1 "), "{all}");
+
+    let out = ok(env.goenv(&["-q", "gc", "--keep", "1"]));
+    assert_eq!(lines(&out).lines().count(), 1, "{}", lines(&out));
+}
+
+/// `-v`: every file read, and why.
+#[test]
+fn verbose_lists_every_file_read_and_why() {
+    let env = env_with(PROFILE);
+    let out = ok(env.goenv(&["-v", "plan", "profile.kdl"]));
+    let stderr = text(&out.stderr);
+    for (file, why) in [
+        ("~/.bashrc", "planning `shells`, findings"),
+        ("~/.config/go/env", "planning `go-env`"),
+        ("~/.config/environment.d/50-goenv.conf", "planning `session`"),
+        ("profile.kdl", "the profile"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("read `{file}`")))
+            .unwrap_or_else(|| panic!("no `read {file}` line:\n{stderr}"));
+        assert!(line.contains(why), "`{line}` does not say {why}");
+    }
+    assert!(text(&out.stdout).contains("Plan: 4 to add"), "the plan is still on stdout");
+
+    ok(env.goenv(&["apply", "--yes", "profile.kdl"]));
+    let out = ok(env.goenv(&["status", "-v"]));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("read `~/.bashrc`: managed by generation 1"), "{stderr}");
+    assert!(stderr.contains("generations/0001.toml`"), "{stderr}");
+}
+
 // ---- item 11: global flags where they mean something ------------------------------------------
 
 #[test]

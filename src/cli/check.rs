@@ -53,11 +53,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
             })
         ),
         (Ok(p), Format::Human) => {
-            if ui.verbose {
-                for f in p.sources.files() {
-                    eprintln!("read {}", f.display);
-                }
-            }
+            super::report_profile(ui, p);
             if ui.quiet {
                 Ok(())
             } else {

@@ -13,7 +13,7 @@ mod rollback;
 mod status;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -149,15 +149,28 @@ pub struct Ui {
     pub verbose: bool,
 }
 
-/// What the engine says while it works, on stderr: notes, and download progress on a terminal.
+/// What the engine says while it works, on stderr: notes, download progress on a terminal, and
+/// with `-v` every file read.
 struct Terminal {
     terminal: bool,
     last: (String, u64),
+    /// `-v`, and the home that paths are shown from.
+    reads: Option<PathBuf>,
 }
 
 impl engine::Progress for Terminal {
     fn note(&mut self, line: &str) {
         eprintln_quietly(line);
+    }
+
+    fn wants_reads(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    fn read(&mut self, path: &Path, why: &str) {
+        if let Some(home) = &self.reads {
+            eprintln_quietly(&format!("read `{}`: {why}", crate::plan::tilde_path(path, home)));
+        }
     }
 
     fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
@@ -186,8 +199,35 @@ impl engine::Progress for Terminal {
     }
 }
 
-fn progress() -> Terminal {
-    Terminal { terminal: std::io::stderr().is_terminal(), last: (String::new(), 0) }
+fn progress(ui: &Ui, ctx: &Context) -> Terminal {
+    Terminal {
+        terminal: std::io::stderr().is_terminal(),
+        last: (String::new(), 0),
+        reads: ui.verbose.then(|| ctx.home.clone()),
+    }
+}
+
+/// With `-v`: the profile's files, as read (the profile, then what it includes).
+fn report_profile(ui: &Ui, profile: &crate::profile::Profile) {
+    if !ui.verbose {
+        return;
+    }
+    for (i, f) in profile.sources.files().enumerate() {
+        let why = if i == 0 { "the profile" } else { "included by the profile" };
+        eprintln_quietly(&format!("read `{}`: {why}", f.display));
+    }
+}
+
+/// With `-v`: the state files (and managed paths) a history command reads.
+fn report_state(ui: &Ui, ctx: &Context, reading: engine::Reading) -> Result<(), Error> {
+    if !ui.verbose {
+        return Ok(());
+    }
+    let mut terminal = progress(ui, ctx);
+    for (path, why) in engine::state_reads(ctx, reading)? {
+        engine::Progress::read(&mut terminal, &path, &why);
+    }
+    Ok(())
 }
 
 /// Writes a line to stderr; a stderr that cannot be written is not worth a panic.
@@ -254,7 +294,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
     };
-    if let Err(e) = engine::recover_if_needed(&ctx, &mut progress()) {
+    if let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx)) {
         return error::report(&e, &ui);
     }
     let fault = engine::fault();

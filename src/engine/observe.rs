@@ -18,7 +18,19 @@ use crate::{rules, units};
 
 /// Everything a plan of the profile reads, with the last generation's managed paths.
 pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
+    observe_reporting(input, managed, &mut super::Silent)
+}
+
+/// [`observe`], telling `progress` every path read and why (`-v`).
+pub fn observe_reporting(
+    input: units::Input<'_>,
+    managed: &Managed,
+    progress: &mut dyn super::Progress,
+) -> Result<Observed> {
     let ctx = input.ctx;
+    if progress.wants_reads() {
+        report_reads(input, managed, progress);
+    }
     let mut reads = units::reads(input);
     rules::reads(ctx, &mut reads);
     reads.files.extend(
@@ -38,6 +50,23 @@ pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
         observed.path_go = probe::path_with_go(path);
     }
     let then = units::then(input, &observed);
+    if progress.wants_reads() {
+        let dlvs = [
+            (&then.delve, "the `delve` node: its build info"),
+            (&then.editor_dlv, "VS Code's `go.alternateTools` `dlv`: its build info"),
+        ];
+        for (path, why) in dlvs {
+            if let Some(p) = path {
+                progress.read(p, why);
+            }
+        }
+        if let Some(url) = &then.index {
+            progress.read(
+                Path::new(&crate::sdk::fetch::redact_url(url)),
+                "planning `go`: a version is neither installed nor pinned with `checksum`",
+            );
+        }
+    }
     observed.delve = then.delve.map(|p| read_dlv(ctx, &p));
     observed.editor_dlv = then.editor_dlv.map(|p| read_dlv(ctx, &p));
     if let Some(url) = then.index {
@@ -51,6 +80,40 @@ pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
         observed.index = Some(index);
     }
     Ok(observed)
+}
+
+/// Tells `progress` what [`observe`] reads and why, each path once with every reason.
+fn report_reads(input: units::Input<'_>, managed: &Managed, progress: &mut dyn super::Progress) {
+    let mut why: Vec<(std::path::PathBuf, Vec<String>)> = Vec::new();
+    let mut add = |paths: Vec<std::path::PathBuf>, reason: &str| {
+        for shown in paths {
+            match why.iter_mut().find(|(q, _)| *q == shown) {
+                Some((_, reasons)) if !reasons.iter().any(|r| r == reason) => {
+                    reasons.push(reason.to_owned());
+                }
+                Some(_) => {}
+                None => why.push((shown, vec![reason.to_owned()])),
+            }
+        }
+    };
+    for unit in units::UNITS {
+        let mut r = units::Reads::default();
+        unit.reads(input, &mut r);
+        let reason = format!("planning `{}`", unit.node());
+        add(r.files, &reason);
+        add(r.dirs, &reason);
+        add(r.sdk_dirs, &format!("{reason} (the SDK directory)"));
+    }
+    let mut r = units::Reads::default();
+    rules::reads(input.ctx, &mut r);
+    add(r.files, "findings");
+    add(
+        managed.paths.iter().map(|m| m.path.clone()).collect(),
+        "managed since the last generation",
+    );
+    for (path, reasons) in why {
+        progress.read(&path, &reasons.join(", "));
+    }
 }
 
 /// A fetcher with the Context's proxy settings (`HTTPS_PROXY`, `NO_PROXY`, either case).

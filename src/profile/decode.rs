@@ -1029,16 +1029,16 @@ impl<'c> Decoder<'c> {
             let home = self.ctx.home.to_string_lossy();
             let expanded = match block {
                 Block::GoEnv => govalue::expand_tilde(&key, &raw, &home),
-                _ if govalue::is_go_path_variable(&key) => {
-                    govalue::expand_tilde(&key, &raw, &home)
-                }
+                _ if govalue::is_go_path_variable(&key) => govalue::expand_tilde(&key, &raw, &home),
                 _ => raw.clone(),
             };
             let inner = self.inner_loc(loc, &raw);
             if block != Block::GoEnv && !govalue::is_go_path_variable(&key) && raw.starts_with('~')
             {
                 let (reader, literal) = match block {
-                    Block::Service => ("systemd does not expand it in `Environment=`", "the service"),
+                    Block::Service => {
+                        ("systemd does not expand it in `Environment=`", "the service")
+                    }
                     _ => ("no shell expands it inside a value", "programs"),
                 };
                 self.err(

@@ -106,7 +106,7 @@ mod tests {
         let home = tmp.path().join("home");
         let (a, ab, c) = (home.join("a"), home.join("a/b"), home.join("c"));
         store.add_created_dirs(&[a.clone(), ab.clone()]).unwrap();
-        store.add_created_dirs(&[c.clone()]).unwrap();
+        store.add_created_dirs(std::slice::from_ref(&c)).unwrap();
         fs::create_dir_all(&ab).unwrap();
         fs::create_dir_all(&c).unwrap();
         fs::write(c.join("mine"), "x").unwrap();

@@ -139,7 +139,7 @@ struct BaseRecord {
 }
 
 impl Store {
-    fn generation_path(&self, number: u32) -> PathBuf {
+    pub(crate) fn generation_path(&self, number: u32) -> PathBuf {
         self.generations_dir().join(format!("{number:04}.toml"))
     }
 

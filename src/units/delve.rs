@@ -25,6 +25,10 @@ pub const DLV_PACKAGE: &str = "github.com/go-delve/delve/cmd/dlv";
 pub struct Delve;
 
 impl Unit for Delve {
+    fn node(&self) -> &'static str {
+        "delve"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         let Input { profile, ctx } = input;
         if let Some(p) = dlv_path(profile, ctx)

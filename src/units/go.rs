@@ -23,6 +23,10 @@ use crate::sdk::index::{self, GO_DEV_DL_URL, GO_DEV_INDEX_URL};
 pub struct Go;
 
 impl Unit for Go {
+    fn node(&self) -> &'static str {
+        "go"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.sdk_dirs.extend(input.profile.go.iter().map(|g| g.dir(input.ctx)));
     }

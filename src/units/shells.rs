@@ -27,6 +27,10 @@ pub struct Shells;
 const FISH_HOOK: &str = "fish/conf.d/goenv.fish";
 
 impl Unit for Shells {
+    fn node(&self) -> &'static str {
+        "shells"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         let Input { ctx, .. } = input;
         reads.files.extend(STARTUP_FILES.iter().map(|f| ctx.home.join(f)));
