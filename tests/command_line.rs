@@ -219,6 +219,29 @@ fn rollback_to_0_leaves_no_directory_goenv_created() {
     assert!(home.join(".config/goenv/env.sh").exists());
 }
 
+// ---- item 13: messages ----------------------------------------------------------------------
+
+/// On a terminal, a declined prompt ends its line before "nothing was changed".
+#[test]
+fn declined_prompt_ends_its_line() {
+    let env = env_with(PROFILE);
+    let goenv = env!("CARGO_BIN_EXE_goenv");
+    let cmd = format!("{goenv} --home {} apply profile.kdl", env.home().display());
+    let out = Command::new("/usr/bin/script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    let all = text(&out.stdout);
+    assert!(all.contains("Apply these changes? [y/N] "), "{all}");
+    assert!(!all.contains("[y/N] nothing"), "the answer's line is not ended:\n{all}");
+    assert!(all.contains("\nnothing was changed"), "{all}");
+}
+
 /// Harmful Go env file keys the plan removes are named with why they were harmful.
 #[test]
 fn plan_says_why_removed_go_env_keys_were_harmful() {
@@ -241,6 +264,34 @@ fn plan_says_why_removed_go_env_keys_were_harmful() {
     assert!(messages.iter().any(|m| m.contains("GOFLAGS=-mod=vendor") && m.contains("vendor")));
     assert!(
         messages.iter().any(|m| m.contains("GOPROXY=https://goproxy.io") && m.contains("direct"))
+    );
+}
+
+/// `go env -w` re-sorts the file: its drift is shown per key, the raw diff under `-v`.
+#[test]
+fn go_env_file_drift_is_shown_per_key() {
+    let env = env_with(
+        "version 1\ngo-env {\n    GOTOOLCHAIN \"local\"\n    GOPATH \"~/go\"\n    GOFLAGS \"-mod=mod\"\n}\nshells \"bash\"\n",
+    );
+    ok(env.goenv(&["apply", "--yes", "profile.kdl"]));
+    let go_env = env.home().join(".config/go/env");
+    // What go1.25's `go env -w GOPROXY=direct` leaves: sorted keys, the new one among them.
+    let home = env.home().display().to_string();
+    std::fs::write(
+        &go_env,
+        format!("GOFLAGS=-mod=mod\nGOPATH={home}/go\nGOPROXY=direct\nGOTOOLCHAIN=local\n"),
+    )
+    .unwrap();
+    let out = env.goenv(&["status"]);
+    assert_eq!(code(&out), 2);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("  + GOPROXY: direct\n"), "{stdout}");
+    assert!(!stdout.contains("-GOTOOLCHAIN=local"), "re-sorted lines are not changes:\n{stdout}");
+    let out = env.goenv(&["status", "-v"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("+GOPROXY=direct") && stdout.contains("-GOTOOLCHAIN=local"),
+        "{stdout}"
     );
 }
 

@@ -155,7 +155,9 @@ fn drift_is_reported_and_rolled_back_first() {
     assert_eq!(code(&out), 2);
     let status = text(&out.stdout);
     assert!(status.contains("~ file:~/.config/go/env (changed outside goenv)"), "{status}");
-    assert!(status.contains("+GOPROXY=direct"), "{status}");
+    // The Go env file's drift is shown per key.
+    assert!(status.contains("  ~ GOPROXY: https://goproxy.cn,direct → direct\n"), "{status}");
+    assert!(status.contains("  + GOINSECURE: *\n"), "{status}");
 
     assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
     assert_eq!(read(&go_env).unwrap(), applied);

@@ -330,6 +330,10 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Error> {
     std::io::stdin()
         .read_line(&mut answer)
         .map_err(|e| Error::new(ErrorKind::Declined, format!("cannot read the answer: {e}")))?;
+    if !answer.ends_with('\n') {
+        // End of input (Ctrl-D) echoes no newline: end the question's line before what follows.
+        let _ = writeln!(stderr);
+    }
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 

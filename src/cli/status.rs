@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Error> 
             for d in &drifted {
                 let c = &d.change;
                 out.push_str(&format!("{} {} (changed outside goenv)\n", c.action.sign(), c.id));
-                out.push_str(&render::diff(c, ctx, &secrets));
+                out.push_str(&render::drift_diff(c, ctx, &secrets, ui.verbose));
             }
             out.push_str(&format!(
                 "`goenv rollback` restores generation {number}; `goenv apply` restores the profile.\n"
