@@ -1033,7 +1033,9 @@ impl<'c> Decoder<'c> {
                 _ => raw.clone(),
             };
             let inner = self.inner_loc(loc, &raw);
-            if block != Block::GoEnv && !govalue::is_go_path_variable(&key) && raw.starts_with('~')
+            if block != Block::GoEnv
+                && !govalue::is_go_path_variable(&key)
+                && govalue::is_tilde_path(&raw)
             {
                 let (reader, literal) = match block {
                     Block::Service => {
@@ -1045,8 +1047,9 @@ impl<'c> Decoder<'c> {
                     inner,
                     "goenv::value::unexpanded-tilde",
                     format!(
-                        "the value of `{key}` starts with \"~\", which goenv writes as it is: \
-                         {reader}, so {literal} would get a literal \"~\""
+                        "the value of `{key}` starts like a path in the home directory (\"~\"), \
+                         which goenv writes as it is: {reader}, so {literal} would get a literal \
+                         \"~\""
                     ),
                     "not expanded",
                     "write the full path: goenv expands \"~\" only in Go's path variables \

@@ -261,6 +261,14 @@ pub(crate) fn is_go_path_variable(key: &str) -> bool {
     is_path_list_key(key) || is_path_key(key) || matches!(key, "GOROOT" | "GOWORK" | "GOTOOLDIR")
 }
 
+/// Whether `value` starts the way a shell would expand to a home directory if it were a bare
+/// word: `~`, `~/…`, `~user` or `~user/…` (login names: letters, digits, `.`, `_`, `-`).
+pub(crate) fn is_tilde_path(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('~') else { return false };
+    let user = rest.split('/').next().unwrap_or_default();
+    user.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
 /// goenv's `~` expansion: a leading "~" or "~/" becomes `home`, per entry for path-list keys.
 /// "~user/…" and `$VAR` are left as written.
 pub(crate) fn expand_tilde(key: &str, value: &str, home: &str) -> String {
@@ -1437,6 +1445,16 @@ mod tests {
         assert!(KNOWN_GO_ENV.contains(&"GOTOOLCHAIN") && !KNOWN_GO_ENV.contains(&"GODEBUG"));
         assert_eq!(code("CGO_ENABLED"), "goenv::value::cgo-enabled");
         assert_eq!(code("GOPATHX"), "goenv::value::invalid");
+    }
+
+    #[test]
+    fn tilde_paths_are_what_a_shell_would_expand() {
+        for yes in ["~", "~/bin/vi", "~bob", "~bob/x", "~a.b-c_d/"] {
+            assert!(is_tilde_path(yes), "{yes}");
+        }
+        for no in ["", "x~", "~ approx", "~=b", "~é", "/~/x"] {
+            assert!(!is_tilde_path(no), "{no}");
+        }
     }
 
     #[test]
