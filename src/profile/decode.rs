@@ -46,7 +46,18 @@ pub(super) fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
                 message: format!("cannot read profile `{}`: {}", path.display(), io_reason(&e)),
                 label: String::new(),
                 help: Some(if e.kind() == std::io::ErrorKind::NotFound {
-                    "name a profile (`goenv check profiles/default.kdl`), or create one at the default path".into()
+                    let default = crate::resource::tilde_path(&ctx.default_profile(), &ctx.home);
+                    if path == ctx.default_profile() {
+                        format!(
+                            "with no profile named, goenv reads `{default}`: create it (it starts \
+                             with `version 1`; the README's profile reference lists the nodes), or \
+                             name one: `goenv check PROFILE`"
+                        )
+                    } else {
+                        format!(
+                            "check the path, or create the profile (without a name, goenv reads `{default}`)"
+                        )
+                    }
                 } else {
                     "check the file's permissions".into()
                 }),
