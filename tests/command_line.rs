@@ -137,7 +137,13 @@ fn platform_flags_are_offered_only_where_they_are_used() {
     let env = TestEnv::new();
     for cmd in ["rollback", "generations", "show", "gc"] {
         let help = text(&ok(env.goenv(&[cmd, "--help"])).stdout);
-        for flag in ["--os", "--arch", "--host", "--env"] {
+        // `rollback` may download an SDK again: it takes the environment to do it with.
+        let flags: &[&str] = if cmd == "rollback" {
+            &["--os", "--arch", "--host"]
+        } else {
+            &["--os", "--arch", "--host", "--env"]
+        };
+        for flag in flags {
             assert!(!help.contains(flag), "`{cmd} --help` offers {flag}:\n{help}");
         }
         assert!(help.contains("--home") && help.contains("--quiet"), "{cmd}: {help}");
@@ -153,6 +159,11 @@ fn platform_flags_are_offered_only_where_they_are_used() {
     assert_eq!(code(&out), 1, "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("error: `--os`") && stderr.contains("`generations`"), "{stderr}");
+    let out = env.goenv(&["--env", "A=b", "gc"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("error: `--env`"), "{}", text(&out.stderr));
+    let out = env.goenv(&["--env", "A=b", "rollback", "--yes"]);
+    assert!(text(&out.stderr).contains("nothing to roll back"), "{}", text(&out.stderr));
     // A usage error exits 1, never 2.
     let out = env.goenv(&["rollback", "--os", "macos"]);
     assert_eq!(code(&out), 1, "{}", text(&out.stderr));

@@ -46,10 +46,10 @@ pub struct Cli {
 }
 
 /// Which machine a profile is read for. Only the commands that read a profile (`check`,
-/// `plan`, `apply`, `status`) take these flags: a command that has one flattens this struct into
-/// its arguments and says so in [`Command::target`].
+/// `plan`, `apply`, `status`) take these flags (through [`Target`]); [`Command::flags`] says
+/// which command takes which.
 #[derive(Debug, Default, Clone, clap::Args)]
-pub struct Target {
+pub struct Platform {
     /// Read the profile for another operating system
     #[arg(long, value_name = "OS", value_parser = ["linux", "macos"])]
     pub os: Option<String>,
@@ -59,36 +59,47 @@ pub struct Target {
     /// Read the profile for another host name (as `when host=…` sees it)
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
-    /// repeatable. Without --home the real environment is used and this is refused
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
 }
 
-impl Target {
+impl Platform {
     /// The first flag given, spelt as on the command line.
     fn given(&self) -> Option<&'static str> {
         [
             (self.os.is_some(), "--os"),
             (self.arch.is_some(), "--arch"),
             (self.host.is_some(), "--host"),
-            (!self.env.is_empty(), "--env"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))
     }
 
     /// These flags given before the command name, with `after` (given after it) winning.
-    fn merged(self, after: Target) -> Target {
-        let mut env = self.env;
-        env.extend(after.env);
-        Target {
+    fn merged(self, after: Platform) -> Platform {
+        Platform {
             os: after.os.or(self.os),
             arch: after.arch.or(self.arch),
             host: after.host.or(self.host),
-            env,
         }
     }
+}
+
+/// The environment goenv plans and downloads with under `--home`: the commands that read a
+/// profile, and `rollback` (an SDK rolled back into place may be downloaded again).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Environment {
+    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
+    /// repeatable. Without --home the real environment is used and this is refused
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+}
+
+/// Both, for the commands that read a profile.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Target {
+    #[command(flatten)]
+    pub platform: Platform,
+    #[command(flatten)]
+    pub environment: Environment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,18 +130,26 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command's name, and its [`Target`] flags when it reads a profile. Adding a command
-    /// means one line here: the match is exhaustive.
-    fn target(&mut self) -> (&'static str, Option<&mut Target>) {
+    /// The command's name, and the [`Platform`] and [`Environment`] flags it takes. Adding a
+    /// command means one line here: the match is exhaustive.
+    fn flags(&mut self) -> (&'static str, Option<&mut Platform>, Option<&mut Environment>) {
         match self {
-            Command::Check(a) => ("check", Some(&mut a.target)),
-            Command::Plan(a) => ("plan", Some(&mut a.target)),
-            Command::Apply(a) => ("apply", Some(&mut a.target)),
-            Command::Status(a) => ("status", Some(&mut a.target)),
-            Command::Rollback(_) => ("rollback", None),
-            Command::Generations => ("generations", None),
-            Command::Show(_) => ("show", None),
-            Command::Gc(_) => ("gc", None),
+            Command::Check(a) => {
+                ("check", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Plan(a) => {
+                ("plan", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Apply(a) => {
+                ("apply", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Status(a) => {
+                ("status", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Rollback(a) => ("rollback", None, Some(&mut a.environment)),
+            Command::Generations => ("generations", None, None),
+            Command::Show(_) => ("show", None, None),
+            Command::Gc(_) => ("gc", None, None),
         }
     }
 }
@@ -257,30 +276,43 @@ pub fn run(mut cli: Cli) -> ExitCode {
     };
     let ui = Ui { color, quiet: cli.quiet, verbose: cli.verbose };
     let before = std::mem::take(&mut cli.target);
-    let target = match cli.command.target() {
-        (_, Some(after)) => before.merged(std::mem::take(after)),
-        (name, None) => {
-            if let Some(flag) = before.given() {
-                let e = Error::new(
-                    ErrorKind::Usage,
-                    format!(
-                        "`{flag}` says which machine a profile is read for, and `{name}` reads no \
-                         profile"
-                    ),
-                )
-                .hint(format!("run `goenv {name}` without it"));
-                return error::report(&e, &ui);
-            }
-            before
-        }
+    let (name, platform, environment) = cli.command.flags();
+    let refused = |flag: &str, why: &str| {
+        let e = Error::new(
+            ErrorKind::Usage,
+            format!(
+                "`{flag}` {why}, and `{name}` {}",
+                match flag {
+                    "--env" => "does neither",
+                    _ => "reads no profile",
+                }
+            ),
+        )
+        .hint(format!("run `goenv {name}` without it"));
+        error::report(&e, &ui)
     };
+    let platform = match platform {
+        Some(after) => before.platform.merged(std::mem::take(after)),
+        None => match before.platform.given() {
+            Some(flag) => return refused(flag, "says which machine a profile is read for"),
+            None => Platform::default(),
+        },
+    };
+    let mut env = before.environment.env;
+    match environment {
+        Some(after) => env.append(&mut after.env),
+        None if !env.is_empty() => {
+            return refused("--env", "is the environment goenv plans and downloads with");
+        }
+        None => {}
+    }
     let opts = ContextOptions {
         home: cli.home,
-        os: target.os.as_deref().and_then(Os::parse),
-        arch: target.arch.as_deref().and_then(Arch::parse),
-        host: target.host.clone(),
+        os: platform.os.as_deref().and_then(Os::parse),
+        arch: platform.arch.as_deref().and_then(Arch::parse),
+        host: platform.host,
     };
-    if !target.env.is_empty() && opts.home.is_none() {
+    if !env.is_empty() && opts.home.is_none() {
         let e = Error::new(
             ErrorKind::Usage,
             "`--env` only works with `--home`: without it goenv uses the real environment",
@@ -289,7 +321,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
-            ctx.env.extend(target.env);
+            ctx.env.extend(env);
             ctx
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),

@@ -15,6 +15,8 @@ pub struct RollbackArgs {
     /// Roll back without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub environment: super::Environment,
 }
 
 pub fn run(
