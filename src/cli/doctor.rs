@@ -34,6 +34,8 @@ pub struct DoctorArgs {
     /// Also run the real programs of every context and show where they differ from the prediction
     #[arg(long)]
     pub exec: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> {
