@@ -428,3 +428,78 @@ fn delve_1_20_with_go_1_22_is_an_error() {
     );
     assert!(goland[0]["fix"].as_str().unwrap().contains("dlv.path="), "{}", goland[0]);
 }
+
+/// A profile at the default path joins in: its plan's findings are reported with doctor's.
+#[test]
+fn a_profile_at_the_default_path_joins_in() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::create_dir_all(home.join(".config/goenv")).unwrap();
+    std::fs::write(
+        home.join(".config/goenv/profile.kdl"),
+        "version 1\ngo-env {\n    GOTOOLCHAIN \"local\"\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join(".config/go")).unwrap();
+    std::fs::write(home.join(".config/go/env"), "GOTOOLCHAIN=local\n").unwrap();
+    let mut rc = std::fs::read_to_string(home.join(".bashrc")).unwrap();
+    rc.insert_str(0, "export GOTOOLCHAIN=auto\n");
+    std::fs::write(home.join(".bashrc"), rc).unwrap();
+    let (_, v) = doctor_json(&env, &[]);
+    let profile = &v["profile"];
+    assert!(profile["path"].as_str().unwrap().ends_with(".config/goenv/profile.kdl"), "{v:#}");
+    let codes: Vec<&str> = profile["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.iter().any(|c| c.contains("shadowed")),
+        "the exported GOTOOLCHAIN shadows the profile's: {codes:?}"
+    );
+    let out = env.goenv(&["doctor"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Profile `"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Hostile start-up files never make doctor panic, hang or overflow its stack: the value they
+/// would decide is unknown, with the file and line.
+#[test]
+fn hostile_start_up_files_give_unknowns_not_crashes() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (".bashrc", "(".repeat(30).into_bytes()),
+        (
+            ".bashrc",
+            format!("{}:{}", "if true; then ".repeat(5000), "; fi".repeat(5000)).into_bytes(),
+        ),
+        (".bashrc", format!("{} : ; {}", "{ ".repeat(5000), "} ".repeat(5000)).into_bytes()),
+        (".bashrc", "x=$(".repeat(3000).into_bytes()),
+        (".profile", b". ~/.profile\n".to_vec()),
+        (".profile", b"f() { f; }\nf\n".to_vec()),
+        (".profile", b"while true; do PATH=/x:$PATH; done\n".to_vec()),
+        (".profile", b"for f in /*/*/*; do :; done\nexport PATH=/y:$PATH\n".to_vec()),
+        (".zshrc", (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect()),
+        (
+            ".config/fish/config.fish",
+            format!("{}{}", "if true\n".repeat(5000), "set -gx A (".repeat(2000)).into_bytes(),
+        ),
+    ];
+    for (file, bytes) in cases {
+        let env = TestEnv::new();
+        let home = env.home();
+        std::fs::create_dir_all(home.join(".config/fish")).unwrap();
+        std::fs::write(home.join(file), &bytes).unwrap();
+        let start = std::time::Instant::now();
+        let out = env.goenv(&["doctor", "--shell", "/bin/bash", "--format", "json"]);
+        let took = start.elapsed();
+        assert!(matches!(out.status.code(), Some(0) | Some(3)), "{file}: {out:?}");
+        assert!(took < std::time::Duration::from_secs(20), "{file} took {took:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schema"], "goenv.doctor/1");
+    }
+}

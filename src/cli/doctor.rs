@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::{Format, Ui, print_out};
+use super::{Format, Ui, print_err, print_out};
 use crate::context::Context;
 use crate::doctor::value::Source;
 use crate::doctor::{ContextReport, Finding, Options, Report};
@@ -34,6 +34,8 @@ pub struct DoctorArgs {
     /// Also run the real programs of every context and show where they differ from the prediction
     #[arg(long)]
     pub exec: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> {
@@ -42,6 +44,11 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
     let profile = args.profile.or_else(|| default.is_file().then_some(default));
     let outcome = engine::doctor(ctx, &opts, profile.as_deref())?;
     let report = &outcome.report;
+    if ui.verbose {
+        for (p, why) in &report.reads {
+            print_err(&format!("read `{}`: {why}\n", tilde_path(p, &ctx.home)));
+        }
+    }
     let errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count()
         + outcome
             .profile
@@ -66,6 +73,10 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
             let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
             text.push('\n');
             print_out(&text);
+        }
+        Format::Human if ui.quiet => {
+            let text = human(ctx, ui, report);
+            print_out(&format!("{}\n", text.trim_end().lines().last().unwrap_or("")));
         }
         Format::Human => {
             let mut text = human(ctx, ui, report);
@@ -415,12 +426,6 @@ fn human(ctx: &Context, ui: &Ui, report: &Report) -> String {
             if let Some(fix) = &f.fix {
                 out.push_str(&format!("    fix: {}\n", shown(fix)));
             }
-        }
-    }
-    if ui.verbose {
-        out.push_str("\nFiles read:\n");
-        for (p, why) in &report.reads {
-            out.push_str(&format!("  `{}`: {why}\n", tilde_path(p, &ctx.home)));
         }
     }
     out.push_str(&format!(

@@ -61,6 +61,8 @@ pub enum Step {
     Xsession { from: Box<Step> },
     /// Every variable of `upper` over `lower`, except those `skip` names.
     Overlay { lower: Box<Step>, upper: Box<Step>, skip: fn(&str) -> bool },
+    /// A step several contexts share (the desktop session, the user manager), predicted once.
+    Shared { key: &'static str, step: Box<Step> },
     /// Variables set on top of `from` by a program (VS Code's terminal settings, the Go extension).
     Set {
         from: Box<Step>,
@@ -284,7 +286,9 @@ pub fn definitions(sys: &Sys, ctx: &Context, user: &User) -> Vec<ContextDef> {
     };
     let manager = || {
         let env = base_env(sys, user, MANAGER_PATH, "systemd user manager");
-        Step::Manager { from: Box::new(Step::Base { name: "systemd user manager", env }) }
+        let step =
+            Step::Manager { from: Box::new(Step::Base { name: "systemd user manager", env }) };
+        Step::Shared { key: "manager", step: Box::new(step) }
     };
     let gdm = || {
         let mut env = base_env(sys, user, LOGIN_PATH, "gdm");
@@ -294,13 +298,16 @@ pub fn definitions(sys: &Sys, ctx: &Context, user: &User) -> Vec<ContextDef> {
         pam_env(sys, &mut env, "gdm-password");
         env
     };
-    let gnome_wayland = || Step::Overlay {
-        lower: Box::new(manager()),
-        upper: Box::new(Step::Shell {
-            from: Box::new(Step::Base { name: "gdm", env: gdm() }),
-            start: start(shell.clone(), true, false),
-        }),
-        skip: gnome_skip,
+    let gnome_wayland = || {
+        let step = Step::Overlay {
+            lower: Box::new(manager()),
+            upper: Box::new(Step::Shell {
+                from: Box::new(Step::Base { name: "gdm", env: gdm() }),
+                start: start(shell.clone(), true, false),
+            }),
+            skip: gnome_skip,
+        };
+        Step::Shared { key: "gnome-wayland", step: Box::new(step) }
     };
     let gnome_x11 = || {
         let mut env = gdm();
@@ -548,20 +555,43 @@ pub struct Trace {
     pub notes: Vec<Note>,
 }
 
+/// Predictions of shared steps, computed once per doctor run.
+#[derive(Debug, Default)]
+pub struct Shared {
+    done: BTreeMap<&'static str, (Env, Vec<Note>)>,
+}
+
 /// The environment a recipe's program starts with, predicted from files.
-pub fn predict(sys: &Sys, ctx: &Context, step: &Step, trace: &mut Trace) -> Env {
+pub fn predict(
+    sys: &Sys,
+    ctx: &Context,
+    step: &Step,
+    trace: &mut Trace,
+    shared: &mut Shared,
+) -> Env {
     match step {
+        Step::Shared { key, step } => {
+            if let Some((env, notes)) = shared.done.get(key) {
+                trace.notes.extend(notes.iter().cloned());
+                return env.clone();
+            }
+            let mut mine = Trace::default();
+            let env = predict(sys, ctx, step, &mut mine, shared);
+            trace.notes.extend(mine.notes.iter().cloned());
+            shared.done.insert(key, (env.clone(), mine.notes));
+            env
+        }
         Step::Base { env, .. } => env.clone(),
         Step::Shell { from, start } => {
-            let env = predict(sys, ctx, from, trace);
+            let env = predict(sys, ctx, from, trace, shared);
             run_shell(sys, ctx, start, &env, trace)
         }
         Step::Manager { from } => {
-            let env = predict(sys, ctx, from, trace);
+            let env = predict(sys, ctx, from, trace, shared);
             environment_d(sys, ctx, &env, trace)
         }
         Step::Xsession { from } => {
-            let env = predict(sys, ctx, from, trace);
+            let env = predict(sys, ctx, from, trace, shared);
             let mode = shell_mode(ctx, &shell_path(sys, "sh"), Dialect::Sh, false, false);
             let mut run = ShellRun::new(sys, &mode, &env);
             let at = Source::layer("Xsession");
@@ -569,13 +599,13 @@ pub fn predict(sys: &Sys, ctx: &Context, step: &Step, trace: &mut Trace) -> Env 
             run.finish(&mut trace.notes)
         }
         Step::Overlay { lower, upper, skip } => {
-            let mut env = predict(sys, ctx, lower, trace);
-            let up = predict(sys, ctx, upper, trace);
+            let mut env = predict(sys, ctx, lower, trace, shared);
+            let up = predict(sys, ctx, upper, trace, shared);
             env.overlay(&up, skip);
             env
         }
         Step::Set { from, vars, prepend_path } => {
-            let mut env = predict(sys, ctx, from, trace);
+            let mut env = predict(sys, ctx, from, trace, shared);
             for (k, v, at) in vars {
                 env.set(k, v, at.clone());
             }

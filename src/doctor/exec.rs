@@ -189,6 +189,7 @@ fn run(sys: &Sys, ctx: &Context, step: &Step) -> Result<Map, String> {
             }
             Ok(m)
         }
+        Step::Shared { step, .. } => run(sys, ctx, step),
         Step::Xsession { from } => {
             let env = run(sys, ctx, from)?;
             let mut cmd = Command::new("/bin/sh");

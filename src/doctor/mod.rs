@@ -70,6 +70,8 @@ pub struct Report {
 pub enum DoctorError {
     #[error("there is no context `{0}` on {1}")]
     UnknownContext(String, &'static str),
+    #[error("cannot run doctor: {0}")]
+    Thread(String),
 }
 
 /// The ids of the contexts doctor knows on this OS.
@@ -78,7 +80,22 @@ pub fn context_ids(ctx: &Context) -> &'static [&'static str] {
 }
 
 /// Predicts every context (or the ones asked for) and what is wrong.
+///
+/// It runs on a thread with a stack of its own, large enough for the nesting start-up files are
+/// allowed (`sh::MAX_NESTING` blocks, sourced files and function calls `sh::MAX_DEPTH` deep).
 pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("doctor".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(scope, || diagnose_here(ctx, opts))
+            .map_err(|e| DoctorError::Thread(e.to_string()))?
+            .join()
+            .map_err(|_| DoctorError::Thread("the doctor thread stopped".into()))?
+    })
+}
+
+fn diagnose_here(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
     let known = contexts::ids(ctx.os);
     for c in &opts.contexts {
         if !known.contains(&c.as_str()) {
@@ -91,9 +108,10 @@ pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
     let editor = goview::vscode_settings(&sys, ctx);
     let goland = goview::goland(&sys, ctx);
     let mut reports = Vec::new();
+    let mut shared = contexts::Shared::default();
     for def in defs {
         let mut trace = contexts::Trace::default();
-        let env = contexts::predict(&sys, ctx, &def.step, &mut trace);
+        let env = contexts::predict(&sys, ctx, &def.step, &mut trace, &mut shared);
         let ed = matches!(def.id, "vscode" | "vscode-terminal").then_some(&editor);
         let ed = if def.id == "vscode" { ed } else { None };
         let mut view = goview::view(&sys, ctx, &env, ed);

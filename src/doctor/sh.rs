@@ -166,6 +166,95 @@ impl State {
     }
 }
 
+type Parsed = Rc<Result<ast::Program, ParseFailure>>;
+
+#[derive(Debug)]
+enum ParseFailure {
+    Parse(brush_parser::ParseError),
+    TooDeep(u32, &'static str),
+}
+
+impl std::fmt::Display for ParseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Parse(e) => write!(f, "{e}"),
+            Self::TooDeep(_, what) => write!(f, "{what} nest deeper than goenv reads"),
+        }
+    }
+}
+
+/// The deepest nesting goenv parses: real start-up files nest a few levels.
+const MAX_NESTING: usize = 48;
+const MAX_PARENS: usize = 12;
+
+/// Where `text` nests too deep, roughly tokenised (quotes and comments skipped).
+fn too_deep(text: &str) -> Option<(u32, &'static str)> {
+    let (mut depth, mut parens, mut line) = (0usize, 0usize, 1u32);
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut word = String::new();
+    let close_word = |word: &mut String, depth: &mut usize| {
+        match word.as_str() {
+            "if" | "while" | "until" | "for" | "case" | "select" => *depth += 1,
+            "fi" | "done" | "esac" => *depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        word.clear();
+    };
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                line += 1;
+                close_word(&mut word, &mut depth);
+            }
+            b'#' if word.is_empty() => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != b'\'' {
+                    line += u32::from(b[i] == b'\n');
+                    i += 1;
+                }
+            }
+            b'\\' => i += 1,
+            b'(' | b'{' => {
+                close_word(&mut word, &mut depth);
+                depth += 1;
+                if c == b'(' {
+                    parens += 1;
+                }
+            }
+            b')' | b'}' => {
+                close_word(&mut word, &mut depth);
+                depth = depth.saturating_sub(1);
+                if c == b')' {
+                    parens = parens.saturating_sub(1);
+                }
+            }
+            b' ' | b'\t' | b';' | b'&' | b'|' | b'"' | b'`' => close_word(&mut word, &mut depth),
+            _ => word.push(c as char),
+        }
+        if parens > MAX_PARENS {
+            return Some((line, "parentheses"));
+        }
+        if depth > MAX_NESTING {
+            return Some((line, "blocks"));
+        }
+        i += 1;
+    }
+    None
+}
+
+thread_local! {
+    /// Files do not change during one doctor run; many contexts read the same ones.
+    static PARSED: std::cell::RefCell<std::collections::HashMap<(PathBuf, u8), Parsed>> = Default::default();
+}
+
 /// The limits that keep a hostile or looping file from hanging doctor.
 const MAX_DEPTH: usize = 32;
 const MAX_STEPS: usize = 200_000;
@@ -457,9 +546,9 @@ impl<'a> Runner<'a> {
             None
         };
         self.depth += 1;
-        let parsed = self.parse_file(&text);
+        let parsed = self.parse_file(file, &text);
         self.frames.push(Vec::new());
-        let flow = match parsed {
+        let flow = match &*parsed {
             Ok(program) => {
                 let mut flow = Flow::Next;
                 for cc in &program.complete_commands {
@@ -470,7 +559,11 @@ impl<'a> Runner<'a> {
                 }
                 flow
             }
-            Err((line, e)) => {
+            Err(e) => {
+                let line = match e {
+                    ParseFailure::Parse(e) => parse_error_line(e),
+                    ParseFailure::TooDeep(line, _) => *line,
+                };
                 let at = Source::file(file, line);
                 let why = self.unknown(at, format!("goenv cannot parse this file: {e}"));
                 st.clobber(why);
@@ -490,25 +583,29 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// A start-up file's syntax tree. Every context reads the same files (`~/.bashrc` a dozen
-    /// times), so each text is parsed once per dialect and process.
-    fn parse_file(&self, text: &str) -> Result<Rc<ast::Program>, (u32, String)> {
-        type Parsed = Result<Rc<ast::Program>, (u32, String)>;
-        thread_local! {
-            static PARSED: std::cell::RefCell<BTreeMap<(u8, String), Parsed>> =
-                const { std::cell::RefCell::new(BTreeMap::new()) };
-        }
-        let key = (self.dialect as u8, text.to_owned());
-        if let Some(hit) = PARSED.with(|p| p.borrow().get(&key).cloned()) {
-            return hit;
+    /// A file's syntax tree, parsed once per doctor run and dialect.
+    fn parse_file(&self, file: &Path, text: &str) -> Parsed {
+        let key = (file.to_path_buf(), self.dialect as u8);
+        PARSED.with(|cache| {
+            if let Some(p) = cache.borrow().get(&key) {
+                return p.clone();
+            }
+            let parsed = Rc::new(self.parse_text(text));
+            cache.borrow_mut().insert(key, parsed.clone());
+            parsed
+        })
+    }
+
+    /// Parses shell text, refusing text nested too deep: brush-parser's backtracking is
+    /// exponential in unclosed `(` and its recursion overflows the stack on deep nesting.
+    fn parse_text(&self, text: &str) -> Result<ast::Program, ParseFailure> {
+        if let Some((line, what)) = too_deep(text) {
+            return Err(ParseFailure::TooDeep(line, what));
         }
         let opts = self.parser_options();
-        let parsed = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts)
+        brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts)
             .parse_program()
-            .map(Rc::new)
-            .map_err(|e| (parse_error_line(&e), e.to_string()));
-        PARSED.with(|p| p.borrow_mut().insert(key, parsed.clone()));
-        parsed
+            .map_err(ParseFailure::Parse)
     }
 
     fn end_frame(&mut self, st: &mut State) {
@@ -520,10 +617,7 @@ impl<'a> Runner<'a> {
     }
 
     fn eval_text(&mut self, text: &str, st: &mut State, at: &Source) -> Flow {
-        let opts = self.parser_options();
-        match brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts)
-            .parse_program()
-        {
+        match self.parse_text(text) {
             Ok(program) => {
                 let saved = self.eval_at.replace(at.clone());
                 let mut flow = Flow::Next;
@@ -2431,9 +2525,7 @@ impl<'a> Runner<'a> {
         let saved_cap = self.capture.replace(Capture::Text(String::new()));
         let saved_eval = self.eval_at.replace(at.clone());
         self.frames.push(Vec::new());
-        let opts = self.parser_options();
-        let parsed =
-            brush_parser::Parser::new(std::io::Cursor::new(code.as_bytes()), &opts).parse_program();
+        let parsed = self.parse_text(code);
         let result = match parsed {
             Ok(program) => {
                 for cc in &program.complete_commands {
