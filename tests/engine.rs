@@ -207,6 +207,41 @@ fn symlinked_rc_files_are_edited_at_their_target() {
 }
 
 #[test]
+fn a_dangling_symlink_target_is_refused_and_nothing_is_created() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".profile"), "# profile\n").unwrap();
+    symlink("dotfiles/missing", home.join(".bashrc")).unwrap();
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    for args in [&["plan", "profile.kdl"][..], &["apply", "--yes", "profile.kdl"]] {
+        let out = env.goenv(args);
+        assert_eq!(code(&out), 1, "{args:?}: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("cannot plan `~/.bashrc`: it is a symbolic link to `dotfiles/missing`")
+                && err.contains("does not exist")
+                && err.contains("hint: goenv edits a linked file at its target")
+                && err.contains("nothing was changed"),
+            "{err}"
+        );
+    }
+    assert!(!home.join("dotfiles").exists(), "the link's target was created");
+    assert_eq!(std::fs::read_to_string(home.join(".profile")).unwrap(), "# profile\n");
+    assert!(!home.join(".local/state/goenv/generations/0001.toml").exists());
+
+    // A link that goes dangling after an apply: rollback refuses to write through it too.
+    std::fs::remove_file(home.join(".bashrc")).unwrap();
+    std::fs::write(home.join(".bashrc"), "# bashrc\n").unwrap();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    std::fs::remove_file(home.join(".bashrc")).unwrap();
+    symlink("dotfiles/missing", home.join(".bashrc")).unwrap();
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    assert!(!home.join("dotfiles").exists(), "rollback created the link's target");
+}
+
+#[test]
 fn bash_profile_is_used_when_it_exists_and_never_created() {
     let env = TestEnv::new();
     env.write("home/.bash_profile", "# login\n");

@@ -286,6 +286,21 @@ fn state(
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
             FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
+            FileState::Dangling { link, missing } => Err(PlanError::Path {
+                path: path.to_path_buf(),
+                at: None,
+                reason: format!(
+                    "it is a symbolic link to `{}`, and `{}` does not exist",
+                    link.display(),
+                    missing.display()
+                ),
+                hint: Some(
+                    "goenv edits a linked file at its target and never creates the target: if \
+                     your dotfiles checkout is somewhere else, fix the link (or remove it and \
+                     goenv creates the file)"
+                        .into(),
+                ),
+            }),
         },
         Shape::Link => match observed.link(path) {
             LinkState::Absent => Ok((None, 0o777)),
