@@ -70,7 +70,7 @@ pub(super) fn fetcher(ctx: &Context) -> Result<Fetcher> {
 /// A `dlv` as the probe reads it, with its Delve version from `dlv version` (remembered) when its
 /// build info has none.
 fn read_dlv(ctx: &Context, path: &Path) -> probe::DlvState {
-    let mut state = probe::read_dlv(path);
+    let mut state = probe::read_dlv(path, &ctx.home);
     if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
         state.version = dlv_version(ctx, &state);
     }
