@@ -206,6 +206,35 @@ fn symlinked_rc_files_are_edited_at_their_target() {
     assert_eq!(std::fs::read_to_string(home.join("dotfiles/bashrc")).unwrap(), "# mine\n");
 }
 
+/// Issue 16, item 3: in an rc file goenv shares, only its marker block is goenv's.
+#[test]
+fn drift_and_rollback_in_an_rc_file_are_only_about_goenvs_block() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".bashrc"), "# bashrc\nalias ll='ls -l'\n").unwrap();
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let rc = home.join(".bashrc");
+    let applied = std::fs::read_to_string(&rc).unwrap();
+    let theirs = format!("{applied}export EDITOR=vim\n");
+    std::fs::write(&rc, &theirs).unwrap();
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 0, "a line outside the block is not drift: {}", text(&status.stdout));
+
+    // An edit inside the block is drift; rollback restores the block, the new line stays.
+    std::fs::write(&rc, theirs.replace("# Managed by goenv", "# managed by me")).unwrap();
+    assert_eq!(code(&env.goenv(&["status"])), 2);
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert_eq!(std::fs::read_to_string(&rc).unwrap(), theirs);
+    // Undoing everything takes the block out and keeps the line.
+    assert_eq!(code(&env.goenv(&["rollback", "--to", "0", "--yes"])), 0);
+    assert_eq!(
+        std::fs::read_to_string(&rc).unwrap(),
+        "# bashrc\nalias ll='ls -l'\nexport EDITOR=vim\n"
+    );
+}
+
 #[test]
 fn a_dangling_symlink_target_is_refused_and_nothing_is_created() {
     let env = TestEnv::new();

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use super::{Error, ErrorKind, Result, existing_store, holder};
 use crate::context::Context;
-use crate::plan::Change;
+use crate::plan::{self, Change};
 use crate::resource::{Kind, entry};
 use crate::store::{Generation, Hash, Store};
 
 /// A managed path whose content differs from what the latest generation left, as a change from
-/// that content to what is there now.
+/// that content to what is there now. In a file goenv shares (a marker block, VS Code's
+/// settings), only a change in goenv's part is drift.
 pub struct Drift {
     pub change: Change,
 }
@@ -29,6 +30,12 @@ pub(crate) fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>> {
         let current_hash = current.as_ref().map(|(b, _)| crate::digest::sha256(b));
         if current_hash != expected_hash {
             let expected = blob(store, expected_hash.as_ref())?;
+            // In a file goenv shares, an edit outside goenv's part is not drift.
+            let kind = r.resource.kind;
+            let now = current.as_ref().map(|(b, _)| b.as_slice());
+            if plan::owned(kind, now) == plan::owned(kind, expected.as_deref()) {
+                continue;
+            }
             let mode = current.as_ref().map_or(r.mode.unwrap_or(0o644), |(_, m)| *m);
             let current = current.map(|(b, _)| b);
             let change =
