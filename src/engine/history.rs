@@ -154,14 +154,16 @@ pub fn show(ctx: &Context, n: u32) -> Result<Shown> {
 
 /// What gc removed.
 pub struct GcDone {
+    /// What an interrupted goenv had left, now removed.
+    pub debris: Vec<super::Debris>,
     pub sdks: usize,
     pub generations: usize,
     pub blobs: usize,
     pub bytes: u64,
 }
 
-/// Keeps the newest `keep` generations, removes blobs only older ones referred to, and empties
-/// the SDK trash. `None` when goenv has no state here.
+/// Keeps the newest `keep` generations, removes blobs only older ones referred to, empties
+/// the SDK trash and removes what an interrupted goenv left. `None` when goenv has no state here.
 pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
     let Some(store) = existing_store(ctx)? else { return Ok(None) };
     let _lock = store.lock(&holder("gc"))?;
@@ -169,7 +171,9 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
     let partly = |e: Error| Error { changed: super::Changed::Partly, ..e };
     let r = store.gc(keep).map_err(|e| partly(e.into()))?;
     let sdks = empty_trash(&store).map_err(partly)?;
+    let debris = super::debris::remove(super::debris::find(ctx, Some(&store)));
     Ok(Some(GcDone {
+        debris,
         sdks,
         generations: r.generations_removed,
         blobs: r.blobs_removed,
