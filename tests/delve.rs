@@ -362,6 +362,14 @@ fn a_package_managers_delve_is_never_written_nor_the_fixs_target() {
     assert!(help.contains("belongs to Debian's package `delve`"), "{help}");
     assert!(!help.contains(&format!("GOBIN={}", usr_bin.display())), "{help}");
 
+    // Not executable there: the fix is a build of one's own, not a `chmod` of dpkg's file.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&dlv, fs::Permissions::from_mode(0o644)).unwrap();
+    let plan = json(&goenv(&["plan", "--format", "json", "p.kdl"]));
+    let help = findings(&plan, "delve-not-executable")[0]["help"].as_str().unwrap().to_owned();
+    assert!(help.contains(&format!("GOBIN={h}/go/bin")) && !help.contains("chmod"), "{help}");
+    fs::set_permissions(&dlv, fs::Permissions::from_mode(0o755)).unwrap();
+
     // `install=` never plans a write over it: the plan stops, naming the owner and the fix.
     env.write("p.kdl", &profile(&format!("delve \"{}\" install=\"v1.25.2\"", dlv.display())));
     for args in [&["plan", "p.kdl"][..], &["apply", "--yes", "p.kdl"]] {

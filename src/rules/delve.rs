@@ -69,13 +69,19 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
         return;
     }
     if !dlv.executable {
+        // Not the user's file: a build of their own instead of a `chmod` of it.
+        let help = match &dlv.foreign {
+            Some(_) => fix(active_minor.and_then(recommended)),
+            None => format!("`chmod +x {}`", dlv.path.display()),
+        };
         out.push(
             Finding::new(Severity::Error, CODE_NOT_EXEC, format!("`{shown}` is not executable"))
-                .help(format!("`chmod +x {}`", dlv.path.display()))
+                .help(help)
                 .at(dlv.path.clone(), None),
         );
     }
-    if let Some(dap) = &dlv.dap {
+    // Beside a package manager's `dlv`, a `dlv-dap` is not the user's to remove either.
+    if let Some(dap) = dlv.dap.as_ref().filter(|_| dlv.foreign.is_none()) {
         out.push(Finding::new(Severity::Info, CODE_DAP, format!(
                 "`{}` is a leftover of VS Code Go's old separate debug adapter; the extension now \
                  runs `dlv dap`",
