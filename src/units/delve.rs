@@ -234,9 +234,9 @@ pub fn incompatibility(dlv: &str, built_with: Option<&str>, go: &str, os: Os) ->
     None
 }
 
-/// The `go install` command that puts Delve `version` (`None`: `latest`) at `gobin`.
-pub fn install_command(gobin: &std::path::Path, go: &str, version: Option<&str>) -> String {
-    let at = version.map_or_else(|| "latest".to_owned(), |v| format!("v{v}"));
+/// The `go install` command that puts Delve `version` (`1.25.2`, or `latest`) at `gobin`.
+pub fn install_command(gobin: &std::path::Path, go: &str, version: &str) -> String {
+    let at = if version == "latest" { version.to_owned() } else { format!("v{version}") };
     format!("GOBIN={} {go} install {DLV_PACKAGE}@{at}", gobin.display())
 }
 
