@@ -222,9 +222,14 @@ fn drift_and_rollback_in_an_rc_file_are_only_about_goenvs_block() {
     let status = env.goenv(&["status"]);
     assert_eq!(code(&status), 0, "a line outside the block is not drift: {}", text(&status.stdout));
 
-    // An edit inside the block is drift; rollback restores the block, the new line stays.
+    // An edit inside the block is drift, shown alone; rollback restores the block, the new line
+    // stays.
     std::fs::write(&rc, theirs.replace("# Managed by goenv", "# managed by me")).unwrap();
-    assert_eq!(code(&env.goenv(&["status"])), 2);
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 2);
+    let diff = text(&status.stdout);
+    assert!(diff.contains("+# managed by me") && diff.contains("-# Managed by goenv"), "{diff}");
+    assert!(!diff.contains("+export EDITOR=vim"), "an edit outside the block is not drift: {diff}");
     assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
     assert_eq!(std::fs::read_to_string(&rc).unwrap(), theirs);
     // Undoing everything takes the block out and keeps the line.

@@ -38,6 +38,8 @@ pub(crate) fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>> {
             }
             let mode = current.as_ref().map_or(r.mode.unwrap_or(0o644), |(_, m)| *m);
             let current = current.map(|(b, _)| b);
+            // Shown as a change of goenv's part only: the rest of a shared file as it is now.
+            let expected = plan::put_back(kind, current.as_deref(), expected.as_deref());
             let change =
                 Change::between(r.resource.clone(), r.path.clone(), expected, current, mode, true);
             out.push(Drift { change });
