@@ -108,53 +108,65 @@ fn state_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn a_secret_on_any_line_of_any_profile_is_never_shown() {
+    // One thread per profile: each has its own home, and the runs are independent.
+    let runs: usize = std::thread::scope(|scope| {
+        let threads: Vec<_> = shipped()
+            .into_iter()
+            .map(|(original, entry)| scope.spawn(move || fuzz_one(&original, entry)))
+            .collect();
+        threads.into_iter().map(|t| t.join().expect("no secret shown")).sum()
+    });
+    eprintln!("{runs} runs of goenv, none showed the secret");
+    assert!(runs > 5000, "only {runs} runs");
+}
+
+/// Every provocation at every line of `original` (read through `entry` too, when it includes
+/// `original`); returns how many times goenv ran.
+fn fuzz_one(original: &Path, entry: &str) -> usize {
     let provocations = provocations();
     let mut runs = 0;
-    for (original, entry) in shipped() {
-        let text = std::fs::read_to_string(&original).expect("profile");
-        let lines: Vec<&str> = text.lines().collect();
-        let env = TestEnv::new();
-        for sibling in std::fs::read_dir(original.parent().expect("dir")).expect("dir") {
-            let p = sibling.expect("entry").path();
-            std::fs::copy(&p, env.dir.path().join(p.file_name().expect("name"))).expect("copy");
-        }
-        let name = original.file_name().expect("name").to_string_lossy().into_owned();
-        for at in 0..=lines.len() {
-            for (k, lines_in) in provocations.iter().enumerate() {
-                let mut mutated: Vec<String> =
-                    lines[..at].iter().map(|s| (*s).to_owned()).collect();
-                mutated.extend(lines_in.iter().cloned());
-                mutated.extend(lines[at..].iter().map(|s| (*s).to_owned()));
-                env.write(&name, &(mutated.join("\n") + "\n"));
-                let mut targets = vec![name.as_str()];
-                if !entry.is_empty() {
-                    targets.push(entry);
-                }
-                for target in targets {
-                    let what = format!("{name} with provocation {k} at line {}", at + 1);
-                    let human = env.goenv(&["check", target]);
-                    assert_hidden(&human, &format!("`check` of {what}"));
-                    assert_hidden(
-                        &env.goenv(&["check", "--format", "json", target]),
-                        &format!("`check --format json` of {what}"),
-                    );
-                    runs += 2;
-                    // Plan fetches the download index for some valid profiles: only the ones
-                    // `check` refuses are planned here, offline.
-                    if human.status.code() == Some(1) {
-                        for format in ["human", "json", "markdown"] {
-                            assert_hidden(
-                                &env.goenv(&["plan", "--format", format, target]),
-                                &format!("`plan --format {format}` of {what}"),
-                            );
-                            runs += 1;
-                        }
+    let text = std::fs::read_to_string(original).expect("profile");
+    let lines: Vec<&str> = text.lines().collect();
+    let env = TestEnv::new();
+    for sibling in std::fs::read_dir(original.parent().expect("dir")).expect("dir") {
+        let p = sibling.expect("entry").path();
+        std::fs::copy(&p, env.dir.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let name = original.file_name().expect("name").to_string_lossy().into_owned();
+    for at in 0..=lines.len() {
+        for (k, lines_in) in provocations.iter().enumerate() {
+            let mut mutated: Vec<String> = lines[..at].iter().map(|s| (*s).to_owned()).collect();
+            mutated.extend(lines_in.iter().cloned());
+            mutated.extend(lines[at..].iter().map(|s| (*s).to_owned()));
+            env.write(&name, &(mutated.join("\n") + "\n"));
+            let mut targets = vec![name.as_str()];
+            if !entry.is_empty() {
+                targets.push(entry);
+            }
+            for target in targets {
+                let what = format!("{name} with provocation {k} at line {}", at + 1);
+                let human = env.goenv(&["check", target]);
+                assert_hidden(&human, &format!("`check` of {what}"));
+                assert_hidden(
+                    &env.goenv(&["check", "--format", "json", target]),
+                    &format!("`check --format json` of {what}"),
+                );
+                runs += 2;
+                // Plan fetches the download index for some valid profiles: only the ones
+                // `check` refuses are planned here, offline.
+                if human.status.code() == Some(1) {
+                    for format in ["human", "json", "markdown"] {
+                        assert_hidden(
+                            &env.goenv(&["plan", "--format", format, target]),
+                            &format!("`plan --format {format}` of {what}"),
+                        );
+                        runs += 1;
                     }
                 }
             }
         }
     }
-    assert!(runs > 5000, "only {runs} runs");
+    runs
 }
 
 /// `text` without its top-level `go` and `service` nodes, `live=#true` and `install=`: what
