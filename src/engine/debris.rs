@@ -26,6 +26,8 @@ fn places(ctx: &Context, store: Option<&Store>) -> Vec<(PathBuf, Leftover)> {
     let mut out = vec![
         (cache_dir(ctx).join("downloads"), Leftover::Partial),
         (ctx.home.join("sdk"), Leftover::Staging),
+        // The default GOBIN, where a first `delve install=` builds before goenv manages it.
+        (ctx.home.join("go/bin"), Leftover::Build),
         (state.clone(), Leftover::Temp),
         (state.join("generations"), Leftover::Temp),
         (state.join("blobs/sha256"), Leftover::Temp),
