@@ -16,11 +16,6 @@ use std::path::{Path, PathBuf};
 
 pub use crate::apply::Fault;
 pub use debris::{Debris, leftovers};
-
-/// Leftovers as a message shows them: `` `~/sdk/.goenv-staging-x` (51.2 MB), … ``.
-pub fn debris_shown(debris: &[Debris], ctx: &Context) -> String {
-    debris::describe(debris, &ctx.home)
-}
 pub use error::{Changed, Error, ErrorKind, Result};
 pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
 pub use observe::observe;
@@ -105,6 +100,11 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
     }
     remove_debris(ctx, &store, progress);
     Ok(())
+}
+
+/// Leftovers as a message shows them: `` `~/sdk/.goenv-staging-x` (51.2 MB), … ``.
+pub fn debris_shown(debris: &[Debris], ctx: &Context) -> String {
+    debris::describe(debris, &ctx.home)
 }
 
 /// Removes what an interrupted goenv left (the caller holds the lock), and says so.

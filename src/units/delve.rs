@@ -78,8 +78,8 @@ fn tool(
             format!("remove the link `{}`, then plan again", path.display())
         } else {
             format!(
-                "write `delve \"{}\" install=\"{}\"`: goenv installs Delve into GOBIN and points \
-                 VS Code there too",
+                "write `delve \"{}\" install=\"{}\"`: goenv installs Delve into GOBIN (and, with \
+                 `vscode`, points VS Code there)",
                 crate::resource::tilde_path(&own, &ctx.home),
                 install.text
             )
