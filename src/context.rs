@@ -143,7 +143,7 @@ impl Context {
         let arch = opts.arch.or_else(Arch::host).ok_or_else(|| {
             ContextError::Platform(format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH))
         })?;
-        let host = opts.host.clone().unwrap_or_else(read_host_name);
+        let host = opts.host.clone().unwrap_or_else(host_name);
         if let Some(home) = &opts.home {
             return Ok(Self::hermetic(absolute(home), os, arch, host));
         }
@@ -248,7 +248,8 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn read_host_name() -> String {
+/// This machine's host name, as `when host=…` matches it when `--host` is not given.
+pub fn host_name() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .find_map(|p| std::fs::read_to_string(p).ok())

@@ -12,6 +12,7 @@ pub(crate) mod apply;
 pub mod cli;
 pub mod context;
 pub mod digest;
+pub mod doctor;
 pub mod engine;
 pub mod formats;
 pub(crate) mod fsx;

@@ -1,7 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    goenv::cli::run(goenv::cli::Cli::parse())
+    goenv::cli::main()
 }

@@ -186,7 +186,14 @@ fn value(session: bool) -> BoxedStrategy<String> {
     };
     // Empty values are valid only without `session`.
     let min = usize::from(session);
-    prop::collection::vec(piece, min..6).prop_map(|v| v.concat()).boxed()
+    // A value that starts like `~/…` is refused (no shell expands it inside a value): such a
+    // piece goes after another.
+    prop::collection::vec(piece, min..6)
+        .prop_map(|v| {
+            let s = v.concat();
+            if s.starts_with('~') { format!("x{s}") } else { s }
+        })
+        .boxed()
 }
 
 const EXPORT_KEYS: &[&str] = &["GREETING", "APP_MODE", "X_1", "_PRIVATE_NOTE", "EDITOR", "LC_NOTE"];

@@ -708,7 +708,7 @@ fn go_values_go_rejects() {
         // (body after `version 1`, text the problem points at, code, words in message or help)
         ("go-env { GOPATH \"go\" }", "go\"", "goenv::value::gopath", "absolute"),
         ("go-env { GOPATH \"$HOME/go\" }", "$HOME", "goenv::value::gopath", "does not expand"),
-        ("go-env { GOPATH \"~bob/go\" }", "~bob", "goenv::value::gopath", "shell metacharacter '~'"),
+        ("go-env { GOPATH \"~bob/go\" }", "~bob", "goenv::value::gopath", "not \"~user\""),
         ("go-env { GOPATH \"~/go:relative\" }", "~/go:relative", "goenv::value::gopath", "\"relative\" is relative"),
         ("go-env { GOBIN \"bin\" }", "bin\"", "goenv::value::gobin", "absolute"),
         ("go-env { GOMODCACHE \"mod\" }", "mod\"", "goenv::value::gomodcache", "absolute"),
@@ -810,4 +810,47 @@ fn go_values_go_accepts_are_accepted_and_shown_normalised() {
     ] {
         accepts(&format!("export {{ {key} \"{value}\" }}"));
     }
+}
+
+// ---- `~` in `export` (issue 16, item 7) --------------------------------------------------------
+
+/// A Go path variable in `export` is expanded as in `go-env`: `~` and `~/…` (each GOPATH entry).
+#[test]
+fn go_path_variables_in_export_expand_the_home() {
+    let env = TestEnv::new();
+    let home = env.home().display().to_string();
+    let text = "version 1\nexport {\n    GOMODCACHE \"~/go/pkg/mod\"\n    GOPATH \"~/go:~/other\"\n    \
+                GOBIN \"~\"\n    GOCACHE \"~/.cache/go-build\"\n    GOROOT \"~/sdk/go1.22.10\"\n}\n";
+    let (exit, json) = env.check_json(text, &[]);
+    assert_eq!(exit, 0, "{json:#}");
+    let export = &json["export"];
+    assert_eq!(export["GOMODCACHE"], format!("{home}/go/pkg/mod"), "{json:#}");
+    assert_eq!(export["GOPATH"], format!("{home}/go:{home}/other"), "{json:#}");
+    assert_eq!(export["GOBIN"], home.as_str(), "{json:#}");
+    assert_eq!(export["GOCACHE"], format!("{home}/.cache/go-build"), "{json:#}");
+    assert_eq!(export["GOROOT"], format!("{home}/sdk/go1.22.10"), "{json:#}");
+}
+
+/// `~user` is never expanded, and the message says so instead of contradicting itself; in the
+/// value of a variable that is not one of Go's paths, `~` is refused, saying why.
+#[test]
+fn tilde_goenv_does_not_expand_says_why() {
+    rejects(
+        "export {\n    GOMODCACHE \"~bob/go/pkg/mod\"\n}",
+        "~bob",
+        "goenv::value::gomodcache",
+        "not \"~user\"",
+    );
+    rejects(
+        "export {\n    EDITOR \"~/bin/vi\"\n}",
+        "~/bin/vi",
+        "goenv::value::unexpanded-tilde",
+        "no shell expands",
+    );
+    rejects(
+        "service \"api.service\" {\n    CONFIG \"~/api.toml\"\n}",
+        "~/api.toml",
+        "goenv::value::unexpanded-tilde",
+        "systemd",
+    );
 }

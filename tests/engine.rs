@@ -155,7 +155,9 @@ fn drift_is_reported_and_rolled_back_first() {
     assert_eq!(code(&out), 2);
     let status = text(&out.stdout);
     assert!(status.contains("~ file:~/.config/go/env (changed outside goenv)"), "{status}");
-    assert!(status.contains("+GOPROXY=direct"), "{status}");
+    // The Go env file's drift is shown per key.
+    assert!(status.contains("  ~ GOPROXY: https://goproxy.cn,direct → direct\n"), "{status}");
+    assert!(status.contains("  + GOINSECURE: *\n"), "{status}");
 
     assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
     assert_eq!(read(&go_env).unwrap(), applied);
@@ -277,12 +279,15 @@ fn a_dangling_symlink_target_is_refused_and_nothing_is_created() {
 
 #[test]
 fn bash_profile_is_used_when_it_exists_and_never_created() {
+    // Issue 16, item 6: with ~/.bash_profile, ~/.profile is wired too (in POSIX sh, skipped by bash).
     let env = TestEnv::new();
     env.write("home/.bash_profile", "# login\n");
     env.write("profile.kdl", "version 1\nshells \"bash\"\n");
     let plan = text(&env.goenv(&["plan", "profile.kdl"]).stdout);
     assert!(plan.contains("~ block:~/.bash_profile"), "{plan}");
-    assert!(!plan.contains("~/.profile"), "{plan}");
+    // ~/.profile gets goenv's sh-only block, for sh login shells that bash never reads it for.
+    assert!(plan.contains("+ block:~/.profile"), "{plan}");
+    assert!(plan.contains("bash loads goenv from ~/.bash_profile, whose block wins"), "{plan}");
     let fresh = TestEnv::new();
     fresh.write("profile.kdl", "version 1\nshells \"bash\"\n");
     let plan = text(&fresh.goenv(&["plan", "profile.kdl"]).stdout);

@@ -103,7 +103,9 @@ fn drift_with_go_env_w(env: &TestEnv, home: &Path, version: &str) {
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         assert_eq!(code(&out), 2, "goenv {args:?} after go{version} env -w:\n{all}");
         assert!(all.contains("~/.config/go/env"), "goenv {args:?} names the Go env file:\n{all}");
-        assert!(all.contains("GOPROXY=direct"), "goenv {args:?} shows the change:\n{all}");
+        // Per key, however `go env -w` reordered the file.
+        let change = "  ~ GOPROXY: https://goproxy.cn,direct → direct\n";
+        assert!(all.contains(change), "goenv {args:?} shows the change:\n{all}");
     }
 }
 
@@ -384,4 +386,94 @@ fn rollback_to_zero_restores_what_real_programs_see() {
     assert!(!vars.get("PATH").is_some_and(|p| p.contains(s(&home))), "{vars:?}");
     let out = env.goenv(&["status"]);
     assert_eq!(code(&out), 0, "{}{}", text(&out.stdout), text(&out.stderr));
+}
+
+// ---- sh login shells when bash has its own login file ------------------------------------------
+
+/// Ubuntu's (and Debian's) `/etc/skel/.profile`: it sources `~/.bashrc` when bash runs it.
+const SKEL_PROFILE: &str = r#"# ~/.profile: executed by the command interpreter for login shells.
+# This file is not read by bash(1), if ~/.bash_profile or ~/.bash_login
+# exists.
+
+# if running bash
+if [ -n "$BASH_VERSION" ]; then
+    # include .bashrc if it exists
+    if [ -f "$HOME/.bashrc" ]; then
+	. "$HOME/.bashrc"
+    fi
+fi
+
+# set PATH so it includes user's private bin if it exists
+if [ -d "$HOME/bin" ] ; then
+    PATH="$HOME/bin:$PATH"
+fi
+"#;
+
+/// Appended to goenv's `env.sh` after apply: records who loaded it, one line per load (`sh` in
+/// a shell that is not bash, else the file whose goenv block sourced it).
+const RECORD_LOADS: &str = r#"
+if [ -n "${BASH_VERSION-}" ]; then eval 'printf "%s\n" "${BASH_SOURCE[1]##*/}"'; else echo sh; fi >> "$HOME/loads"
+"#;
+
+/// Runs `shell args` as a login shell in `home` and returns (PATH, GREETING, the loads of
+/// env.sh), the loads file emptied first.
+fn login_run(shell: &Path, args: &[&str], home: &Path) -> (String, String, Vec<String>) {
+    let loads = home.join("loads");
+    let _ = std::fs::remove_file(&loads);
+    let print = r#"printf '%s\n' "$PATH" "$GREETING""#;
+    let mut all = args.to_vec();
+    all.push(print);
+    let out = run_clean(shell, &all, home, BASE_PATH, &[("TERM", "dumb")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{} {all:?}: {stdout}{}", shell.display(), text(&out.stderr));
+    let mut lines = stdout.lines();
+    let path = lines.next().unwrap_or_default().to_owned();
+    let greeting = lines.next().unwrap_or_default().to_owned();
+    let loads = std::fs::read_to_string(&loads).unwrap_or_default();
+    (path, greeting, loads.lines().map(str::to_owned).collect())
+}
+
+/// Issue 16, item 6: with Ubuntu's skeleton files plus `~/.bash_profile`, `dash -l` (and the X11
+/// session, which sources `~/.profile` with `/bin/sh`) gets goenv's PATH and exports from a block
+/// in `~/.profile`; `bash -l` loads goenv once from `~/.bash_profile`'s block, whether or not that
+/// file sources `~/.profile` (the `~/.profile` block does nothing in bash); bash started as `sh`
+/// reads only `~/.profile`, and gets it there.
+#[test]
+fn sh_login_shells_are_wired_when_bash_profile_exists() {
+    let profile = "version 1\npath \"~/tools/bin\"\nexport { GREETING \"hi there\" }\n";
+    for bash_profile in
+        ["[ -f ~/.profile ] && . ~/.profile\nexport EDITOR=vi\n", "export EDITOR=vi\n"]
+    {
+        let (env, home) = env_with(profile);
+        std::fs::write(home.join(".profile"), SKEL_PROFILE).unwrap();
+        std::fs::write(home.join(".bashrc"), BASHRC).unwrap();
+        std::fs::write(home.join(".bash_profile"), bash_profile).unwrap();
+        ok(env.goenv(&["apply", "--yes", "profile.kdl"]));
+        let env_sh = home.join(".config/goenv/env.sh");
+        let mut sh = std::fs::read_to_string(&env_sh).unwrap();
+        sh.push_str(RECORD_LOADS);
+        std::fs::write(&env_sh, sh).unwrap();
+        let ours = format!("{}:{}:", s(&home.join("go/bin")), s(&home.join("tools/bin")));
+        let case = format!(".bash_profile {bash_profile:?}");
+
+        let (path, greeting, loads) = login_run(&program("dash"), &["-l", "-c"], &home);
+        assert!(path.starts_with(&ours), "dash -l, {case}: PATH `{path}`");
+        assert_eq!(greeting, "hi there", "dash -l, {case}");
+        assert_eq!(loads, ["sh"], "dash -l loads goenv once, from ~/.profile; {case}");
+
+        let (path, greeting, loads) = login_run(&program("bash"), &["-l", "-c"], &home);
+        assert!(path.starts_with(&ours), "bash -l, {case}: PATH `{path}`");
+        assert_eq!(greeting, "hi there", "bash -l, {case}");
+        let from_login: Vec<&String> = loads.iter().filter(|l| *l != ".bashrc").collect();
+        assert_eq!(from_login, [".bash_profile"], "bash -l: ~/.bash_profile's block wins; {case}");
+
+        // bash started as `sh` reads ~/.profile only (Fedora's /bin/sh is bash).
+        let bin = tempfile::tempdir().unwrap();
+        let as_sh = bin.path().join("sh");
+        std::os::unix::fs::symlink(program("bash"), &as_sh).unwrap();
+        let (path, greeting, loads) = login_run(&as_sh, &["-l", "-c"], &home);
+        assert!(path.starts_with(&ours), "bash as sh -l, {case}: PATH `{path}` ({loads:?})");
+        assert_eq!(greeting, "hi there", "bash as sh -l, {case}");
+        assert!(loads.iter().any(|l| l == ".profile"), "bash as sh: {loads:?}; {case}");
+    }
 }

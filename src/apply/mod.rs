@@ -2,11 +2,13 @@
 //!
 //! 1. The caller holds the store's lock.
 //! 2. Every touched path is read again and must still be what the plan saw.
-//! 3. Every before- and after-content is stored as a blob.
+//! 3. Every before- and after-content is stored as a blob, and the directories the new contents
+//!    need that do not exist yet are recorded as goenv's.
 //! 4. The journal lists every step.
 //! 5. Each path is replaced atomically (or removed).
 //! 6. The generation manifest is written.
-//! 7. The journal is removed.
+//! 7. The journal is removed, and every directory goenv created that is now empty (its files
+//!    were removed or rolled back) is removed too.
 //!
 //! A process killed anywhere in 3–7 leaves a journal, and the next goenv command puts every
 //! path back first ([`recover`]).
@@ -107,6 +109,7 @@ pub fn apply(
     for k in &plan.unchanged {
         records.push(kept(k, put(store, k.content.as_deref())?));
     }
+    store.add_created_dirs(&missing_dirs(plan))?;
     Fault::reached(fault, "blobs");
     store.write_journal(&Journal { generation: number, steps })?;
     Fault::reached(fault, "journal");
@@ -117,6 +120,7 @@ pub fn apply(
             let path = c.path.display().to_string();
             // Put everything back before reporting: every file stays wholly old.
             store.recover()?;
+            tidy(store);
             return Err(ApplyError::Write { path, source });
         }
         Fault::reached(fault, &format!("step-{}", i + 1));
@@ -133,7 +137,29 @@ pub fn apply(
     })?;
     Fault::reached(fault, "manifest");
     store.remove_journal()?;
+    tidy(store);
     Ok(number)
+}
+
+/// The directories that do not exist yet and that writing the plan's new contents creates.
+fn missing_dirs(plan: &Plan) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for c in plan.changes.iter().filter(|c| c.after.is_some() || c.build.is_some()) {
+        let mut dir = c.path.parent();
+        while let Some(d) = dir.filter(|d| std::fs::symlink_metadata(d).is_err()) {
+            if !out.iter().any(|o: &PathBuf| o == d) {
+                out.push(d.to_path_buf());
+            }
+            dir = d.parent();
+        }
+    }
+    out
+}
+
+/// Removes the directories goenv created that the change left empty. Only tidiness: a
+/// directory that cannot be removed stays, and is tried again after the next change.
+fn tidy(store: &Store) {
+    let _ = store.remove_empty_created_dirs();
 }
 
 fn put(store: &Store, bytes: Option<&[u8]>) -> Result<Option<Hash>, StoreError> {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{Ui, confirm, print_err, progress, render};
+use super::{Ui, confirm, print_err, progress, render, report_profile};
 use crate::context::Context;
 use crate::engine::{self, Error, Fault};
 
@@ -15,6 +15,8 @@ pub struct ApplyArgs {
     /// Apply without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(
@@ -26,22 +28,28 @@ pub fn run(
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
     engine::check_host(ctx)?;
     let profile = engine::load_profile(&path, ctx)?;
-    let pending = engine::plan_for_apply(&profile, ctx)?;
-    let shown = render::human(&pending.plan, ctx, ui.color, render::Title::Plan);
+    report_profile(ui, &profile);
+    let pending = engine::plan_for_apply(&profile, ctx, &mut progress(ui, ctx))?;
+    let summary = render::summary_line(&pending.plan, render::Title::Plan);
     if pending.plan.is_empty() {
         if !ui.quiet {
-            print_err(&shown);
+            print_err(&render::human(&pending.plan, ctx, ui.color, render::Title::Plan));
         }
         return Ok(ExitCode::SUCCESS);
     }
-    print_err(&shown);
+    if !ui.quiet {
+        print_err(&render::human(&pending.plan, ctx, ui.color, render::Title::Plan));
+    } else if !args.yes {
+        // Quiet, but about to ask: the question needs its one line of context.
+        print_err(&format!("{summary}\n"));
+    }
     if !confirm("Apply these changes?", args.yes)? {
         print_err("nothing was changed\n");
         return Ok(ExitCode::from(1));
     }
-    let summary = render::summary_line(&pending.plan, render::Title::Plan);
     let (add, change, remove) = pending.plan.counts();
-    let number = engine::apply(ctx, pending, &profile, &path, summary, fault, &mut progress())?;
+    let number =
+        engine::apply(ctx, pending, &profile, &path, summary, fault, &mut progress(ui, ctx))?;
     print_err(&format!(
         "Applied generation {number}: {add} added, {change} changed, {remove} removed. `goenv rollback` undoes it.\n"
     ));

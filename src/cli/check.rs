@@ -17,6 +17,8 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
@@ -51,11 +53,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
             })
         ),
         (Ok(p), Format::Human) => {
-            if ui.verbose {
-                for f in p.sources.files() {
-                    eprintln!("read {}", f.display);
-                }
-            }
+            super::report_profile(ui, p);
             if ui.quiet {
                 Ok(())
             } else {

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use super::{Ui, print_out, render};
+use super::{Ui, print_out, render, report_state};
 use crate::context::Context;
-use crate::engine::{self, Error};
+use crate::engine::{self, Error, ErrorKind};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -14,7 +14,8 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GcArgs {
-    /// How many of the newest generations to keep
+    /// How many of the newest generations to keep (at least 1: the latest is what `status` and
+    /// `rollback` work from)
     #[arg(long, default_value_t = 10)]
     pub keep: usize,
 }
@@ -23,7 +24,9 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub fn list(ctx: &Context, _ui: &Ui) -> Result<ExitCode, Error> {
+pub fn list(ctx: &Context, ui: &Ui) -> Result<ExitCode, Error> {
+    report_state(ui, ctx, engine::Reading::All)?;
+    // The list is the result: `-q` leaves it whole.
     let all = engine::generations(ctx)?;
     let mut out = String::new();
     if all.is_empty() {
@@ -45,11 +48,12 @@ pub fn list(ctx: &Context, _ui: &Ui) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
+pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
+    report_state(ui, ctx, engine::Reading::One(args.number))?;
     let shown = engine::show(ctx, args.number)?;
     let g = &shown.summary;
     let mut out = format!("generation {} · {} · {} · {}\n", g.number, g.time, g.command, g.summary);
-    for c in &shown.changes {
+    for c in shown.changes.iter().filter(|_| !ui.quiet) {
         out.push_str(&format!("\n{} {}\n", c.action.sign(), c.id));
         out.push_str(&render::diff(c, ctx, &shown.secrets));
     }
@@ -57,19 +61,30 @@ pub fn show(ctx: &Context, _ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn gc(ctx: &Context, _ui: &Ui, args: GcArgs) -> Result<ExitCode, Error> {
+pub fn gc(ctx: &Context, ui: &Ui, args: GcArgs) -> Result<ExitCode, Error> {
+    if args.keep == 0 {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "`--keep 0` would drop the latest generation, which `status` compares the machine \
+             with and `rollback` undoes",
+        )
+        .hint(
+            "`goenv gc --keep 1` keeps only the latest one; `rollback --to 0` works after any gc",
+        ));
+    }
+    report_state(ui, ctx, engine::Reading::All)?;
     let Some(done) = engine::gc(ctx, args.keep)? else {
         print_out("Nothing to collect: goenv has no state here.\n");
         return Ok(ExitCode::SUCCESS);
     };
     let mut out = String::new();
-    if !done.debris.is_empty() {
+    if !done.debris.is_empty() && !ui.quiet {
         out.push_str(&format!(
             "Removed what an interrupted goenv left: {}.\n",
             engine::debris_shown(&done.debris, ctx)
         ));
     }
-    if done.sdks > 0 {
+    if done.sdks > 0 && !ui.quiet {
         out.push_str(&format!(
             "Removed {} SDK{} from the trash; rolling back to a generation that used one downloads it again.\n",
             done.sdks,

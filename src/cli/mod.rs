@@ -4,6 +4,7 @@
 
 mod apply;
 mod check;
+mod doctor;
 pub mod error;
 mod generations;
 mod plan;
@@ -13,7 +14,7 @@ mod rollback;
 mod status;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -28,30 +29,78 @@ pub struct Cli {
     /// Treat DIR as the home directory: every `~`, XDG default and target path resolves inside it
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// Check the profile for another operating system
-    #[arg(long, global = true, value_name = "OS", value_parser = ["linux", "macos"])]
-    pub os: Option<String>,
-    /// Check the profile for another architecture
-    #[arg(long, global = true, value_name = "ARCH", value_parser = ["amd64", "arm64"])]
-    pub arch: Option<String>,
-    /// Check the profile for another host name (as `when host=…` sees it)
-    #[arg(long, global = true, value_name = "NAME")]
-    pub host: Option<String>,
-    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
-    /// repeatable. Without --home the real environment is used and this is refused
-    #[arg(long = "env", global = true, value_name = "KEY=VALUE", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
+    /// The machine a profile is read for, given before the command name; only the commands
+    /// that read a profile take these (they are offered in those commands' help)
+    #[command(flatten)]
+    pub target: Target,
     /// When to use colour
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Print only errors
+    /// Print only errors and the one-line result
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print more detail
+    /// Also list every file read, and why
     #[arg(short, long, global = true)]
     pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which machine a profile is read for. Only the commands that read a profile (`check`,
+/// `plan`, `apply`, `status`) take these flags (through [`Target`]); [`Command::flags`] says
+/// which command takes which.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Platform {
+    /// Read the profile for another operating system
+    #[arg(long, value_name = "OS", value_parser = ["linux", "macos"])]
+    pub os: Option<String>,
+    /// Read the profile for another architecture
+    #[arg(long, value_name = "ARCH", value_parser = ["amd64", "arm64"])]
+    pub arch: Option<String>,
+    /// Read the profile for another host name (as `when host=…` sees it)
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+}
+
+impl Platform {
+    /// The first flag given, spelt as on the command line.
+    fn given(&self) -> Option<&'static str> {
+        [
+            (self.os.is_some(), "--os"),
+            (self.arch.is_some(), "--arch"),
+            (self.host.is_some(), "--host"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// These flags given before the command name, with `after` (given after it) winning.
+    fn merged(self, after: Platform) -> Platform {
+        Platform {
+            os: after.os.or(self.os),
+            arch: after.arch.or(self.arch),
+            host: after.host.or(self.host),
+        }
+    }
+}
+
+/// The environment goenv plans and downloads with under `--home`: the commands that read a
+/// profile, and `rollback` (an SDK rolled back into place may be downloaded again).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Environment {
+    /// With --home, plan as if the environment held KEY=VALUE (PATH, GOROOT, HTTPS_PROXY, …);
+    /// repeatable. Without --home the real environment is used and this is refused
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+}
+
+/// Both, for the commands that read a profile.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Target {
+    #[command(flatten)]
+    pub platform: Platform,
+    #[command(flatten)]
+    pub environment: Environment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +128,36 @@ pub enum Command {
     Show(generations::ShowArgs),
     /// Drop old generations and the backups only they referenced
     Gc(generations::GcArgs),
+    /// What every program on this machine sees (shells, desktop, services, editors), and why; no profile needed
+    Doctor(doctor::DoctorArgs),
+}
+
+impl Command {
+    /// The command's name, and the [`Platform`] and [`Environment`] flags it takes. Adding a
+    /// command means one line here: the match is exhaustive.
+    fn flags(&mut self) -> (&'static str, Option<&mut Platform>, Option<&mut Environment>) {
+        match self {
+            Command::Check(a) => {
+                ("check", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Plan(a) => {
+                ("plan", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Apply(a) => {
+                ("apply", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Status(a) => {
+                ("status", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Rollback(a) => ("rollback", None, Some(&mut a.environment)),
+            Command::Generations => ("generations", None, None),
+            Command::Show(_) => ("show", None, None),
+            Command::Gc(_) => ("gc", None, None),
+            Command::Doctor(a) => {
+                ("doctor", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+        }
+    }
 }
 
 /// Output format for commands that print data.
@@ -95,15 +174,28 @@ pub struct Ui {
     pub verbose: bool,
 }
 
-/// What the engine says while it works, on stderr: notes, and download progress on a terminal.
+/// What the engine says while it works, on stderr: notes, download progress on a terminal, and
+/// with `-v` every file read.
 struct Terminal {
     terminal: bool,
     last: (String, u64),
+    /// `-v`, and the home that paths are shown from.
+    reads: Option<PathBuf>,
 }
 
 impl engine::Progress for Terminal {
     fn note(&mut self, line: &str) {
         eprintln_quietly(line);
+    }
+
+    fn wants_reads(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    fn read(&mut self, path: &Path, why: &str) {
+        if let Some(home) = &self.reads {
+            eprintln_quietly(&format!("read `{}`: {why}", crate::plan::tilde_path(path, home)));
+        }
     }
 
     fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
@@ -132,8 +224,35 @@ impl engine::Progress for Terminal {
     }
 }
 
-fn progress() -> Terminal {
-    Terminal { terminal: std::io::stderr().is_terminal(), last: (String::new(), 0) }
+fn progress(ui: &Ui, ctx: &Context) -> Terminal {
+    Terminal {
+        terminal: std::io::stderr().is_terminal(),
+        last: (String::new(), 0),
+        reads: ui.verbose.then(|| ctx.home.clone()),
+    }
+}
+
+/// With `-v`: the profile's files, as read (the profile, then what it includes).
+fn report_profile(ui: &Ui, profile: &crate::profile::Profile) {
+    if !ui.verbose {
+        return;
+    }
+    for (i, f) in profile.sources.files().enumerate() {
+        let why = if i == 0 { "the profile" } else { "included by the profile" };
+        eprintln_quietly(&format!("read `{}`: {why}", f.display));
+    }
+}
+
+/// With `-v`: the state files (and managed paths) a history command reads.
+fn report_state(ui: &Ui, ctx: &Context, reading: engine::Reading) -> Result<(), Error> {
+    if !ui.verbose {
+        return Ok(());
+    }
+    let mut terminal = progress(ui, ctx);
+    for (path, why) in engine::state_reads(ctx, reading)? {
+        engine::Progress::read(&mut terminal, &path, &why);
+    }
+    Ok(())
 }
 
 /// Writes a line to stderr; a stderr that cannot be written is not worth a panic.
@@ -141,8 +260,20 @@ fn eprintln_quietly(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Parses the process's arguments and runs goenv. A usage error exits 1, as every other error
+/// that changed nothing (`--help` and `--version` exit 0).
+pub fn main() -> ExitCode {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+    }
+}
+
 /// Runs goenv with the given arguments and returns the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+pub fn run(mut cli: Cli) -> ExitCode {
     // Colour is presentation, not machine state: the only place goenv reads NO_COLOR.
     let color = match cli.color {
         Color::Always => true,
@@ -150,13 +281,44 @@ pub fn run(cli: Cli) -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let ui = Ui { color, quiet: cli.quiet, verbose: cli.verbose };
+    let before = std::mem::take(&mut cli.target);
+    let (name, platform, environment) = cli.command.flags();
+    let refused = |flag: &str, why: &str| {
+        let e = Error::new(
+            ErrorKind::Usage,
+            format!(
+                "`{flag}` {why}, and `{name}` {}",
+                match flag {
+                    "--env" => "does neither",
+                    _ => "reads no profile",
+                }
+            ),
+        )
+        .hint(format!("run `goenv {name}` without it"));
+        error::report(&e, &ui)
+    };
+    let platform = match platform {
+        Some(after) => before.platform.merged(std::mem::take(after)),
+        None => match before.platform.given() {
+            Some(flag) => return refused(flag, "says which machine a profile is read for"),
+            None => Platform::default(),
+        },
+    };
+    let mut env = before.environment.env;
+    match environment {
+        Some(after) => env.append(&mut after.env),
+        None if !env.is_empty() => {
+            return refused("--env", "is the environment goenv plans and downloads with");
+        }
+        None => {}
+    }
     let opts = ContextOptions {
         home: cli.home,
-        os: cli.os.as_deref().and_then(Os::parse),
-        arch: cli.arch.as_deref().and_then(Arch::parse),
-        host: cli.host,
+        os: platform.os.as_deref().and_then(Os::parse),
+        arch: platform.arch.as_deref().and_then(Arch::parse),
+        host: platform.host,
     };
-    if !cli.env.is_empty() && opts.home.is_none() {
+    if !env.is_empty() && opts.home.is_none() {
         let e = Error::new(
             ErrorKind::Usage,
             "`--env` only works with `--home`: without it goenv uses the real environment",
@@ -165,12 +327,15 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
-            ctx.env.extend(cli.env);
+            ctx.env.extend(env);
             ctx
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
     };
-    if let Err(e) = engine::recover_if_needed(&ctx, &mut progress()) {
+    // doctor only reads: it leaves an interrupted transaction for the next command to recover
+    if !matches!(cli.command, Command::Doctor(_))
+        && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx))
+    {
         return error::report(&e, &ui);
     }
     let fault = engine::fault();
@@ -183,6 +348,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generations => generations::list(&ctx, &ui),
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
+        Command::Doctor(args) => doctor::run(&ctx, &ui, args),
     };
     result.unwrap_or_else(|e| error::report(&e, &ui))
 }
@@ -206,6 +372,10 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Error> {
     std::io::stdin()
         .read_line(&mut answer)
         .map_err(|e| Error::new(ErrorKind::Declined, format!("cannot read the answer: {e}")))?;
+    if !answer.ends_with('\n') {
+        // End of input (Ctrl-D) echoes no newline: end the question's line before what follows.
+        let _ = writeln!(stderr);
+    }
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{Ui, print_out, render};
+use super::{Ui, print_out, progress, render, report_profile};
 use crate::context::Context;
 use crate::engine::{self, Error};
 
@@ -24,13 +24,19 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes to apply (0 when there are none, 1 on error)
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub target: super::Target,
 }
 
 pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
     let profile = engine::load_profile(&path, ctx)?;
-    let plan = engine::make_plan(&profile, ctx)?;
+    report_profile(ui, &profile);
+    let plan = engine::make_plan_reporting(&profile, ctx, &mut progress(ui, ctx))?;
     let text = match args.format {
+        PlanFormat::Human if ui.quiet => {
+            format!("{}\n", render::summary_line(&plan, render::Title::Plan))
+        }
         PlanFormat::Human => render::human(&plan, ctx, ui.color, render::Title::Plan),
         PlanFormat::Markdown => render::markdown(&plan, ctx),
         PlanFormat::Json => {

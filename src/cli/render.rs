@@ -8,6 +8,7 @@ use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
 use crate::context::Context;
+use crate::formats::goenvfile;
 use crate::plan::{Action, Change, Plan, tilde_path};
 use crate::profile::secret::redact;
 use crate::resource::Kind;
@@ -106,6 +107,44 @@ pub fn summary_line(plan: &Plan, title: Title) -> String {
     }
     let (add, change, remove) = plan.counts();
     format!("{}: {add} to add, {change} to change, {remove} to remove.", title.word())
+}
+
+/// Drift as people read it: the unified diff, except for the Go env file, whose change is shown
+/// per key (`go env -w` re-sorts the file, so one changed key is many changed lines), with the
+/// unified diff too under `-v`.
+pub fn drift_diff(c: &Change, ctx: &Context, secrets: &[String], verbose: bool) -> String {
+    let go_env_file = crate::probe::go_env_file(ctx);
+    let (Some(before), Some(after)) = (&c.before, &c.after) else { return diff(c, ctx, secrets) };
+    if c.id.kind != Kind::File || go_env_file.as_ref() != Some(&c.path) {
+        return diff(c, ctx, secrets);
+    }
+    let old = goenvfile::parse(before);
+    let new = goenvfile::parse(after);
+    let value = |v: &[u8]| redact(&String::from_utf8_lossy(v), secrets);
+    let mut out = String::new();
+    for (key, v) in &new {
+        match old.iter().find(|(k, _)| k == key) {
+            None => {
+                let _ = writeln!(out, "  + {key}: {}", value(v));
+            }
+            Some((_, was)) if was != v => {
+                let _ = writeln!(out, "  ~ {key}: {} → {}", value(was), value(v));
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, v) in old.iter().filter(|(k, _)| !new.iter().any(|(n, _)| n == k)) {
+        let _ = writeln!(out, "  - {key}: {}", value(v));
+    }
+    if out.is_empty() {
+        out.push_str("  every key has its value: only comments or the order of lines changed\n");
+    }
+    if verbose {
+        out.push_str(&diff(c, ctx, secrets));
+    } else {
+        out.push_str("  (`-v` shows the lines)\n");
+    }
+    out
 }
 
 pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {

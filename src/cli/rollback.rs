@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::{Ui, confirm, print_err, progress, render};
+use super::{Ui, confirm, print_err, progress, render, report_state};
 use crate::context::Context;
 use crate::engine::{self, Error, Fault};
 
@@ -15,6 +15,8 @@ pub struct RollbackArgs {
     /// Roll back without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub environment: super::Environment,
 }
 
 pub fn run(
@@ -23,21 +25,28 @@ pub fn run(
     args: RollbackArgs,
     fault: Option<&Fault>,
 ) -> Result<ExitCode, Error> {
+    report_state(ui, ctx, engine::Reading::Latest)?;
     let rollback = engine::plan_rollback(ctx, args.to)?;
     let why = rollback.why.clone();
     if rollback.plan.is_empty() {
         print_err(&format!("Nothing to do: the managed paths already match ({why}).\n"));
         return Ok(ExitCode::SUCCESS);
     }
-    print_err(&format!(
-        "Rollback: {why}.\n\n{}",
-        render::human(&rollback.plan, ctx, ui.color, render::Title::Rollback)
-    ));
+    if !ui.quiet {
+        print_err(&format!(
+            "Rollback: {why}.\n\n{}",
+            render::human(&rollback.plan, ctx, ui.color, render::Title::Rollback)
+        ));
+    } else if !args.yes {
+        // Quiet, but about to ask: the question needs its one line of context.
+        let summary = render::summary_line(&rollback.plan, render::Title::Rollback);
+        print_err(&format!("Rollback ({why}): {summary}\n"));
+    }
     if !confirm("Roll back?", args.yes)? {
         print_err("nothing was changed\n");
         return Ok(ExitCode::from(1));
     }
-    let number = rollback.apply(ctx, fault, &mut progress())?;
+    let number = rollback.apply(ctx, fault, &mut progress(ui, ctx))?;
     print_err(&format!(
         "Rolled back ({why}) as generation {number}. `goenv rollback` again undoes it.\n"
     ));

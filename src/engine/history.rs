@@ -167,7 +167,10 @@ pub struct GcDone {
 /// Keeps the newest `keep` generations, removes blobs only older ones referred to, empties
 /// the SDK trash and removes what an interrupted goenv left. `None` when goenv has no state here.
 pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
-    let Some(store) = existing_store(ctx)? else { return Ok(None) };
+    if existing_store(ctx)?.is_none() {
+        return Ok(None);
+    }
+    let store = super::open_store(ctx)?;
     let _lock = store.lock(&holder("gc"))?;
     // gc changes goenv's own state only; a failure halfway has still removed something.
     let partly = |e: Error| Error { changed: super::Changed::Partly, ..e };

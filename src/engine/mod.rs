@@ -10,6 +10,7 @@ mod error;
 mod history;
 mod observe;
 mod prepare;
+mod reads;
 mod rollback;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +19,8 @@ pub use crate::apply::Fault;
 pub use debris::{Debris, leftovers};
 pub use error::{Changed, Error, ErrorKind, Result};
 pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
-pub use observe::observe;
+pub use observe::{observe, observe_reporting};
+pub use reads::{Reading, state_reads};
 pub use rollback::{RollbackPlan, plan_rollback};
 
 use crate::apply::{self, Meta};
@@ -36,6 +38,19 @@ pub trait Progress {
     fn note(&mut self, line: &str);
     /// `got` of `total` bytes of `name` downloaded.
     fn download(&mut self, _name: &str, _got: u64, _total: Option<u64>) {}
+    /// Whether [`Progress::read`] is wanted (`-v`): listing reads costs a little.
+    fn wants_reads(&self) -> bool {
+        false
+    }
+    /// `path` is read, for `why` (a profile node, findings, the last generation).
+    fn read(&mut self, _path: &Path, _why: &str) {}
+}
+
+/// A [`Progress`] that hears nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn note(&mut self, _line: &str) {}
 }
 
 pub fn state_dir(ctx: &Context) -> PathBuf {
@@ -52,9 +67,11 @@ pub(crate) fn open_store(ctx: &Context) -> Result<Store> {
     Ok(Store::open(state_dir(ctx))?)
 }
 
-/// Opens the store only if it exists: planning never creates anything.
+/// The store as it is, for reading, if it exists: planning, `status`, `generations` and `show`
+/// create and write nothing in the state directory.
 pub(crate) fn existing_store(ctx: &Context) -> Result<Option<Store>> {
-    if state_dir(ctx).is_dir() { open_store(ctx).map(Some) } else { Ok(None) }
+    let dir = state_dir(ctx);
+    Ok(dir.is_dir().then(|| Store::existing(dir)))
 }
 
 fn holder(command: &str) -> String {
@@ -143,10 +160,19 @@ pub(crate) fn managed(store: Option<&Store>) -> Result<Managed> {
 
 /// Observes the machine and plans `profile` against it, with its findings.
 pub fn make_plan(profile: &Profile, ctx: &Context) -> Result<Plan> {
+    make_plan_reporting(profile, ctx, &mut Silent)
+}
+
+/// [`make_plan`], telling `progress` every path it reads and why (`-v`).
+pub fn make_plan_reporting(
+    profile: &Profile,
+    ctx: &Context,
+    progress: &mut dyn Progress,
+) -> Result<Plan> {
     let store = existing_store(ctx)?;
     let managed = managed(store.as_ref())?;
     let input = units::Input { profile, ctx };
-    let observed = observe(input, &managed)?;
+    let observed = observe::observe_reporting(input, &managed, progress)?;
     let desired = units::desired(input, &observed)
         .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
     let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
@@ -169,7 +195,7 @@ pub fn make_plan(profile: &Profile, ctx: &Context) -> Result<Plan> {
     Ok(plan)
 }
 
-/// `apply` refuses to pretend to be another platform: it changes this machine.
+/// `apply` refuses to pretend to be another platform or host: it changes this machine.
 pub fn check_host(ctx: &Context) -> Result<()> {
     use crate::context::{Arch, Os};
     if ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch) {
@@ -182,6 +208,18 @@ pub fn check_host(ctx: &Context) -> Result<()> {
         )
         .hint("use `goenv plan --os … --arch …` to see what another platform would get"));
     }
+    let here = crate::context::host_name();
+    if ctx.host != here {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "`apply` changes this machine, host `{here}`: `--host` cannot make it pretend to \
+                 be `{}`",
+                ctx.host
+            ),
+        )
+        .hint("use `goenv plan --host …` to see what another machine would get"));
+    }
     Ok(())
 }
 
@@ -192,12 +230,16 @@ pub struct Pending {
     pub plan: Plan,
 }
 
-/// Takes the lock and plans `profile`, for `apply`.
-pub fn plan_for_apply(profile: &Profile, ctx: &Context) -> Result<Pending> {
+/// Takes the lock and plans `profile`, for `apply`, telling `progress` what it reads.
+pub fn plan_for_apply(
+    profile: &Profile,
+    ctx: &Context,
+    progress: &mut dyn Progress,
+) -> Result<Pending> {
     check_host(ctx)?;
     let store = open_store(ctx)?;
     let lock = store.lock(&holder("apply"))?;
-    let plan = make_plan(profile, ctx)?;
+    let plan = make_plan_reporting(profile, ctx, progress)?;
     Ok(Pending { store, _lock: lock, plan })
 }
 
@@ -269,4 +311,32 @@ pub fn fault() -> Option<Fault> {
         return None;
     }
     std::env::var("TEST_GOENV_PAUSE_AT").ok().map(|pause_at| Fault { pause_at })
+}
+
+/// What `goenv doctor` reports: every context's prediction, and with a profile its findings too.
+pub struct DoctorOutcome {
+    pub report: crate::doctor::Report,
+    /// The profile's path and the plan's findings, when a profile was given or exists.
+    pub profile: Option<(PathBuf, Vec<rules::Finding>)>,
+}
+
+/// Predicts what every context sees; reads files only unless `opts.exec`.
+pub fn doctor(
+    ctx: &Context,
+    opts: &crate::doctor::Options,
+    profile: Option<&Path>,
+) -> Result<DoctorOutcome> {
+    let report = crate::doctor::diagnose(ctx, opts).map_err(|e| {
+        let ids = crate::doctor::context_ids(ctx).join(", ");
+        Error::new(ErrorKind::Usage, e.to_string()).hint(format!("contexts here: {ids}"))
+    })?;
+    let profile = match profile {
+        Some(path) => {
+            let p = load_profile(path, ctx)?;
+            let plan = make_plan(&p, ctx)?;
+            Some((path.to_path_buf(), plan.findings))
+        }
+        None => None,
+    };
+    Ok(DoctorOutcome { report, profile })
 }

@@ -4,9 +4,10 @@
 //! index when some SDK version is neither installed nor pinned.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use super::{Error, ErrorKind, Result, cache_dir, open_store, state_dir};
+use super::{Error, ErrorKind, Result, cache_dir, state_dir};
 use crate::context::Context;
 use crate::plan::Managed;
 use crate::probe::{self, Observed};
@@ -17,7 +18,19 @@ use crate::{rules, units};
 
 /// Everything a plan of the profile reads, with the last generation's managed paths.
 pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
+    observe_reporting(input, managed, &mut super::Silent)
+}
+
+/// [`observe`], telling `progress` every path read and why (`-v`).
+pub fn observe_reporting(
+    input: units::Input<'_>,
+    managed: &Managed,
+    progress: &mut dyn super::Progress,
+) -> Result<Observed> {
     let ctx = input.ctx;
+    if progress.wants_reads() {
+        report_reads(input, managed, progress);
+    }
     let mut reads = units::reads(input);
     rules::reads(ctx, &mut reads);
     reads.files.extend(
@@ -37,6 +50,23 @@ pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
         observed.path_go = probe::path_with_go(path);
     }
     let then = units::then(input, &observed);
+    if progress.wants_reads() {
+        let dlvs = [
+            (&then.delve, "the `delve` node: its build info"),
+            (&then.editor_dlv, "VS Code's `go.alternateTools` `dlv`: its build info"),
+        ];
+        for (path, why) in dlvs {
+            if let Some(p) = path {
+                progress.read(p, why);
+            }
+        }
+        if let Some(url) = &then.index {
+            progress.read(
+                Path::new(&crate::sdk::fetch::redact_url(url)),
+                "planning `go`: a version is neither installed nor pinned with `checksum`",
+            );
+        }
+    }
     observed.delve = then.delve.map(|p| read_dlv(ctx, &p));
     observed.editor_dlv = then.editor_dlv.map(|p| read_dlv(ctx, &p));
     if let Some(url) = then.index {
@@ -50,6 +80,40 @@ pub fn observe(input: units::Input<'_>, managed: &Managed) -> Result<Observed> {
         observed.index = Some(index);
     }
     Ok(observed)
+}
+
+/// Tells `progress` what [`observe`] reads and why, each path once with every reason.
+fn report_reads(input: units::Input<'_>, managed: &Managed, progress: &mut dyn super::Progress) {
+    let mut why: Vec<(std::path::PathBuf, Vec<String>)> = Vec::new();
+    let mut add = |paths: Vec<std::path::PathBuf>, reason: &str| {
+        for shown in paths {
+            match why.iter_mut().find(|(q, _)| *q == shown) {
+                Some((_, reasons)) if !reasons.iter().any(|r| r == reason) => {
+                    reasons.push(reason.to_owned());
+                }
+                Some(_) => {}
+                None => why.push((shown, vec![reason.to_owned()])),
+            }
+        }
+    };
+    for unit in units::UNITS {
+        let mut r = units::Reads::default();
+        unit.reads(input, &mut r);
+        let reason = format!("planning `{}`", unit.node());
+        add(r.files, &reason);
+        add(r.dirs, &reason);
+        add(r.sdk_dirs, &format!("{reason} (the SDK directory)"));
+    }
+    let mut r = units::Reads::default();
+    rules::reads(input.ctx, &mut r);
+    add(r.files, "findings");
+    add(
+        managed.paths.iter().map(|m| m.path.clone()).collect(),
+        "managed since the last generation",
+    );
+    for (path, reasons) in why {
+        progress.read(&path, &reasons.join(", "));
+    }
 }
 
 /// A fetcher with the Context's proxy settings (`HTTPS_PROXY`, `NO_PROXY`, either case).
@@ -117,7 +181,9 @@ fn dlv_version(ctx: &Context, state: &probe::DlvState) -> Option<(String, &'stat
     let version = probe::parse_dlv_version(&String::from_utf8_lossy(&out.stdout))?;
     known.insert(key, version.clone());
     // Remembering is an optimisation: a state directory that cannot be written costs a run.
-    if open_store(ctx).is_ok()
+    // Only the state directory itself is created, private, for this one file.
+    let root = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(state_dir(ctx));
+    if root.is_ok()
         && let Ok(text) = toml::to_string(&known)
     {
         let _ = crate::fsx::replace_file(&cache, text.as_bytes(), 0o600);

@@ -175,6 +175,22 @@ pub fn sh_source_body(env_sh: &str) -> String {
     )
 }
 
+/// The body of goenv's block in `~/.profile` when bash has its own login file (`bash_login`,
+/// `~/.bash_profile` or `~/.bash_login`): it loads `env.sh` in every shell that reads
+/// `~/.profile` (dash and other sh, the X11 session, bash started as `sh`) except bash itself,
+/// which gets it from `bash_login`'s block. So a `bash_login` that sources `~/.profile` does
+/// not load it twice, and `bash_login`'s block is the one that wins in bash.
+pub fn sh_only_source_body(env_sh: &str, bash_login: &str) -> String {
+    let q = super::shell::sh_quote(env_sh);
+    format!(
+        "# Managed by goenv: `goenv apply` rewrites this block, `goenv rollback` restores it.\n\
+         # For sh (dash, the X11 session): bash loads goenv from {bash_login}, whose block wins.\n\
+         if [ -z \"${{BASH_VERSION-}}\" ] || [ \"${{BASH##*/}}\" = sh ]; then\n  \
+         [ -f {q} ] && . {q}\n\
+         fi\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,7 +46,18 @@ pub(super) fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
                 message: format!("cannot read profile `{}`: {}", path.display(), io_reason(&e)),
                 label: String::new(),
                 help: Some(if e.kind() == std::io::ErrorKind::NotFound {
-                    "name a profile (`goenv check profiles/default.kdl`), or create one at the default path".into()
+                    let default = crate::resource::tilde_path(&ctx.default_profile(), &ctx.home);
+                    if path == ctx.default_profile() {
+                        format!(
+                            "with no profile named, goenv reads `{default}`: create it (it starts \
+                             with `version 1`; the README's profile reference lists the nodes), or \
+                             name one: `goenv check PROFILE`"
+                        )
+                    } else {
+                        format!(
+                            "check the path, or create the profile (without a name, goenv reads `{default}`)"
+                        )
+                    }
                 } else {
                     "check the file's permissions".into()
                 }),
@@ -1026,11 +1037,37 @@ impl<'c> Decoder<'c> {
                 self.sources.mask(loc);
                 self.secrets.push(raw.clone());
             }
+            let home = self.ctx.home.to_string_lossy();
             let expanded = match block {
-                Block::GoEnv => govalue::expand_tilde(&key, &raw, &self.ctx.home.to_string_lossy()),
+                Block::GoEnv => govalue::expand_tilde(&key, &raw, &home),
+                _ if govalue::is_go_path_variable(&key) => govalue::expand_tilde(&key, &raw, &home),
                 _ => raw.clone(),
             };
             let inner = self.inner_loc(loc, &raw);
+            if block != Block::GoEnv
+                && !govalue::is_go_path_variable(&key)
+                && govalue::is_tilde_path(&raw)
+            {
+                let (reader, literal) = match block {
+                    Block::Service => {
+                        ("systemd does not expand it in `Environment=`", "the service")
+                    }
+                    _ => ("no shell expands it inside a value", "programs"),
+                };
+                self.err(
+                    inner,
+                    "goenv::value::unexpanded-tilde",
+                    format!(
+                        "the value of `{key}` starts like a path in the home directory (\"~\"), \
+                         which goenv writes as it is: {reader}, so {literal} would get a literal \
+                         \"~\""
+                    ),
+                    "not expanded",
+                    "write the full path: goenv expands \"~\" only in Go's path variables \
+                     (GOPATH, GOBIN, GOMODCACHE, GOCACHE, GOROOT, …), which it knows are paths",
+                );
+                continue;
+            }
             if expanded.contains('\0') {
                 self.err(
                     inner,

@@ -255,6 +255,20 @@ pub(crate) fn is_path_key(key: &str) -> bool {
     matches!(key, "GOBIN" | "GOMODCACHE" | "GOCACHE" | "GOTMPDIR" | "GOENV")
 }
 
+/// Go's path variables: in `go-env` and in `export` (or a service) goenv expands a leading `~`
+/// in their values, as it knows they are paths (GOCACHEPROG is a command line, not a path).
+pub(crate) fn is_go_path_variable(key: &str) -> bool {
+    is_path_list_key(key) || is_path_key(key) || matches!(key, "GOROOT" | "GOWORK" | "GOTOOLDIR")
+}
+
+/// Whether `value` starts the way a shell would expand to a home directory if it were a bare
+/// word: `~`, `~/…`, `~user` or `~user/…` (login names: letters, digits, `.`, `_`, `-`).
+pub(crate) fn is_tilde_path(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('~') else { return false };
+    let user = rest.split('/').next().unwrap_or_default();
+    user.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
 /// goenv's `~` expansion: a leading "~" or "~/" becomes `home`, per entry for path-list keys.
 /// "~user/…" and `$VAR` are left as written.
 pub(crate) fn expand_tilde(key: &str, value: &str, home: &str) -> String {
@@ -419,8 +433,12 @@ fn check_path(key: &str, value: &str) -> Checked {
 fn check_abs(key: &str, p: &str, what: &str) -> Result<(), ValueError> {
     let c = code(key);
     if p.starts_with('~') {
-        let m = format!("{what} {} cannot start with shell metacharacter '~'", q(p));
-        return fail(c, m, "goenv expands only \"~\" and \"~/…\": write the full path");
+        // `~` and `~/…` were expanded before: this is `~user`.
+        let user = p.split('/').next().unwrap_or(p);
+        let m = format!("{what} {} starts with {user:?}, which goenv does not expand", q(p));
+        let h = "goenv expands a leading \"~\" or \"~/\" (your home directory), not \"~user\": \
+                 write the full path";
+        return fail(c, m, h);
     }
     if p.contains('$') {
         let fix = ["$HOME", "${HOME}"]
@@ -1108,7 +1126,7 @@ mod tests {
         ("GOPROXY", "a\0", "control-char", "NUL", "invalid NUL"),
         ("AR", "ar\r", "control-char", "line break", ""),
         ("AR", "ar\u{b}", "control-char", "line break", ""),
-        ("GOPATH", "~/go", "gopath", "cannot start with shell metacharacter '~'", "full path"),
+        ("GOPATH", "~bob/go", "gopath", "starts with \"~bob\", which goenv does not expand", "not \"~user\""),
         ("GOPATH", "$HOME/go", "gopath", "contains \"$\"", "does not expand $VAR: write \"~/go\""),
         ("GOPATH", "$GOROOT/x", "gopath", "contains \"$\"", "write \"~/go\""),
         ("GOPATH", "go", "gopath", "\"go\" is relative", "write \"~/go\""),
@@ -1427,6 +1445,16 @@ mod tests {
         assert!(KNOWN_GO_ENV.contains(&"GOTOOLCHAIN") && !KNOWN_GO_ENV.contains(&"GODEBUG"));
         assert_eq!(code("CGO_ENABLED"), "goenv::value::cgo-enabled");
         assert_eq!(code("GOPATHX"), "goenv::value::invalid");
+    }
+
+    #[test]
+    fn tilde_paths_are_what_a_shell_would_expand() {
+        for yes in ["~", "~/bin/vi", "~bob", "~bob/x", "~a.b-c_d/"] {
+            assert!(is_tilde_path(yes), "{yes}");
+        }
+        for no in ["", "x~", "~ approx", "~=b", "~é", "/~/x"] {
+            assert!(!is_tilde_path(no), "{no}");
+        }
     }
 
     #[test]

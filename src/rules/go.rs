@@ -44,7 +44,10 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
                 Finding::new(
                     Severity::Warning,
                     CODE_SYSTEM,
-                    "`go \"system\"` uses the first `go` on PATH, and there is none".into(),
+                    format!(
+                        "`go \"system\"` uses the first `go` on PATH, and there is none ({})",
+                        crate::units::go::looked_in(ctx)
+                    ),
                 )
                 .help(
                     "install Go with your package manager, or pin a version: `go \"1.22.10\"`"

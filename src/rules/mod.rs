@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+mod values;
 mod vscode;
 
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ pub enum Code {
     GorootInGoEnvFile,
     GopathIsGoroot,
     BashProfileHidesProfile,
+    GogcNegative,
+    GodebugUnknownSetting,
+    HarmfulGoEnvKeyRemoved,
     GoVersionResolved,
     DownloadIndexStale,
     GoAheadOnPath,
@@ -67,13 +71,16 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 26] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
         Code::GorootInGoEnvFile,
         Code::GopathIsGoroot,
         Code::BashProfileHidesProfile,
+        Code::GogcNegative,
+        Code::GodebugUnknownSetting,
+        Code::HarmfulGoEnvKeyRemoved,
         Code::GoVersionResolved,
         Code::DownloadIndexStale,
         Code::GoAheadOnPath,
@@ -101,6 +108,9 @@ impl Code {
             Code::GorootInGoEnvFile => "goenv::finding::goroot-in-go-env-file",
             Code::GopathIsGoroot => "goenv::finding::gopath-is-goroot",
             Code::BashProfileHidesProfile => "goenv::finding::bash-profile-hides-profile",
+            Code::GogcNegative => "goenv::finding::gogc-negative",
+            Code::GodebugUnknownSetting => "goenv::finding::godebug-unknown-setting",
+            Code::HarmfulGoEnvKeyRemoved => "goenv::finding::harmful-go-env-key-removed",
             Code::GoVersionResolved => "goenv::finding::go-version-resolved",
             Code::DownloadIndexStale => "goenv::finding::download-index-stale",
             Code::GoAheadOnPath => "goenv::finding::go-ahead-on-path",
@@ -184,6 +194,7 @@ pub fn reads(ctx: &Context, reads: &mut crate::units::Reads) {
 pub fn findings(input: Input<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     env::findings(input, &mut out);
+    values::findings(input, &mut out);
     go::findings(input, &mut out);
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);

@@ -145,10 +145,16 @@ fn editor_dlv_incompatible(
             format!("point `dlv` at a Delve that supports it, or install one there: `{command}`")
         }
     };
-    out.push(Finding::new(Severity::Warning, CODE_EDITOR_DLV, format!(
-            "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version}              (from {source}), which cannot debug the active SDK: {why}",
-            tilde_path(settings, &ctx.home)
-        )).help(fix).at(settings.to_path_buf(), None));
+    let message = format!(
+        "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version} \
+         (from {source}), which cannot debug the active SDK: {why}",
+        tilde_path(settings, &ctx.home)
+    );
+    out.push(
+        Finding::new(Severity::Warning, CODE_EDITOR_DLV, message)
+            .help(fix)
+            .at(settings.to_path_buf(), None),
+    );
 }
 
 #[cfg(test)]
@@ -279,5 +285,28 @@ mod tests {
             "{}",
             f.message
         );
+    }
+
+    /// Issue 16, item 13: the message reads as one sentence, without a run of spaces.
+    #[test]
+    fn editor_dlv_message_has_no_run_of_spaces() {
+        let ctx = Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "box".into());
+        let dlv = crate::probe::DlvState {
+            path: "/h/go/bin/dlv".into(),
+            identity: Some("1|2|3".into()),
+            executable: true,
+            binary: None,
+            version: Some(("1.20.2".into(), "build info")),
+            dap: None,
+            foreign: None,
+        };
+        let observed = Observed { editor_dlv: Some(dlv), ..Observed::default() };
+        let mut out = Vec::new();
+        let settings = Path::new("/h/.config/Code/User/settings.json");
+        let how = EditorFix { go: "/h/sdk/current/bin/go".into(), gobin: "/h/go/bin".into() };
+        editor_dlv_incompatible(&ctx, "1.22.10", &observed, settings, &how, &mut out);
+        let [f] = out.as_slice() else { panic!("{out:#?}") };
+        assert!(!f.message.contains("  "), "{:?}", f.message);
+        assert!(f.message.contains("Delve 1.20.2 (from build info), which"), "{:?}", f.message);
     }
 }

@@ -139,7 +139,7 @@ struct BaseRecord {
 }
 
 impl Store {
-    fn generation_path(&self, number: u32) -> PathBuf {
+    pub(crate) fn generation_path(&self, number: u32) -> PathBuf {
         self.generations_dir().join(format!("{number:04}.toml"))
     }
 
@@ -312,6 +312,9 @@ impl Store {
     }
 
     fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
         let path = self.index_path();
         let text = toml::to_string(index)
             .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
@@ -402,7 +405,13 @@ impl Store {
     fn numbers_on_disk(&self) -> Result<Vec<u32>, StoreError> {
         let dir = self.generations_dir();
         let mut numbers = Vec::new();
-        for entry in fs::read_dir(&dir).map_err(io_err("read directory", &dir))? {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // A store opened for reading may have no generation yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(numbers),
+            Err(e) => return Err(io_err("read directory", &dir)(e)),
+        };
+        for entry in entries {
             let name = entry.map_err(io_err("read directory", &dir))?.file_name();
             let number =
                 name.to_str().and_then(|name| name.strip_suffix(".toml")).and_then(|stem| {

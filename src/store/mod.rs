@@ -10,10 +10,12 @@
 //! generations/0007.toml   one manifest per apply or rollback
 //! generations/base.toml   originals and state of the generations gc dropped
 //! journal.toml            present only while a transaction is in flight
+//! created-dirs.toml       directories goenv created for its files, removed once empty
 //! lock                    held for apply, rollback and gc
 //! ```
 
 mod blobs;
+mod dirs;
 mod generation;
 mod journal;
 mod lock;
@@ -101,12 +103,15 @@ mod octal {
 #[derive(Debug)]
 pub(crate) struct Store {
     root: PathBuf,
+    /// Opened by a command that must write nothing (`plan`, `status`): the index cache is not
+    /// rewritten and no directory is created.
+    read_only: bool,
 }
 
 impl Store {
     /// Opens the store at `root`, creating it (mode 0700) and its directories as needed.
     pub(crate) fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
-        let store = Store { root: root.into() };
+        let store = Store { root: root.into(), read_only: false };
         for dir in [store.root.clone(), store.blobs_dir(), store.generations_dir()] {
             DirBuilder::new()
                 .recursive(true)
@@ -119,6 +124,12 @@ impl Store {
         fs::set_permissions(&store.root, fs::Permissions::from_mode(0o700))
             .map_err(io_err("set permissions of", &store.root))?;
         Ok(store)
+    }
+
+    /// The store at `root` as it is, for reading: nothing is created, nothing is written, and
+    /// a directory that is missing reads as empty.
+    pub(crate) fn existing(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into(), read_only: true }
     }
 
     fn blobs_dir(&self) -> PathBuf {
@@ -167,5 +178,15 @@ mod tests {
         assert!(store.blobs_dir().is_dir() && store.generations_dir().is_dir());
         assert_eq!(fs::metadata(&root).unwrap().permissions().mode() & 0o777, 0o700);
         Store::open(&root).unwrap(); // reopening is fine
+    }
+
+    #[test]
+    fn an_existing_store_is_read_without_writing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::existing(tmp.path());
+        assert_eq!(store.generation_numbers().unwrap(), Vec::<u32>::new());
+        assert!(store.latest().unwrap().is_none());
+        assert!(store.index().unwrap().paths.is_empty());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing created");
     }
 }

@@ -25,6 +25,10 @@ pub const DLV_PACKAGE: &str = "github.com/go-delve/delve/cmd/dlv";
 pub struct Delve;
 
 impl Unit for Delve {
+    fn node(&self) -> &'static str {
+        "delve"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         let Input { profile, ctx } = input;
         if let Some(p) = dlv_path(profile, ctx)
@@ -100,15 +104,7 @@ fn tool(
     }
     .or_else(|| observed.path_go.first().map(|d| d.join("go")));
     let Some(go_exe) = go_exe else {
-        return Err(vec![
-            Problem::new(
-                install.at,
-                "goenv::plan::delve-install-needs-go",
-                "`install=` builds Delve with the active Go SDK, and there is none",
-                "needs a Go SDK",
-            )
-            .help("add a `go` node with a version, e.g. `go \"1.22.10\"`"),
-        ]);
+        return Err(vec![no_go_to_build_with(profile, ctx, install.at)]);
     };
     let current = observed.delve.as_ref().and_then(|d| d.version.as_ref()).map(|(v, _)| v.as_str());
     let up_to_date = match install.text.as_str() {
@@ -131,6 +127,35 @@ fn tool(
         gobin: path.parent().map(PathBuf::from).unwrap_or_default(),
     });
     Ok(Some(Resource::new(path, Want::Tool(build), &ctx.home)))
+}
+
+/// Why `install=` has no `go` to build with: no `go` node, or `go "system"` and no `go` in any
+/// directory of PATH (named, so the user sees where goenv looked).
+fn no_go_to_build_with(profile: &Profile, ctx: &Context, at: crate::profile::Loc) -> Problem {
+    let code = "goenv::plan::delve-install-needs-go";
+    if profile.go.as_ref().is_some_and(|g| g.version == crate::profile::GoSelector::System) {
+        let looked = super::go::looked_in(ctx);
+        return Problem::new(
+            at,
+            code,
+            format!(
+                "`install=` builds Delve with the `go` that `go \"system\"` finds on PATH, and no \
+                 `go` was found on PATH ({looked})"
+            ),
+            "needs a `go` on PATH",
+        )
+        .help(
+            "install Go with your package manager (or put its `bin` on PATH), or let goenv \
+             install one: `go \"1.22.10\"`",
+        );
+    }
+    Problem::new(
+        at,
+        code,
+        "`install=` builds Delve with the active Go SDK, and there is none",
+        "needs a Go SDK",
+    )
+    .help("add a `go` node with a version, e.g. `go \"1.22.10\"`")
 }
 
 /// Delve releases `1.minor.patch` as `(minor, patch)`.

@@ -23,6 +23,10 @@ use crate::sdk::index::{self, GO_DEV_DL_URL, GO_DEV_INDEX_URL};
 pub struct Go;
 
 impl Unit for Go {
+    fn node(&self) -> &'static str {
+        "go"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.sdk_dirs.extend(input.profile.go.iter().map(|g| g.dir(input.ctx)));
     }
@@ -125,6 +129,20 @@ pub fn index_needed(go: &GoSpec, ctx: &Context, observed: &Observed) -> Option<S
 
 pub fn index_url(go: &GoSpec) -> String {
     go.index.as_ref().map_or_else(|| GO_DEV_INDEX_URL.to_owned(), |v| v.text.clone())
+}
+
+/// Where goenv looked for a `go`: the directories of PATH, for a message.
+pub fn looked_in(ctx: &Context) -> String {
+    let dirs: Vec<String> = ctx
+        .env
+        .get("PATH")
+        .map(|p| p.split(':').filter(|d| !d.is_empty()).map(|d| format!("`{d}`")).collect())
+        .unwrap_or_default();
+    if dirs.is_empty() {
+        "PATH is empty".into()
+    } else {
+        format!("goenv looked in {}", dirs.join(", "))
+    }
 }
 
 /// GOOS of the Context's platform.

@@ -16,6 +16,10 @@ use crate::profile::Problem;
 pub struct GoEnv;
 
 impl Unit for GoEnv {
+    fn node(&self) -> &'static str {
+        "go-env"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.files.extend(probe::go_env_file(input.ctx));
     }

@@ -125,6 +125,8 @@ pub struct Planning<'a> {
 
 /// One profile node: what it reads and what it wants.
 pub trait Unit: Sync {
+    /// The profile node it serves, as written (`go-env`): what `-v` says a read is for.
+    fn node(&self) -> &'static str;
     /// The files, directories and SDK directories this node's plan depends on.
     fn reads(&self, input: Input<'_>, reads: &mut Reads);
     /// What this node needs read once the files are known (a binary, the download index).

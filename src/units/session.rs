@@ -17,6 +17,10 @@ pub const FILE: &str = "environment.d/50-goenv.conf";
 pub struct Session;
 
 impl Unit for Session {
+    fn node(&self) -> &'static str {
+        "session"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.files.push(input.ctx.config_home.join(FILE));
     }

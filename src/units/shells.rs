@@ -4,7 +4,7 @@
 //! ```kdl
 //! export { EDITOR "vi" }          // file:~/.config/goenv/env.sh, file:~/.config/goenv/env.fish
 //! path "~/tools/bin"              // first on PATH, after the active SDK's bin and GOBIN
-//! shells "bash" "zsh" "fish"      // block:~/.profile (or ~/.bash_profile), block:~/.bashrc,
+//! shells "bash" "zsh" "fish"      // block:~/.profile (and ~/.bash_profile), block:~/.bashrc,
 //!                                 // block:~/.zshenv (~/.zprofile on macOS),
 //!                                 // file:~/.config/fish/conf.d/goenv.fish
 //! ```
@@ -27,6 +27,10 @@ pub struct Shells;
 const FISH_HOOK: &str = "fish/conf.d/goenv.fish";
 
 impl Unit for Shells {
+    fn node(&self) -> &'static str {
+        "shells"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         let Input { ctx, .. } = input;
         reads.files.extend(STARTUP_FILES.iter().map(|f| ctx.home.join(f)));
@@ -74,14 +78,24 @@ impl Unit for Shells {
         let mut blk = |path: PathBuf, placement| {
             out.push(Resource::new(path, Want::Block { body: body.clone(), placement }, home));
         };
+        let mut sh_profile = None;
         if shells.contains(&Shell::Bash) {
             // bash reads only the first of these that exists; creating ~/.bash_profile would
             // silently disable ~/.profile, so goenv never does.
+            let profile_sh = home.join(".profile");
             let login = BASH_LOGIN_FILES
                 .iter()
                 .map(|f| home.join(f))
                 .find(|p| planning.observed.get(p).exists())
-                .unwrap_or_else(|| home.join(".profile"));
+                .unwrap_or_else(|| profile_sh.clone());
+            if login != profile_sh {
+                // sh login shells and the X11 session read ~/.profile, bash does not: wire it
+                // for them, in a block bash skips (see `block::sh_only_source_body`).
+                let bash_login = crate::resource::tilde_path(&login, home);
+                let body = block::sh_only_source_body(&env_sh.to_string_lossy(), &bash_login);
+                let placement = block::Placement::Bottom;
+                sh_profile = Some(Resource::new(profile_sh, Want::Block { body, placement }, home));
+            }
             blk(login, block::Placement::Bottom);
             // At the top, before the usual "not interactive: return" guard, so `ssh host cmd`
             // and other non-interactive bash reach it.
@@ -92,6 +106,7 @@ impl Unit for Shells {
             let f = if ctx.os == Os::Macos { ".zprofile" } else { ".zshenv" };
             blk(home.join(f), block::Placement::Bottom);
         }
+        out.extend(sh_profile);
         Ok(())
     }
 }

@@ -35,6 +35,10 @@ pub const ALTERNATE_GO: &str = "go";
 pub struct VsCode;
 
 impl Unit for VsCode {
+    fn node(&self) -> &'static str {
+        "vscode"
+    }
+
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.files.push(default_settings(input.ctx));
         reads.files.extend(settings_path(input.profile, input.ctx));

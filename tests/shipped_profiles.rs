@@ -1,0 +1,194 @@
+//! Every shipped profile and example (`profiles/*.kdl`, `examples/**/*.kdl`) is planned on every
+//! platform goenv supports, and applied (then rolled back) where the platform is this one. The
+//! ones that need `service` or `session live=#true` cannot plan yet: the test asserts that they
+//! stop with the error naming the node, so nothing is skipped silently (issue 16, item 14).
+//!
+//! Offline: the SDK versions the profiles name are adopted trees in the temporary home, and a
+//! `go "1.22"` line is resolved from a seeded download index cache.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{TestEnv, repo};
+use serde_json::{Value, json};
+
+const PLATFORMS: [(&str, &str); 4] =
+    [("linux", "amd64"), ("linux", "arm64"), ("macos", "amd64"), ("macos", "arm64")];
+
+/// The SDK versions any shipped profile asks for, and the newest 1.22.x of the seeded index.
+const VERSIONS: [&str; 4] = ["1.23.9", "1.22.12", "1.22.10", "1.21.13"];
+
+/// The profiles that name a node `plan` cannot handle yet, and that node.
+const UNPLANNABLE: [(&str, &str); 2] = [
+    ("profiles/service-runtime.kdl", "`service`"),
+    ("profiles/vscode-ubuntu.kdl", "`session live=#true`"),
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every shipped profile, relative to the repository, sorted.
+fn shipped() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![repo("profiles"), repo("examples")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).expect("read shipped directory").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "kdl") {
+                out.push(p.strip_prefix(repo("")).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A temporary home with every version adopted in `~/sdk` and the download index cached.
+fn home() -> TestEnv {
+    let env = TestEnv::new();
+    let home = env.home();
+    for v in VERSIONS {
+        let root = home.join(format!("sdk/go{v}"));
+        std::fs::create_dir_all(root.join("pkg/tool/linux_amd64")).unwrap();
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::write(root.join("VERSION"), format!("go{v}\ntime 2020-02-02T00:00:00Z\n"))
+            .unwrap();
+        std::fs::write(root.join(".unpacked-success"), "").unwrap();
+    }
+    let releases: Vec<Value> = VERSIONS
+        .iter()
+        .map(|v| {
+            let files: Vec<Value> = [("linux", "amd64"), ("linux", "arm64"), ("darwin", "amd64"), ("darwin", "arm64")]
+                .iter()
+                .map(|(os, arch)| {
+                    json!({"filename": format!("go{v}.{os}-{arch}.tar.gz"), "os": os, "arch": arch,
+                           "version": format!("go{v}"), "sha256": "0".repeat(64), "size": 1, "kind": "archive"})
+                })
+                .collect();
+            json!({"version": format!("go{v}"), "stable": true, "files": files})
+        })
+        .collect();
+    let url = goenv::sdk::index::GO_DEV_INDEX_URL;
+    let name = format!("index-{}.json", &goenv::digest::sha256(url.as_bytes()).as_str()[..16]);
+    let cache = home.join(".cache/goenv");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join(name), serde_json::to_vec(&releases).unwrap()).unwrap();
+    env
+}
+
+/// Copies the shipped profile `rel` (and what it includes, beside it) into the test directory.
+fn copy(env: &TestEnv, rel: &str) -> PathBuf {
+    let src = repo(rel);
+    let dir = src.parent().unwrap();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "kdl") {
+            std::fs::copy(e.path(), env.dir.path().join(e.file_name())).unwrap();
+        }
+    }
+    env.dir.path().join(src.file_name().unwrap())
+}
+
+fn run(env: &TestEnv, args: &[&str], profile: &Path) -> Output {
+    let mut all = args.to_vec();
+    all.push(profile.to_str().unwrap());
+    env.goenv(&all)
+}
+
+fn unplannable(rel: &str) -> Option<&'static str> {
+    UNPLANNABLE.iter().find(|(p, _)| *p == rel).map(|(_, node)| *node)
+}
+
+#[track_caller]
+fn assert_refused(out: &Output, node: &str, what: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+    assert!(stderr.contains("goenv::plan::not-yet-supported"), "{what}: {stderr}");
+    assert!(stderr.contains(&format!("{node} cannot be planned")), "{what}: {stderr}");
+}
+
+#[test]
+fn the_shipped_profiles_are_the_ones_this_test_knows() {
+    let all = shipped();
+    assert!(all.len() >= 8, "{all:?}");
+    for (p, _) in UNPLANNABLE {
+        assert!(all.iter().any(|a| a == p), "{p} is not shipped any more: {all:?}");
+    }
+}
+
+#[test]
+fn every_shipped_profile_plans_on_every_platform() {
+    for rel in shipped() {
+        for (os, arch) in PLATFORMS {
+            let env = home();
+            let profile = copy(&env, &rel);
+            let out =
+                run(&env, &["--os", os, "--arch", arch, "plan", "--format", "json"], &profile);
+            let what = format!("plan {rel} --os {os} --arch {arch}");
+            if let Some(node) = unplannable(&rel) {
+                assert_refused(&out, node, &what);
+                continue;
+            }
+            assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+            let plan: Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", text(&out.stdout)));
+            assert_eq!(plan["platform"], format!("{os}/{arch}"), "{what}");
+            assert!(plan["summary"]["add"].as_u64().unwrap() > 0, "{what}: {plan:#}");
+        }
+    }
+}
+
+/// On this machine's platform, every plannable profile applies, plans empty afterwards, and
+/// `rollback --to 0` gives back the home as it was.
+#[test]
+fn every_plannable_shipped_profile_applies_here() {
+    for rel in shipped() {
+        let env = home();
+        let profile = copy(&env, &rel);
+        let what = format!("apply {rel}");
+        let out = run(&env, &["apply", "--yes"], &profile);
+        if let Some(node) = unplannable(&rel) {
+            assert_refused(&out, node, &what);
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+        let out = run(&env, &["plan", "--detailed-exitcode"], &profile);
+        assert_eq!(out.status.code(), Some(0), "{what}, then plan: {}", text(&out.stdout));
+        let out = env.goenv(&["rollback", "--to", "0", "--yes"]);
+        assert_eq!(out.status.code(), Some(0), "{what}, then rollback: {}", text(&out.stderr));
+    }
+    // The example's `when host=` block asks for `session live=#true` on Alice's machine.
+    let env = home();
+    let profile = copy(&env, "examples/team/alice.kdl");
+    let out = run(&env, &["--host", "alice-workstation", "plan"], &profile);
+    assert_refused(&out, "`session live=#true`", "plan alice.kdl on alice-workstation");
+}
+
+/// The README and the profiles say what the tests prove: which profiles plan, that they are
+/// planned (not only checked), and `gc --keep`'s default; the missing-profile hint works for an
+/// installed goenv, not only in the source checkout.
+#[test]
+fn the_docs_say_what_plans() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    for rel in shipped() {
+        let text = std::fs::read_to_string(repo(&rel)).unwrap();
+        assert!(!text.contains("later goenv"), "{rel} says something plans in a later goenv");
+        let name = rel.rsplit('/').next().unwrap();
+        assert!(readme.contains(name), "the README does not list {rel}");
+    }
+    assert!(!readme.contains("(plannable today)"), "every plannable profile plans, not only one");
+    assert!(readme.contains("planned by the tests"), "the README says the profiles are planned");
+    assert!(readme.contains("`gc --keep N` (default 10)"), "the README gives gc's default");
+
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    let out = env.goenv(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("profiles/default.kdl"), "assumes the source checkout:\n{stderr}");
+    assert!(stderr.contains("~/.config/goenv/profile.kdl"), "{stderr}");
+}
