@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Error> 
             ));
         }
     }
-    let left = engine::leftovers(ctx)?;
+    let left = if ui.quiet { Vec::new() } else { engine::leftovers(ctx)? };
     if !left.is_empty() {
         out.push_str(&format!(
             "Left by an interrupted goenv: {}; `goenv gc` removes them.\n",

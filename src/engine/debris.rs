@@ -132,16 +132,12 @@ pub fn describe(debris: &[Debris], home: &Path) -> String {
 }
 
 /// What `status` shows: the leftovers, unless another goenv holds the lock (then they may be
-/// its work in progress).
+/// its work in progress). Reads only.
 pub fn leftovers(ctx: &Context) -> super::Result<Vec<Debris>> {
     let store = super::existing_store(ctx)?;
-    let _lock = match &store {
-        Some(s) => match s.lock(&super::holder("status")) {
-            Ok(l) => Some(l),
-            Err(_) => return Ok(Vec::new()),
-        },
-        None => None,
-    };
+    if store.as_ref().is_some_and(Store::is_locked) {
+        return Ok(Vec::new());
+    }
     Ok(find(ctx, store.as_ref()))
 }
 

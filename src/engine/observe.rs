@@ -58,6 +58,15 @@ pub fn observe_reporting(
         for (path, why) in dlvs {
             if let Some(p) = path {
                 progress.read(p, why);
+                if probe::reads_dpkg_lists(p, &ctx.home) {
+                    progress.read(
+                        &probe::dpkg_info().join("*.list"),
+                        &format!(
+                            "whose file `{}` is: goenv never writes a package manager's file",
+                            p.display()
+                        ),
+                    );
+                }
             }
         }
         if let Some(url) = &then.index {

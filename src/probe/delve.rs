@@ -57,9 +57,16 @@ pub fn read_dlv(path: &Path, home: &Path) -> DlvState {
 
 /// Where dpkg keeps the list of files of each installed package (`<package>.list`). Debug builds
 /// read `TEST_GOENV_DPKG_INFO` instead, so tests never depend on this machine's packages.
-fn dpkg_info() -> PathBuf {
+pub fn dpkg_info() -> PathBuf {
     let pinned = cfg!(debug_assertions).then(|| std::env::var_os("TEST_GOENV_DPKG_INFO")).flatten();
     pinned.map_or_else(|| PathBuf::from("/var/lib/dpkg/info"), PathBuf::from)
+}
+
+/// Whether finding whose `path` is reads dpkg's lists: it is outside `home` (links followed).
+pub fn reads_dpkg_lists(path: &Path, home: &Path) -> bool {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let home = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
+    !real.starts_with(home) && cellar_formula(&real).is_none()
 }
 
 /// Why a `dlv` at `path` is not goenv's to write (following links, as a write would): a

@@ -13,7 +13,10 @@ use crate::context::{Context, Os};
 mod delve;
 mod sdk;
 pub use crate::sdk::index::FetchedIndex;
-pub use delve::{DELVE_MODULE, DlvState, module_version, parse_dlv_version, read_dlv, release_of};
+pub use delve::{
+    DELVE_MODULE, DlvState, dpkg_info, module_version, parse_dlv_version, read_dlv,
+    reads_dpkg_lists, release_of,
+};
 pub use sdk::{LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
 
 /// One path as found.
