@@ -235,6 +235,11 @@ fn a_secret_applied_rolled_back_and_drifted_is_never_shown_nor_kept_in_the_state
         for format in ["human", "json", "markdown"] {
             run(&["plan", "--format", format, &name]);
         }
+        // What every program would see: env.sh and the session file export the secret.
+        for format in ["human", "json"] {
+            run(&["doctor", "--profile", &name, "--format", format]);
+            run(&["doctor", "--format", format, "-v"]);
+        }
         // Drift in every file goenv wrote, then everything that shows it.
         let env_sh = env.home().join(".config/goenv/env.sh");
         let before = std::fs::read_to_string(&env_sh).expect("env.sh");
