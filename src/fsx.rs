@@ -39,6 +39,17 @@ pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
 /// keeps its mode and owner; a new one gets `new_mode`. Missing parent directories are created.
 pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
     let real = resolve(path)?;
+    if real != path && !fs::exists(&real)? {
+        // A dangling link: its target may be a dotfiles checkout that is elsewhere.
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "`{}` is a symbolic link to `{}`, which does not exist, and goenv does not create a link's target",
+                path.display(),
+                real.display()
+            ),
+        ));
+    }
     let dir = parent_dir(&real);
     create_dirs(dir)?;
     let existing = match fs::metadata(&real) {
@@ -205,20 +216,28 @@ mod tests {
     }
 
     #[test]
-    fn dangling_link_creates_its_target_and_remove_keeps_the_link() {
+    fn remove_keeps_the_link() {
         let home = tempfile::tempdir().unwrap();
         let link = home.path().join("link");
+        fs::create_dir_all(home.path().join("sub/dir")).unwrap();
+        fs::write(home.path().join("sub/dir/file"), b"old").unwrap();
         symlink("sub/dir/file", &link).unwrap();
-        replace_file(&link, b"new", 0o600).unwrap();
-        let target = home.path().join("sub/dir/file");
-        assert_eq!(fs::read(&target).unwrap(), b"new");
-        assert_eq!(mode(&target), 0o600);
-
         remove_file(&link).unwrap();
-        assert!(!target.exists());
+        assert!(!home.path().join("sub/dir/file").exists());
         assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
         remove_file(&link).unwrap(); // absent is fine
         assert_eq!(read_optional(&link).unwrap(), None);
+    }
+
+    #[test]
+    fn a_dangling_link_is_not_written_through() {
+        let home = tempfile::tempdir().unwrap();
+        let link = home.path().join(".bashrc");
+        symlink("dotfiles/missing", &link).unwrap();
+        let e = replace_file(&link, b"x\n", 0o644).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(!home.path().join("dotfiles").exists());
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("dotfiles/missing"));
     }
 
     #[test]

@@ -83,9 +83,12 @@ fn debian_delve_is_too_old_for_go_1_22_and_goenv_says_how_to_fix_it() {
     assert!(message.contains("too old for Go 1.22.10"), "{message}");
     assert!(message.contains("Version of Delve is too old for Go version 1.22.10"), "{message}");
     let help = f["help"].as_str().unwrap();
+    // `/usr/bin/dlv` is outside the home: the fix installs into GOBIN, with the active SDK's
+    // `go` by absolute path, and points `delve` there.
     let want = format!(
-        "GOBIN={} ~/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.22.1",
-        dlv.parent().unwrap().display()
+        "GOBIN={h}/go/bin {h}/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.22.1`, \
+         then point `delve` at `~/go/bin/dlv`",
+        h = home.display()
     );
     // 1.22.1 is the newest Delve that debugs both 1.22 and the kept 1.19.
     assert!(help.contains(&want), "{help}");
@@ -119,8 +122,9 @@ fn presence_executability_and_leftovers() {
     let gobin = home.join("go/bin");
     assert!(
         help.contains(&format!(
-            "GOBIN={} ~/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.25.2",
-            gobin.display()
+            "GOBIN={} {}/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.25.2",
+            gobin.display(),
+            home.display()
         )),
         "{help}"
     );
@@ -307,4 +311,111 @@ fn the_editors_delve_is_checked_against_the_active_sdk() {
     let bad = findings(&plan, "vscode-dlv-incompatible");
     assert_eq!(bad.len(), 1, "{plan}");
     assert!(bad[0]["message"].as_str().unwrap().contains("~/go/bin/dlv"), "{plan}");
+}
+
+/// goenv never suggests nor performs a write over a package manager's `dlv` or outside the home
+/// (issue 16, item 2): the fix installs into GOBIN, with the active SDK's `go` by absolute path,
+/// and says to point `delve` (or VS Code) there; `install=` stops the plan instead.
+#[test]
+fn a_package_managers_delve_is_never_written_nor_the_fixs_target() {
+    let debian = debian_dlv();
+    let env = TestEnv::new();
+    let home = env.home();
+    adopted_sdk(&home, "1.22.10", None);
+    // A copy of Debian's dlv outside the home, owned by `delve` in a dpkg database of the test's.
+    let usr_bin = env.dir.path().join("usr/bin");
+    fs::create_dir_all(&usr_bin).unwrap();
+    let dlv = usr_bin.join("dlv");
+    fs::copy(debian, &dlv).unwrap();
+    let info = env.dir.path().join("dpkg-info");
+    fs::create_dir_all(&info).unwrap();
+    fs::write(info.join("delve.list"), format!("/.\n/usr\n/usr/bin\n{}\n", dlv.display())).unwrap();
+    fs::write(info.join("zsh.list"), "/.\n/usr/bin/zsh\n").unwrap();
+    let goenv = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("goenv")
+            .unwrap()
+            .current_dir(env.dir.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1")
+            .env("TEST_GOENV_DPKG_INFO", &info)
+            .arg("--home")
+            .arg(&home)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let h = home.display();
+    let fix = format!(
+        "GOBIN={h}/go/bin {h}/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.25.2"
+    );
+    let profile =
+        |delve: &str| format!("version 1\ngo \"1.22.10\" {{\n}}\n{delve}\nshells \"bash\"\n");
+
+    env.write("p.kdl", &profile(&format!("delve \"{}\"", dlv.display())));
+    let plan = json(&goenv(&["plan", "--format", "json", "p.kdl"]));
+    let bad = findings(&plan, "delve-incompatible");
+    assert_eq!(bad.len(), 1, "{plan}");
+    let help = bad[0]["help"].as_str().unwrap();
+    assert!(help.contains(&fix), "{help}");
+    assert!(help.contains("then point `delve` at `~/go/bin/dlv`"), "{help}");
+    assert!(help.contains("belongs to Debian's package `delve`"), "{help}");
+    assert!(!help.contains(&format!("GOBIN={}", usr_bin.display())), "{help}");
+
+    // Not executable there: the fix is a build of one's own, not a `chmod` of dpkg's file.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&dlv, fs::Permissions::from_mode(0o644)).unwrap();
+    let plan = json(&goenv(&["plan", "--format", "json", "p.kdl"]));
+    let help = findings(&plan, "delve-not-executable")[0]["help"].as_str().unwrap().to_owned();
+    assert!(help.contains(&format!("GOBIN={h}/go/bin")) && !help.contains("chmod"), "{help}");
+    fs::set_permissions(&dlv, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // `install=` never plans a write over it: the plan stops, naming the owner and the fix.
+    env.write("p.kdl", &profile(&format!("delve \"{}\" install=\"v1.25.2\"", dlv.display())));
+    for args in [&["plan", "p.kdl"][..], &["apply", "--yes", "p.kdl"]] {
+        let out = goenv(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out.stdout));
+        let err = flat(&out.stderr);
+        assert!(err.contains("`install=` would write over a file goenv must not touch"), "{err}");
+        assert!(err.contains("belongs to Debian's package `delve`"), "{err}");
+        assert!(err.contains("write `delve \"~/go/bin/dlv\" install=\"v1.25.2\"`"), "{err}");
+    }
+    // The same through a link at the default path (GOBIN/dlv): a write would follow it.
+    fs::create_dir_all(home.join("go/bin")).unwrap();
+    std::os::unix::fs::symlink(&dlv, home.join("go/bin/dlv")).unwrap();
+    env.write("p.kdl", &profile("delve install=\"v1.25.2\""));
+    let out = goenv(&["apply", "--yes", "p.kdl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = flat(&out.stderr);
+    assert!(err.contains("(a link to `") && err.contains("remove the link"), "{err}");
+    assert_eq!(fs::read(&dlv).unwrap(), fs::read(debian).unwrap());
+    assert!(!home.join(".local/state/goenv/generations/0001.toml").exists());
+    fs::remove_file(home.join("go/bin/dlv")).unwrap();
+
+    // VS Code's Delve: the active SDK's `go` by absolute path, never a bare `go` (which may be
+    // Debian's Go 1.19), and the same rule about whose file it is.
+    let settings = home.join(".config/Code/User/settings.json");
+    fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let editor = |dlv: &Path| {
+        fs::write(
+            &settings,
+            format!("{{\"go.alternateTools\": {{\"dlv\": \"{}\"}}}}\n", dlv.display()),
+        )
+        .unwrap();
+        let plan = json(&goenv(&["plan", "--format", "json", "p.kdl"]));
+        let bad = findings(&plan, "vscode-dlv-incompatible");
+        assert_eq!(bad.len(), 1, "{plan}");
+        bad[0]["help"].as_str().unwrap().to_owned()
+    };
+    env.write("p.kdl", &profile(""));
+    let help = editor(&dlv);
+    assert!(help.contains(&fix), "{help}");
+    assert!(help.contains("then point `go.alternateTools` `dlv` at `~/go/bin/dlv`"), "{help}");
+    fs::create_dir_all(home.join("tools")).unwrap();
+    fs::copy(debian, home.join("tools/dlv")).unwrap();
+    let help = editor(&home.join("tools/dlv"));
+    let mine = format!(
+        "GOBIN={h}/tools {h}/sdk/current/bin/go install github.com/go-delve/delve/cmd/dlv@v1.25.2"
+    );
+    assert!(help.contains(&mine), "{help}");
 }

@@ -503,3 +503,63 @@ fn hostile_start_up_files_give_unknowns_not_crashes() {
         assert_eq!(v["schema"], "goenv.doctor/1");
     }
 }
+
+/// `~/.pam_environment`, a root-owned module cache, and a memory-limited cgroup without
+/// GOMEMLIMIT: each found, with a fix inside the home.
+#[test]
+fn pam_environment_root_owned_cache_and_cgroup_limit() {
+    use std::os::unix::fs::chown;
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::write(home.join(".pam_environment"), "GOPATH DEFAULT=@{HOME}/gopath\n").unwrap();
+    // the user is uid 4321; `sudo go mod download` left the module cache owned by root
+    std::fs::create_dir_all(home.join("go/pkg/mod")).unwrap();
+    for p in [
+        home.clone(),
+        home.join(".profile"),
+        home.join(".bashrc"),
+        home.join("go"),
+        home.join("go/pkg"),
+    ] {
+        chown(&p, Some(4321), Some(4321)).unwrap();
+    }
+    let (_, v) = doctor_json(&env, &[]);
+    let pam = findings(&v, "pam-environment");
+    assert_eq!(pam.len(), 1, "{v:#}");
+    assert_eq!(pam[0]["path"], "~/.pam_environment");
+    let cache = findings(&v, "cache-root-owned");
+    assert_eq!(cache.len(), 1, "{v:#}");
+    assert_eq!(cache[0]["severity"], "error");
+    assert!(
+        cache[0]["message"].as_str().unwrap().contains("GOMODCACHE `~/go/pkg/mod`"),
+        "{}",
+        cache[0]
+    );
+
+    // a cgroup v2 limit of 512 MiB, read under a system root of the test's making
+    let root = env.dir.path().join("root");
+    std::fs::create_dir_all(root.join("proc/self")).unwrap();
+    std::fs::write(root.join("proc/self/cgroup"), "0::/user.slice/app.scope\n").unwrap();
+    std::fs::create_dir_all(root.join("sys/fs/cgroup/user.slice/app.scope")).unwrap();
+    std::fs::write(root.join("sys/fs/cgroup/user.slice/memory.max"), "536870912\n").unwrap();
+    std::fs::write(root.join("sys/fs/cgroup/user.slice/app.scope/memory.max"), "max\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_goenv"))
+        .arg("--home")
+        .arg(&home)
+        .args(["doctor", "--shell", "/bin/bash", "--format", "json"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TEST_GOENV_SYSROOT", &root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = findings(&v, "gomemlimit-cgroup");
+    assert_eq!(f.len(), 1, "{v:#}");
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("536870912 bytes") && message.contains("GOMEMLIMIT is unset"),
+        "{message}"
+    );
+    assert!(f[0]["fix"].as_str().unwrap().contains("GOMEMLIMIT \"460MiB\""), "{}", f[0]);
+}

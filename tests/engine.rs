@@ -208,6 +208,75 @@ fn symlinked_rc_files_are_edited_at_their_target() {
     assert_eq!(std::fs::read_to_string(home.join("dotfiles/bashrc")).unwrap(), "# mine\n");
 }
 
+/// Issue 16, item 3: in an rc file goenv shares, only its marker block is goenv's.
+#[test]
+fn drift_and_rollback_in_an_rc_file_are_only_about_goenvs_block() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".bashrc"), "# bashrc\nalias ll='ls -l'\n").unwrap();
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let rc = home.join(".bashrc");
+    let applied = std::fs::read_to_string(&rc).unwrap();
+    let theirs = format!("{applied}export EDITOR=vim\n");
+    std::fs::write(&rc, &theirs).unwrap();
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 0, "a line outside the block is not drift: {}", text(&status.stdout));
+
+    // An edit inside the block is drift, shown alone; rollback restores the block, the new line
+    // stays.
+    std::fs::write(&rc, theirs.replace("# Managed by goenv", "# managed by me")).unwrap();
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 2);
+    let diff = text(&status.stdout);
+    assert!(diff.contains("+# managed by me") && diff.contains("-# Managed by goenv"), "{diff}");
+    assert!(!diff.contains("+export EDITOR=vim"), "an edit outside the block is not drift: {diff}");
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert_eq!(std::fs::read_to_string(&rc).unwrap(), theirs);
+    // Undoing everything takes the block out and keeps the line.
+    assert_eq!(code(&env.goenv(&["rollback", "--to", "0", "--yes"])), 0);
+    assert_eq!(
+        std::fs::read_to_string(&rc).unwrap(),
+        "# bashrc\nalias ll='ls -l'\nexport EDITOR=vim\n"
+    );
+}
+
+#[test]
+fn a_dangling_symlink_target_is_refused_and_nothing_is_created() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".profile"), "# profile\n").unwrap();
+    symlink("dotfiles/missing", home.join(".bashrc")).unwrap();
+    env.write("profile.kdl", "version 1\nshells \"bash\"\n");
+    for args in [&["plan", "profile.kdl"][..], &["apply", "--yes", "profile.kdl"]] {
+        let out = env.goenv(args);
+        assert_eq!(code(&out), 1, "{args:?}: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("cannot plan `~/.bashrc`: it is a symbolic link to `dotfiles/missing`")
+                && err.contains("does not exist")
+                && err.contains("hint: goenv edits a linked file at its target")
+                && err.contains("nothing was changed"),
+            "{err}"
+        );
+    }
+    assert!(!home.join("dotfiles").exists(), "the link's target was created");
+    assert_eq!(std::fs::read_to_string(home.join(".profile")).unwrap(), "# profile\n");
+    assert!(!home.join(".local/state/goenv/generations/0001.toml").exists());
+
+    // A link that goes dangling after an apply: rollback refuses to write through it too.
+    std::fs::remove_file(home.join(".bashrc")).unwrap();
+    std::fs::write(home.join(".bashrc"), "# bashrc\n").unwrap();
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    std::fs::remove_file(home.join(".bashrc")).unwrap();
+    symlink("dotfiles/missing", home.join(".bashrc")).unwrap();
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    assert!(!home.join("dotfiles").exists(), "rollback created the link's target");
+}
+
 #[test]
 fn bash_profile_is_used_when_it_exists_and_never_created() {
     // Issue 16, item 6: with ~/.bash_profile, ~/.profile is wired too (in POSIX sh, skipped by bash).

@@ -454,3 +454,158 @@ fn a_switch_killed_at_any_point_is_wholly_undone_or_wholly_done() {
         assert!(sdk.join("go1.99.1/bin/go").is_file(), "{point}");
     }
 }
+
+/// Starts `goenv args`, waits until `ready()` (at most 30 s), sends `signal` (`INT`, `TERM`) and
+/// returns the exit code and stderr.
+fn interrupt_when(
+    env: &TestEnv,
+    args: &[&str],
+    pause_at: Option<&str>,
+    ready: impl Fn(&str) -> bool,
+    signal: &str,
+) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_goenv"));
+    cmd.current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(point) = pause_at {
+        cmd.env("TEST_GOENV_PAUSE_AT", point);
+    }
+    let mut child = cmd.spawn().expect("goenv starts");
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready(&seen) {
+        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(20)) {
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("goenv was never ready to be interrupted: {seen}");
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline + Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("goenv did not exit after SIG{signal}: {seen}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(200)) {
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    (status.code(), seen)
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Issue 16, item 4: SIGINT during a download and SIGTERM while unpacking remove the partial
+/// download and the staging directory, say so, and exit 130 and 143; what a SIGKILL leaves is
+/// shown by `status` and removed by `gc`, by recovery and by the next apply.
+#[test]
+fn interrupted_downloads_and_unpacks_leave_no_debris() {
+    let server = GoServer::start();
+    server.add_fake_sdk("1.99.1").fault(
+        "go1.99.1.linux-amd64.tar.gz",
+        Fault::StallMidBody(std::time::Duration::from_secs(60)),
+    );
+    let env = TestEnv::new();
+    env.write("p.kdl", &profile(&server, "go \"1.99.1\" {\n}"));
+    let home = env.home();
+    let cache = home.join(".cache/goenv/downloads");
+    let partial_written = || {
+        names(&cache).iter().any(|n| {
+            n.starts_with(".partial-") && fs::metadata(cache.join(n)).is_ok_and(|m| m.len() > 0)
+        })
+    };
+    let (code, stderr) =
+        interrupt_when(&env, &["apply", "--yes", "p.kdl"], None, |_| partial_written(), "INT");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("goenv: interrupted by SIGINT; removed `"), "{stderr}");
+    assert!(stderr.contains("/.partial-") && stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(names(&cache), Vec::<String>::new());
+    assert!(!home.join(".local/state/goenv/generations/0001.toml").exists());
+
+    // SIGTERM while unpacking: the staging directory goes.
+    server.clear_faults();
+    let (code, stderr) = interrupt_when(
+        &env,
+        &["apply", "--yes", "p.kdl"],
+        Some("unpack"),
+        |seen| seen.contains("goenv: paused at unpack"),
+        "TERM",
+    );
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGTERM; removed `") && stderr.contains(".goenv-staging-"),
+        "{stderr}"
+    );
+    assert_eq!(names(&home.join("sdk")), Vec::<String>::new(), "{stderr}");
+
+    // SIGKILL while unpacking leaves the staging directory; with a torn manifest's temporary
+    // file and a partial download beside it, `status` lists them and `gc` removes them.
+    kill_at(&env, &["apply", "--yes", "p.kdl"], "unpack");
+    let staging: Vec<String> = names(&home.join("sdk"));
+    assert!(staging.len() == 1 && staging[0].starts_with(".goenv-staging-"), "{staging:?}");
+    fs::create_dir_all(home.join(".local/state/goenv/generations")).unwrap();
+    fs::write(home.join(".local/state/goenv/generations/.goenv-Ab12Cd"), "torn").unwrap();
+    fs::write(cache.join(".partial-Xy34Ef"), vec![0u8; 2048]).unwrap();
+    let status = env.goenv(&["status"]);
+    let shown = text(&status.stdout);
+    assert!(shown.contains("Left by an interrupted goenv: "), "{shown}");
+    for leftover in [staging[0].as_str(), ".goenv-Ab12Cd", ".partial-Xy34Ef"] {
+        assert!(shown.contains(leftover), "{leftover}: {shown}");
+    }
+    assert!(shown.contains("`goenv gc` removes them"), "{shown}");
+    let gc = env.goenv(&["gc"]);
+    let said = text(&gc.stdout);
+    assert!(
+        gc.status.success() && said.contains("Removed what an interrupted goenv left: "),
+        "{said}{}",
+        text(&gc.stderr)
+    );
+    assert_eq!(names(&home.join("sdk")), Vec::<String>::new());
+    assert!(!home.join(".local/state/goenv/generations/.goenv-Ab12Cd").exists());
+    assert!(!names(&cache).iter().any(|n| n.starts_with(".partial-")), "{:?}", names(&cache));
+    assert!(!text(&env.goenv(&["status"]).stdout).contains("interrupted"));
+
+    // Recovery of a transaction killed halfway removes them too.
+    kill_at(&env, &["apply", "--yes", "p.kdl"], "journal");
+    fs::write(home.join(".local/state/goenv/generations/.goenv-Zz99Yy"), "torn").unwrap();
+    fs::write(cache.join(".partial-Qq11Ww"), "x").unwrap();
+    let out = env.goenv(&["generations"]);
+    let said = text(&out.stderr);
+    assert!(said.contains("goenv: removed what an interrupted goenv left: "), "{said}");
+    assert!(said.contains(".goenv-Zz99Yy") && said.contains(".partial-Qq11Ww"), "{said}");
+    assert!(!home.join(".local/state/goenv/generations/.goenv-Zz99Yy").exists());
+}

@@ -165,6 +165,36 @@ fn removing_the_node_gives_back_the_original_bytes() {
     assert_eq!(text(&std::fs::read(&path).expect("settings")), ORIGINAL);
 }
 
+/// Issue 16, item 3: in a file goenv shares, only goenv's settings are goenv's. An edit of
+/// another setting is no drift, and a rollback keeps it; a rollback after drift in goenv's own
+/// settings restores those only.
+#[test]
+fn drift_and_rollback_in_settings_json_are_only_about_goenvs_settings() {
+    let original = "{\n    \"editor.fontSize\": 14\n}\n";
+    let (env, path) = home_with(Some(original.as_bytes()), SETTINGS, PROFILE);
+    apply(&env);
+    let applied = std::fs::read_to_string(&path).unwrap();
+    let theirs = applied.replace("\"editor.fontSize\": 14", "\"editor.fontSize\": 16");
+    std::fs::write(&path, &theirs).unwrap();
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 0, "another setting is not drift: {}", text(&status.stdout));
+    assert!(!text(&status.stdout).contains("goenv rollback"), "{}", text(&status.stdout));
+
+    // A change of goenv's own setting is drift; rollback restores it and keeps the 16.
+    let drifted = theirs.replace("/sdk/current\"", "/elsewhere\"");
+    assert_ne!(drifted, theirs);
+    std::fs::write(&path, &drifted).unwrap();
+    let status = env.goenv(&["status"]);
+    assert_eq!(code(&status), 2, "{}", text(&status.stdout));
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+
+    // Undoing the apply takes goenv's settings out and leaves the user's 16.
+    assert_eq!(code(&env.goenv(&["rollback", "--to", "0", "--yes"])), 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original.replace("14", "16"));
+}
+
 #[test]
 fn a_file_goenv_created_goes_away_with_the_node() {
     let (env, path) = home_with(None, SETTINGS, PROFILE);

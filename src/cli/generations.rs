@@ -78,6 +78,12 @@ pub fn gc(ctx: &Context, ui: &Ui, args: GcArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     };
     let mut out = String::new();
+    if !done.debris.is_empty() && !ui.quiet {
+        out.push_str(&format!(
+            "Removed what an interrupted goenv left: {}.\n",
+            engine::debris_shown(&done.debris, ctx)
+        ));
+    }
     if done.sdks > 0 && !ui.quiet {
         out.push_str(&format!(
             "Removed {} SDK{} from the trash; rolling back to a generation that used one downloads it again.\n",

@@ -49,6 +49,13 @@ pub fn run(ctx: &Context, ui: &Ui, args: StatusArgs) -> Result<ExitCode, Error> 
             ));
         }
     }
+    let left = if ui.quiet { Vec::new() } else { engine::leftovers(ctx)? };
+    if !left.is_empty() {
+        out.push_str(&format!(
+            "Left by an interrupted goenv: {}; `goenv gc` removes them.\n",
+            engine::debris_shown(&left, ctx)
+        ));
+    }
     print_out(&out);
     if let Some(path) = args.profile {
         let profile = engine::load_profile(&path, ctx)?;

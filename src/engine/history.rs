@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use super::{Error, ErrorKind, Result, existing_store, holder};
 use crate::context::Context;
-use crate::plan::Change;
+use crate::plan::{self, Change};
 use crate::resource::{Kind, entry};
 use crate::store::{Generation, Hash, Store};
 
 /// A managed path whose content differs from what the latest generation left, as a change from
-/// that content to what is there now.
+/// that content to what is there now. In a file goenv shares (a marker block, VS Code's
+/// settings), only a change in goenv's part is drift.
 pub struct Drift {
     pub change: Change,
 }
@@ -29,8 +30,16 @@ pub(crate) fn drift(store: &Store) -> Result<Option<(Generation, Vec<Drift>)>> {
         let current_hash = current.as_ref().map(|(b, _)| crate::digest::sha256(b));
         if current_hash != expected_hash {
             let expected = blob(store, expected_hash.as_ref())?;
+            // In a file goenv shares, an edit outside goenv's part is not drift.
+            let kind = r.resource.kind;
+            let now = current.as_ref().map(|(b, _)| b.as_slice());
+            if plan::owned(kind, now) == plan::owned(kind, expected.as_deref()) {
+                continue;
+            }
             let mode = current.as_ref().map_or(r.mode.unwrap_or(0o644), |(_, m)| *m);
             let current = current.map(|(b, _)| b);
+            // Shown as a change of goenv's part only: the rest of a shared file as it is now.
+            let expected = plan::put_back(kind, current.as_deref(), expected.as_deref());
             let change =
                 Change::between(r.resource.clone(), r.path.clone(), expected, current, mode, true);
             out.push(Drift { change });
@@ -147,14 +156,16 @@ pub fn show(ctx: &Context, n: u32) -> Result<Shown> {
 
 /// What gc removed.
 pub struct GcDone {
+    /// What an interrupted goenv had left, now removed.
+    pub debris: Vec<super::Debris>,
     pub sdks: usize,
     pub generations: usize,
     pub blobs: usize,
     pub bytes: u64,
 }
 
-/// Keeps the newest `keep` generations, removes blobs only older ones referred to, and empties
-/// the SDK trash. `None` when goenv has no state here.
+/// Keeps the newest `keep` generations, removes blobs only older ones referred to, empties
+/// the SDK trash and removes what an interrupted goenv left. `None` when goenv has no state here.
 pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
     if existing_store(ctx)?.is_none() {
         return Ok(None);
@@ -165,7 +176,9 @@ pub fn gc(ctx: &Context, keep: usize) -> Result<Option<GcDone>> {
     let partly = |e: Error| Error { changed: super::Changed::Partly, ..e };
     let r = store.gc(keep).map_err(|e| partly(e.into()))?;
     let sdks = empty_trash(&store).map_err(partly)?;
+    let debris = super::debris::remove(super::debris::find(ctx, Some(&store)));
     Ok(Some(GcDone {
+        debris,
         sdks,
         generations: r.generations_removed,
         blobs: r.blobs_removed,

@@ -5,6 +5,7 @@
 //! history, and emptying the trash. The command line parses arguments, calls one function here,
 //! and renders what it returns; the engine never prints (it reports through [`Progress`]).
 
+mod debris;
 mod error;
 mod history;
 mod observe;
@@ -15,6 +16,7 @@ mod rollback;
 use std::path::{Path, PathBuf};
 
 pub use crate::apply::Fault;
+pub use debris::{Debris, leftovers};
 pub use error::{Changed, Error, ErrorKind, Result};
 pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
 pub use observe::{observe, observe_reporting};
@@ -83,7 +85,10 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
     }
     let store = open_store(ctx)?;
     let _lock = store.lock(&holder("recovery"))?;
-    let recovered = apply::recover(&store).map_err(|e| {
+    let transaction = crate::interrupt::transaction();
+    let recovered = apply::recover(&store);
+    drop(transaction);
+    let recovered = recovered.map_err(|e| {
         // The journal stays: the files it lists may be half restored until a later run.
         let mut err = Error::from(e);
         err.changed = Changed::Partly;
@@ -110,7 +115,24 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
             ));
         }
     }
+    remove_debris(ctx, &store, progress);
     Ok(())
+}
+
+/// Leftovers as a message shows them: `` `~/sdk/.goenv-staging-x` (51.2 MB), … ``.
+pub fn debris_shown(debris: &[Debris], ctx: &Context) -> String {
+    debris::describe(debris, &ctx.home)
+}
+
+/// Removes what an interrupted goenv left (the caller holds the lock), and says so.
+pub(crate) fn remove_debris(ctx: &Context, store: &Store, progress: &mut dyn Progress) {
+    let removed = debris::remove(debris::find(ctx, Some(store)));
+    if !removed.is_empty() {
+        progress.note(&format!(
+            "goenv: removed what an interrupted goenv left: {}",
+            debris::describe(&removed, &ctx.home)
+        ));
+    }
 }
 
 /// Loads and validates a profile; every problem comes back in the error.
@@ -262,7 +284,13 @@ pub(crate) fn transact(
     fault: Option<&Fault>,
     prepared: &crate::sdk::install::Prepared,
 ) -> Result<u32> {
-    apply::apply(store, plan, meta, fault, prepared.roots()).map_err(|e| {
+    // SIGINT and SIGTERM wait for the transaction to finish.
+    let _transaction = crate::interrupt::transaction();
+    let done = apply::apply(store, plan, meta, fault, prepared.roots());
+    if done.is_ok() {
+        crate::interrupt::changed();
+    }
+    done.map_err(|e| {
         let mut err = Error::from(e);
         if state_dir(ctx).join("journal.toml").exists() {
             err.changed = Changed::Partly;

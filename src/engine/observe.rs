@@ -58,6 +58,15 @@ pub fn observe_reporting(
         for (path, why) in dlvs {
             if let Some(p) = path {
                 progress.read(p, why);
+                if probe::reads_dpkg_lists(p, &ctx.home) {
+                    progress.read(
+                        &probe::dpkg_info().join("*.list"),
+                        &format!(
+                            "whose file `{}` is: goenv never writes a package manager's file",
+                            p.display()
+                        ),
+                    );
+                }
             }
         }
         if let Some(url) = &then.index {
@@ -134,7 +143,7 @@ pub(super) fn fetcher(ctx: &Context) -> Result<Fetcher> {
 /// A `dlv` as the probe reads it, with its Delve version from `dlv version` (remembered) when its
 /// build info has none.
 fn read_dlv(ctx: &Context, path: &Path) -> probe::DlvState {
-    let mut state = probe::read_dlv(path);
+    let mut state = probe::read_dlv(path, &ctx.home);
     if state.version.is_none() && state.binary.as_ref().is_some_and(|b| b.is_ok()) {
         state.version = dlv_version(ctx, &state);
     }

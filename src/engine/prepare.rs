@@ -20,6 +20,8 @@ pub(crate) fn sdks(
     plan: &Plan,
     progress: &mut dyn Progress,
 ) -> Result<Prepared> {
+    // What a killed goenv left: partial downloads, staging directories, temporary files.
+    super::remove_debris(ctx, store, progress);
     // Staging directories a killed goenv left behind, wherever this plan touches SDKs.
     let ids = plan.changes.iter().map(|c| (&c.id, &c.path));
     let ids = ids.chain(plan.unchanged.iter().map(|k| (&k.id, &k.path)));
@@ -50,6 +52,9 @@ pub(crate) fn sdks(
     })
 }
 
+/// The staging directory of a `go install`, beside the binary it builds.
+pub(crate) const BUILD_PREFIX: &str = ".goenv-build-";
+
 /// Builds every binary the plan installs with `go install` (`delve install=`) into a staging
 /// directory beside its destination, checks its build info, and puts the built bytes into the
 /// plan as the change's after-content. Runs before the transaction: a failure changes nothing.
@@ -75,8 +80,8 @@ pub(crate) fn tools(
         let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
         let io = |e: std::io::Error| failed(format!("cannot build in `{}`: {e}", dir.display()));
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let staging =
-            tempfile::Builder::new().prefix(".goenv-build-").tempdir_in(&dir).map_err(io)?;
+        let staging = tempfile::Builder::new().prefix(BUILD_PREFIX).tempdir_in(&dir).map_err(io)?;
+        let _interrupted = crate::interrupt::Temporary::new(staging.path());
         let mut cmd = std::process::Command::new(&go);
         cmd.args(["install", &format!("{package}@{version}")])
             .current_dir(&ctx.home)

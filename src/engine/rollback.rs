@@ -3,7 +3,9 @@
 //! With drift since the latest generation (a `go env -w`, a hand edit), it restores the state
 //! right after that generation; otherwise it undoes the latest generation. `--to N` restores the
 //! state right after generation N (0: the machine as goenv first found it). A rollback is a new
-//! generation, so it can itself be undone; what it overwrites is stored first.
+//! generation, so it can itself be undone; what it overwrites is stored first. In a file goenv
+//! shares (a marker block, VS Code's settings) it restores only goenv's part and keeps the rest
+//! of the file as it is now.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -76,6 +78,8 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
     for (path, want) in state {
         let id = id_of(&path);
         let (current, mode) = read(id.kind.shape(), &path)?;
+        // In a file goenv shares, only goenv's part goes back; the rest stays as it is now.
+        let want = crate::plan::put_back(id.kind, current.as_deref(), want.as_deref());
         let is_managed = managed.contains(&path);
         if current == want {
             if is_managed {

@@ -129,6 +129,43 @@ pub fn remove(existing: &[u8]) -> Result<Vec<u8>, BlockError> {
     Ok([&existing[..start], &existing[range.end..]].concat())
 }
 
+/// `existing` with its block as it is in `wanted`, byte for byte, and everything else as it is
+/// in `existing`: what a rollback puts back in a file goenv shares. Without a block in `wanted`
+/// the block is removed; a missing block goes in where `wanted` has it (at the top when it starts
+/// `wanted`, else at the bottom). Law: `remove(&put_back(x, w)?)? == remove(x)?` for every `x`
+/// whose block does not end it without a line ending, and `put_back(x, w) == w` when `x` differs
+/// from `w` only inside the block.
+pub fn put_back(existing: &[u8], wanted: &[u8]) -> Result<Vec<u8>, BlockError> {
+    let Some(w) = find(wanted)? else { return remove(existing) };
+    let mut block = wanted[w.clone()].to_vec();
+    let eol = eol_of(&block).as_bytes().to_vec();
+    let Some(at) = find(existing)? else {
+        if w.start == 0 {
+            if !block.ends_with(b"\n") {
+                block.extend_from_slice(&eol);
+            }
+            return Ok([block, existing.to_vec()].concat());
+        }
+        let mut out = existing.to_vec();
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            // As `upsert` does: a line ending before, none after, so `remove` undoes both.
+            out.extend_from_slice(&eol);
+            block.truncate(
+                block.len() - block.iter().rev().take_while(|b| b"\r\n".contains(b)).count(),
+            );
+        } else if !block.ends_with(b"\n") {
+            block.extend_from_slice(&eol);
+        }
+        out.extend_from_slice(&block);
+        return Ok(out);
+    };
+    // A block that ended `wanted` without a line ending now has lines after it.
+    if !block.ends_with(b"\n") && at.end < existing.len() {
+        block.extend_from_slice(&eol);
+    }
+    Ok([&existing[..at.start], &block, &existing[at.end..]].concat())
+}
+
 /// The block body for sh-family rc files: source goenv's `env.sh` if it exists.
 pub fn sh_source_body(env_sh: &str) -> String {
     let q = super::shell::sh_quote(env_sh);
@@ -202,6 +239,49 @@ mod tests {
             Err(BlockError::EndWithoutStart { line: 1 })
         );
         assert_eq!(remove(b"no block\r\n").unwrap(), b"no block\r\n");
+    }
+
+    #[test]
+    fn put_back_keeps_everything_outside_the_block() {
+        let goenv = "# >>> goenv >>>\nexport A=1\n# <<< goenv <<<\n";
+        let wanted = format!("a\n{goenv}b\n");
+        // Edited inside the block only: the wanted bytes exactly.
+        let inside = "a\n# >>> goenv >>>\nexport A=2\n# <<< goenv <<<\nb\n";
+        assert_eq!(put_back(inside.as_bytes(), wanted.as_bytes()).unwrap(), wanted.as_bytes());
+        // Edited outside and inside: the block comes back, the edit outside stays.
+        let both = "a2\n# >>> goenv >>>\nexport A=2\n# <<< goenv <<<\nb\nc\n";
+        assert_eq!(
+            put_back(both.as_bytes(), wanted.as_bytes()).unwrap(),
+            format!("a2\n{goenv}b\nc\n").as_bytes()
+        );
+        // The block removed by hand: back at the bottom, or at the top where it was.
+        assert_eq!(
+            put_back(b"a\nb\nc\n", wanted.as_bytes()).unwrap(),
+            format!("a\nb\nc\n{goenv}").as_bytes()
+        );
+        let top = format!("{goenv}a\n");
+        assert_eq!(put_back(b"z\n", top.as_bytes()).unwrap(), format!("{goenv}z\n").as_bytes());
+        // No block wanted (the file before goenv): taken out, the rest as it is now.
+        assert_eq!(put_back(both.as_bytes(), b"a\nb\n").unwrap(), b"a2\nb\nc\n");
+        // A block that ended the file without a newline, now followed by lines.
+        let end = "a\n# >>> goenv >>>\nx\n# <<< goenv <<<";
+        let now = "a\n# >>> goenv >>>\ny\n# <<< goenv <<<\nmore\n";
+        assert_eq!(
+            put_back(now.as_bytes(), end.as_bytes()).unwrap(),
+            b"a\n# >>> goenv >>>\nx\n# <<< goenv <<<\nmore\n"
+        );
+        for x in generated_files().iter().filter(|x| find(x).is_ok()) {
+            for w in [wanted.as_bytes(), top.as_bytes(), end.as_bytes(), b"plain\n"] {
+                let got = put_back(x, w).unwrap();
+                if !x.ends_with(b"<<< goenv <<<") {
+                    assert_eq!(remove(&got).unwrap(), remove(x).unwrap(), "{x:?} {w:?}");
+                }
+                assert_eq!(
+                    find(&got).unwrap().map(|r| got[r].to_vec()).is_some(),
+                    find(w).unwrap().is_some()
+                );
+            }
+        }
     }
 
     /// Files built from every sequence of up to three fragments.

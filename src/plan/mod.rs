@@ -274,6 +274,47 @@ pub fn compute(
     Ok(plan)
 }
 
+/// What goenv owns of a path's content, to tell drift from someone else's edit: in a file it
+/// shares, its marker block (`block:`) or its VS Code settings (`json:`); else all of it. A
+/// shared file that cannot be read as such is owned whole, so any change to it is drift.
+pub fn owned(kind: Kind, content: Option<&[u8]>) -> Option<Vec<u8>> {
+    let content = content?;
+    let part = match kind {
+        Kind::Block => block::find(content).ok().map(|r| r.map(|r| content[r].to_vec())),
+        Kind::Json => vscode::owned(content).map(|v| Some(v.into_bytes())),
+        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => None,
+    };
+    match part {
+        // Prefixed, so an owned part never equals some whole content.
+        Some(p) => Some([b"owned part\n".as_slice(), &p.unwrap_or_default()].concat()),
+        None => Some(content.to_vec()),
+    }
+}
+
+/// What a rollback puts at a path that should hold `wanted`, while it holds `current`: in a file
+/// goenv shares, only goenv's part as in `wanted` and the rest as it is now; else `wanted`.
+pub fn put_back(kind: Kind, current: Option<&[u8]>, wanted: Option<&[u8]>) -> Option<Vec<u8>> {
+    let whole = || wanted.map(<[u8]>::to_vec);
+    match kind {
+        Kind::Block => {
+            let now = current.unwrap_or_default();
+            let out = match wanted {
+                Some(w) => block::put_back(now, w),
+                None => block::remove(now),
+            };
+            match out {
+                // Deleted since and no block wanted, or goenv had created the file and only its
+                // block was left: no file.
+                Ok(rest) if rest.is_empty() && (current.is_none() || wanted.is_none()) => None,
+                Ok(rest) => Some(rest),
+                Err(_) => whole(),
+            }
+        }
+        Kind::Json => vscode::put_back(current, wanted).unwrap_or_else(whole),
+        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => whole(),
+    }
+}
+
 /// What a path holds now, as the probe found it, by its shape.
 fn state(
     observed: &Observed,
@@ -286,6 +327,21 @@ fn state(
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
             FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
+            FileState::Dangling { link, missing } => Err(PlanError::Path {
+                path: path.to_path_buf(),
+                at: None,
+                reason: format!(
+                    "it is a symbolic link to `{}`, and `{}` does not exist",
+                    link.display(),
+                    missing.display()
+                ),
+                hint: Some(
+                    "goenv edits a linked file at its target and never creates the target: if \
+                     your dotfiles checkout is somewhere else, fix the link (or remove it and \
+                     goenv creates the file)"
+                        .into(),
+                ),
+            }),
         },
         Shape::Link => match observed.link(path) {
             LinkState::Absent => Ok((None, 0o777)),

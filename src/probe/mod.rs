@@ -13,7 +13,10 @@ use crate::context::{Context, Os};
 mod delve;
 mod sdk;
 pub use crate::sdk::index::FetchedIndex;
-pub use delve::{DELVE_MODULE, DlvState, module_version, parse_dlv_version, read_dlv, release_of};
+pub use delve::{
+    DELVE_MODULE, DlvState, dpkg_info, module_version, parse_dlv_version, read_dlv,
+    reads_dpkg_lists, release_of,
+};
 pub use sdk::{LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
 
 /// One path as found.
@@ -26,6 +29,13 @@ pub enum FileState {
     },
     /// Present but unreadable (permissions, a directory in the way): planning must stop.
     Unreadable(String),
+    /// A symbolic link whose chain ends at a missing file (`~/.bashrc -> dotfiles/missing`):
+    /// writing it would create that file somewhere the user probably does not expect, so
+    /// planning stops. `link` is the first link's target as written, `missing` where it ends.
+    Dangling {
+        link: PathBuf,
+        missing: PathBuf,
+    },
 }
 
 impl FileState {
@@ -44,7 +54,13 @@ impl FileState {
 /// Reads one path, following symlinks (a symlinked rc file is read at its target).
 pub fn read(path: &Path) -> FileState {
     match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Absent,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::read_link(path) {
+            Ok(link) => FileState::Dangling {
+                link,
+                missing: crate::fsx::resolve(path).unwrap_or_else(|_| path.to_path_buf()),
+            },
+            Err(_) => FileState::Absent,
+        },
         Err(e) => FileState::Unreadable(e.to_string()),
         Ok(m) if m.is_dir() => FileState::Unreadable("it is a directory".into()),
         Ok(m) => match std::fs::read(path) {

@@ -1424,9 +1424,16 @@ impl<'c> Decoder<'c> {
     /// Cross-node rules, then the assembled profile.
     fn finish(mut self, path: &Path, acc: Acc) -> Result<Profile, Rejected> {
         self.cross_checks(&acc);
-        let secrets = std::mem::take(&mut self.secrets);
+        let mut secrets = std::mem::take(&mut self.secrets);
+        secrets.extend(self.sources.text_secrets().cloned());
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        for s in &secrets {
+            self.sources.mask_everywhere(s);
+        }
         for p in &mut self.problems {
             p.message = super::secret::redact(&p.message, &secrets);
+            p.label = super::secret::redact(&p.label, &secrets);
             if let Some(h) = &mut p.help {
                 *h = super::secret::redact(h, &secrets);
             }

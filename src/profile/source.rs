@@ -2,7 +2,9 @@
 //!
 //! Every file read while loading a profile (the profile and its includes) is kept here with its
 //! text, so a problem can be shown with the file, line, column and the offending value. Values
-//! marked `secret=#true` and URL credentials are masked in the text shown to people.
+//! marked `secret=#true` and URL credentials are masked in the text shown to people: from the
+//! text alone when a file is added (`secret::masks`, so lines that do not parse are masked too),
+//! then wherever a secret the decoder found appears.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,8 @@ pub struct SourceFile {
     pub text: String,
     /// Byte ranges to mask before showing the text (secret values, URL credentials).
     pub(crate) masked: Vec<Range<usize>>,
+    /// Values on lines marked secret and URL credentials, read from the text alone.
+    secrets: Vec<String>,
 }
 
 impl SourceFile {
@@ -83,13 +87,32 @@ pub struct Sources {
 
 impl Sources {
     pub(crate) fn add(&mut self, path: &Path, text: String) -> FileId {
+        let (masked, mut secrets) = super::secret::masks(&text);
+        secrets.extend(super::secret::url_credentials(&text));
         self.files.push(SourceFile {
             path: path.to_path_buf(),
             display: display_path(path),
             text,
-            masked: Vec::new(),
+            masked,
+            secrets,
         });
         FileId(self.files.len() - 1)
+    }
+
+    /// Values every file's text showed on a secret line or as URL credentials.
+    pub(crate) fn text_secrets(&self) -> impl Iterator<Item = &String> {
+        self.files.iter().flat_map(|f| &f.secrets)
+    }
+
+    /// Masks every occurrence of `secret` in every file, wherever it is written.
+    pub(crate) fn mask_everywhere(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        for f in &mut self.files {
+            let found: Vec<usize> = f.text.match_indices(secret).map(|(i, _)| i).collect();
+            f.masked.extend(found.into_iter().map(|i| i..i + secret.len()));
+        }
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {

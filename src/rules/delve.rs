@@ -1,12 +1,14 @@
 //! Findings of the `delve` node: the profile's `dlv` is missing, not executable, built for
 //! another machine, of an unknown version, or cannot debug an SDK of the profile; each spelled
-//! out with the fix (the exact `go install` with the active SDK's `go`).
+//! out with the fix (the exact `go install` with the active SDK's `go`, by absolute path; into
+//! GOBIN, never over a package manager's file or outside the home).
 
 use super::{Code, Finding, Input, Severity};
 use crate::profile::DelveRequire;
 use crate::resource::{Kind, tilde_path};
 use crate::units::delve::{
-    go_minor, incompatibility, install_command, recommended, recommended_for,
+    fix_go, fix_gobin, fix_then, go_minor, incompatibility, install_command, recommended,
+    recommended_for,
 };
 use crate::units::go::{goos, machine};
 
@@ -30,23 +32,26 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let shown = tilde_path(&dlv.path, &ctx.home);
-    let gobin = dlv.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    // A package manager's `dlv`, or one outside the home, is never the fix's target: the fix
+    // installs into GOBIN and points `delve` there.
+    let gobin = match &dlv.foreign {
+        Some(_) => fix_gobin(profile, ctx),
+        None => dlv.path.parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
+    };
+    let then = fix_then(dlv, &gobin, "`delve`", ctx);
     let sdks: Vec<(&str, String)> = desired
         .go
         .iter()
         .flat_map(|g| g.all())
         .map(|s| (s.version.as_str(), s.path.join("bin/go").display().to_string()))
         .collect();
-    let go_cmd = desired
-        .go
-        .as_ref()
-        .filter(|g| g.active.is_some())
-        .map_or_else(|| "go".to_owned(), |g| tilde_path(&g.link().join("bin/go"), &ctx.home));
+    let go_cmd = fix_go(desired.go.as_ref(), observed);
     let fix = |version: Option<String>| {
+        let command = install_command(&gobin, &go_cmd, version.as_deref().unwrap_or("latest"));
         match version {
-        Some(v) => format!("install Delve {v}: `{}`", install_command(&gobin, &go_cmd, &v)),
-        None => "install a Delve that supports this Go: `go install github.com/go-delve/delve/cmd/dlv@latest`".into(),
-    }
+            Some(v) => format!("install Delve {v}: `{command}`{then}"),
+            None => format!("install a Delve that supports this Go: `{command}`{then}"),
+        }
     };
     let minors: Vec<u32> = sdks.iter().filter_map(|(v, _)| go_minor(v)).collect();
     let best = recommended_for(&minors);
@@ -64,13 +69,19 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
         return;
     }
     if !dlv.executable {
+        // Not the user's file: a build of their own instead of a `chmod` of it.
+        let help = match &dlv.foreign {
+            Some(_) => fix(active_minor.and_then(recommended)),
+            None => format!("`chmod +x {}`", dlv.path.display()),
+        };
         out.push(
             Finding::new(Severity::Error, CODE_NOT_EXEC, format!("`{shown}` is not executable"))
-                .help(format!("`chmod +x {}`", dlv.path.display()))
+                .help(help)
                 .at(dlv.path.clone(), None),
         );
     }
-    if let Some(dap) = &dlv.dap {
+    // Beside a package manager's `dlv`, a `dlv-dap` is not the user's to remove either.
+    if let Some(dap) = dlv.dap.as_ref().filter(|_| dlv.foreign.is_none()) {
         out.push(Finding::new(Severity::Info, CODE_DAP, format!(
                 "`{}` is a leftover of VS Code Go's old separate debug adapter; the extension now \
                  runs `dlv dap`",

@@ -11,7 +11,9 @@ use crate::context::Context;
 use crate::formats::jsonc::{self, ALTERNATE_TOOLS, GOROOT};
 use crate::probe::Observed;
 use crate::resource::tilde_path;
-use crate::units::delve::{incompatibility, install_command, recommended};
+use crate::units::delve::{
+    fix_go, fix_gobin, fix_then, incompatibility, install_command, recommended,
+};
 use crate::units::vscode::{ALTERNATE_GO, default_settings, normalise, resolve, settings_path};
 
 const CODE_GOROOT: Code = Code::VscodeGorootDiffers;
@@ -105,7 +107,15 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
                 )).at(path.clone(), line));
         }
     }
-    editor_dlv_incompatible(ctx, &active.version, observed, &path, out);
+    let fix = EditorFix { go: fix_go(Some(go), observed), gobin: fix_gobin(profile, ctx) };
+    editor_dlv_incompatible(ctx, &active.version, observed, &path, &fix, out);
+}
+
+/// How the fix of the editor's Delve installs one: with which `go`, into which GOBIN when the
+/// Delve found is not the user's to rebuild.
+struct EditorFix {
+    go: String,
+    gobin: std::path::PathBuf,
 }
 
 /// `vscode-dlv-incompatible`: the Delve VS Code debugs with cannot debug the active SDK.
@@ -114,6 +124,7 @@ fn editor_dlv_incompatible(
     active: &str,
     observed: &Observed,
     settings: &Path,
+    how: &EditorFix,
     out: &mut Vec<Finding>,
 ) {
     let Some(dlv) = &observed.editor_dlv else { return };
@@ -121,16 +132,19 @@ fn editor_dlv_incompatible(
     let built = dlv.binary.as_ref().and_then(|b| b.as_ref().ok()).map(|b| b.go_version.as_str());
     let Some(why) = incompatibility(version, built, active, ctx.os) else { return };
     let shown = tilde_path(&dlv.path, &ctx.home);
-    let fix =
-        active.split('.').nth(1).and_then(|m| m.parse().ok()).and_then(recommended).map_or_else(
-            String::new,
-            |v| {
-                format!(
-                    ": `{}`",
-                    install_command(dlv.path.parent().unwrap_or(Path::new("/")), "go", &v)
-                )
-            },
-        );
+    let gobin = match &dlv.foreign {
+        Some(_) => how.gobin.clone(),
+        None => dlv.path.parent().unwrap_or(Path::new("/")).to_path_buf(),
+    };
+    let then = fix_then(dlv, &gobin, &format!("`{ALTERNATE_TOOLS}` `dlv`"), ctx);
+    let release = active.split('.').nth(1).and_then(|m| m.parse().ok()).and_then(recommended);
+    let command = install_command(&gobin, &how.go, release.as_deref().unwrap_or("latest"));
+    let fix = match &dlv.foreign {
+        Some(_) => format!("install a Delve that supports it: `{command}`{then}"),
+        None => {
+            format!("point `dlv` at a Delve that supports it, or install one there: `{command}`")
+        }
+    };
     let message = format!(
         "VS Code debugs with `{shown}` (`{ALTERNATE_TOOLS}` `dlv` in `{}`), Delve {version} \
          (from {source}), which cannot debug the active SDK: {why}",
@@ -138,7 +152,7 @@ fn editor_dlv_incompatible(
     );
     out.push(
         Finding::new(Severity::Warning, CODE_EDITOR_DLV, message)
-            .help(format!("point `dlv` at a Delve that supports it, or install one there{fix}"))
+            .help(fix)
             .at(settings.to_path_buf(), None),
     );
 }
@@ -284,11 +298,13 @@ mod tests {
             binary: None,
             version: Some(("1.20.2".into(), "build info")),
             dap: None,
+            foreign: None,
         };
         let observed = Observed { editor_dlv: Some(dlv), ..Observed::default() };
         let mut out = Vec::new();
         let settings = Path::new("/h/.config/Code/User/settings.json");
-        editor_dlv_incompatible(&ctx, "1.22.10", &observed, settings, &mut out);
+        let how = EditorFix { go: "/h/sdk/current/bin/go".into(), gobin: "/h/go/bin".into() };
+        editor_dlv_incompatible(&ctx, "1.22.10", &observed, settings, &how, &mut out);
         let [f] = out.as_slice() else { panic!("{out:#?}") };
         assert!(!f.message.contains("  "), "{:?}", f.message);
         assert!(f.message.contains("Delve 1.20.2 (from build info), which"), "{:?}", f.message);

@@ -81,6 +81,8 @@ impl ExtractError {
 pub struct Staged {
     dir: tempfile::TempDir,
     root: PathBuf,
+    /// SIGINT and SIGTERM remove the staging directory while this lives.
+    _interrupted: crate::interrupt::Temporary,
 }
 
 impl Staged {
@@ -127,7 +129,9 @@ pub fn stage(archive: &Path, sdk_dir: &Path, version: &str) -> Result<Staged, Ex
         .prefix(STAGING_PREFIX)
         .tempdir_in(sdk_dir)
         .map_err(io_err("create a staging directory in", sdk_dir))?;
+    let interrupted = crate::interrupt::Temporary::new(staging.path());
     unpack(archive, staging.path())?;
+    crate::interrupt::pause_point("unpack");
 
     let root = staging.path().join("go");
     match check_sdk(&root, version) {
@@ -157,7 +161,7 @@ pub fn stage(archive: &Path, sdk_dir: &Path, version: &str) -> Result<Staged, Ex
     let marker = root.join(MARKER);
     File::create(&marker).map_err(io_err("write", &marker))?;
     sync_dir(&root)?;
-    Ok(Staged { dir: staging, root })
+    Ok(Staged { dir: staging, root, _interrupted: interrupted })
 }
 
 fn publish(staged: Staged, dest: &Path) -> Result<PathBuf, ExtractError> {

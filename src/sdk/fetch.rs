@@ -224,6 +224,8 @@ impl Fetcher {
             .prefix(".partial-")
             .tempfile_in(cache_dir)
             .map_err(|source| io_error("create a temporary file in", cache_dir, source))?;
+        // Removed by SIGINT and SIGTERM too, not only by dropping `partial`.
+        let _interrupted = crate::interrupt::Temporary::new(partial.path());
 
         let mut reader = HashingReader::new(body);
         let mut buf = vec![0u8; CHUNK];

@@ -60,6 +60,13 @@ impl Store {
         file.write_all(holder.as_bytes()).map_err(io_err("write lock file", &path))?;
         Ok(LockGuard { file })
     }
+
+    /// Whether another goenv holds the lock now, found without writing anything (a shared lock
+    /// tried on the lock file opened for reading). No lock file: nobody.
+    pub(crate) fn is_locked(&self) -> bool {
+        let Ok(file) = fs::File::open(self.root.join("lock")) else { return false };
+        matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use super::{Input, Planning, Reads, Resource, Then, Unit, Want};
 use crate::context::{Context, Os};
-use crate::probe::Observed;
+use crate::probe::{DlvState, Observed};
 use crate::profile::{Problem, Profile};
 use crate::resource::content::ToolBuild;
 
@@ -75,6 +75,29 @@ fn tool(
     let Some(node) = &profile.delve else { return Ok(None) };
     let Some(install) = &node.install else { return Ok(None) };
     let Some(path) = dlv_path(profile, ctx) else { return Ok(None) };
+    // goenv never writes over a package manager's file, nor outside the home.
+    if let Some(why) = observed.delve.as_ref().and_then(|d| d.foreign.as_ref()) {
+        let own = fix_gobin(profile, ctx).join("dlv");
+        let help = if own == path {
+            format!("remove the link `{}`, then plan again", path.display())
+        } else {
+            format!(
+                "write `delve \"{}\" install=\"{}\"`: goenv installs Delve into GOBIN (and, with \
+                 `vscode`, points VS Code there)",
+                crate::resource::tilde_path(&own, &ctx.home),
+                install.text
+            )
+        };
+        return Err(vec![
+            Problem::new(
+                install.at,
+                "goenv::plan::delve-install-foreign",
+                format!("`install=` would write over a file goenv must not touch: {why}"),
+                "would write there",
+            )
+            .help(help),
+        ]);
+    }
     let go_exe = match go {
         Some(g) => g.active.as_ref().map(|a| a.path.join("bin/go")),
         None => None,
@@ -236,9 +259,44 @@ pub fn incompatibility(dlv: &str, built_with: Option<&str>, go: &str, os: Os) ->
     None
 }
 
-/// The `go install` command that puts Delve `version` at `gobin`.
+/// The `go install` command that puts Delve `version` (`1.25.2`, or `latest`) at `gobin`.
 pub fn install_command(gobin: &std::path::Path, go: &str, version: &str) -> String {
-    format!("GOBIN={} {go} install github.com/go-delve/delve/cmd/dlv@v{version}", gobin.display())
+    let at = if version == "latest" { version.to_owned() } else { format!("v{version}") };
+    format!("GOBIN={} {go} install {DLV_PACKAGE}@{at}", gobin.display())
+}
+
+/// Where a fix installs Delve when the `dlv` found is not the user's to rebuild: GOBIN, or
+/// `~/go/bin` when GOBIN is outside the home.
+pub fn fix_gobin(profile: &Profile, ctx: &Context) -> PathBuf {
+    let gobin = PathBuf::from(super::gobin(profile, ctx));
+    if gobin.starts_with(&ctx.home) { gobin } else { ctx.home.join("go/bin") }
+}
+
+/// The `go` a fix runs, by absolute path: the active SDK's (through its `current` link), else
+/// the first `go` on PATH, else a bare `go`.
+pub fn fix_go(go: Option<&super::GoResolved>, observed: &Observed) -> String {
+    let active = go.filter(|g| g.active.is_some()).map(|g| g.link().join("bin/go"));
+    active
+        .or_else(|| observed.path_go.first().map(|d| d.join("go")))
+        .map_or_else(|| "go".to_owned(), |p| p.display().to_string())
+}
+
+/// What to change so that a fix's Delve is used, when the `dlv` found (`dlv`) is a package
+/// manager's or outside the home (`foreign` says so) and the fix installs into `gobin` instead:
+/// `setting` names where the path is set (the `delve` node, `go.alternateTools.dlv`).
+pub fn fix_then(dlv: &DlvState, gobin: &std::path::Path, setting: &str, ctx: &Context) -> String {
+    let Some(why) = &dlv.foreign else { return String::new() };
+    let target = gobin.join("dlv");
+    if dlv.path == target {
+        return format!(
+            ", after removing the link `{}` ({why}, and goenv never writes there)",
+            target.display()
+        );
+    }
+    format!(
+        ", then point {setting} at `{}` ({why}, and goenv never writes there)",
+        crate::resource::tilde_path(&target, &ctx.home)
+    )
 }
 
 #[cfg(test)]

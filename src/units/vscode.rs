@@ -149,6 +149,41 @@ pub fn after(
     Ok(Some(out))
 }
 
+/// The settings goenv owns in `text`, as one comparable value (`None` when it cannot be read):
+/// an edit elsewhere in the file does not change it.
+pub fn owned(text: &[u8]) -> Option<String> {
+    owned_values(text).and_then(|v| serde_json::to_string(&v).ok())
+}
+
+/// `current` with goenv's settings as they are in `wanted` and every other byte as it is now:
+/// what a rollback puts back. `wanted` is `None` when goenv had created the file: its settings
+/// go, and the file too if nothing else is left. When only goenv's settings changed since, the
+/// `wanted` bytes come back exactly. `None` from a file that cannot be read: the caller restores
+/// `wanted` whole.
+pub fn put_back(current: Option<&[u8]>, wanted: Option<&[u8]>) -> Option<Option<Vec<u8>>> {
+    let edits = recreate(wanted.unwrap_or_default())?;
+    let Some(now) = current else {
+        // Deleted since: goenv's settings alone, if it had any.
+        let removal = |e: &Edit| {
+            matches!(e, Edit::SetTop { value: None, .. } | Edit::SetInObject { value: None, .. })
+        };
+        if edits.iter().all(removal) {
+            return Some(None);
+        }
+        return jsonc::apply(b"", &edits).ok().map(Some);
+    };
+    if let Some(w) = wanted
+        && recreate(now).is_some_and(|r| jsonc::apply(w, &r).is_ok_and(|t| t == now))
+    {
+        return Some(Some(w.to_vec()));
+    }
+    let out = jsonc::apply(now, &edits).ok()?;
+    if wanted.is_none() && out.iter().filter(|b| !b.is_ascii_whitespace()).eq(b"{}") {
+        return Some(None);
+    }
+    Some(Some(out))
+}
+
 /// The owned settings of a document, or `None` when it cannot be read.
 fn owned_values(text: &[u8]) -> Option<Vec<Option<Value>>> {
     Key::ALL.iter().map(|k| k.read(text).ok()).collect()
@@ -308,6 +343,28 @@ mod tests {
         let mut c = Context::hermetic("/h".into(), os, Arch::Amd64, "box".into());
         c.env.insert("SDKS".into(), "/h/sdk".into());
         c
+    }
+
+    #[test]
+    fn put_back_restores_goenvs_settings_only() {
+        let left = b"{\n    \"a\": 1,\n    \"go.goroot\": \"/h/sdk/current\"\n}\n";
+        // Only goenv's setting changed since: the bytes goenv left.
+        let theirs = b"{\n    \"a\": 1,\n    \"go.goroot\": \"/x\"\n}\n";
+        assert_eq!(put_back(Some(theirs), Some(left)), Some(Some(left.to_vec())));
+        // Another setting changed too: that change stays.
+        let both = b"{\n    \"a\": 2,\n    \"go.goroot\": \"/x\"\n}\n";
+        let got = put_back(Some(both), Some(left)).unwrap().unwrap();
+        assert_eq!(got, b"{\n    \"a\": 2,\n    \"go.goroot\": \"/h/sdk/current\"\n}\n");
+        assert_eq!(owned(&got), owned(left));
+        assert_ne!(owned(both), owned(left));
+        // goenv created the file: its settings go, and the file when nothing else is left.
+        let only = b"{\n    \"go.goroot\": \"/h/sdk/current\"\n}\n";
+        assert_eq!(put_back(Some(only), None), Some(None));
+        let kept = put_back(Some(both), None).unwrap().unwrap();
+        assert_eq!(jsonc::get_top(&kept, "a").unwrap(), Some(serde_json::json!(2)));
+        assert_eq!(jsonc::get_top(&kept, GOROOT).unwrap(), None);
+        // Unreadable now: the caller restores the whole file.
+        assert_eq!(put_back(Some(b"{"), Some(left)), None);
     }
 
     fn wanted_all() -> Vec<Edit> {

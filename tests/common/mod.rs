@@ -46,6 +46,8 @@ impl TestEnv {
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("NO_COLOR", "1")
+            // This machine's packages are not the test's: no dpkg database.
+            .env("TEST_GOENV_DPKG_INFO", self.dir.path().join("no-dpkg"))
             .arg("--home")
             .arg(self.home())
             .args(args)

@@ -100,6 +100,7 @@ impl TestEnv {
             .env("PATH", "/usr/bin:/bin")
             .env("NO_COLOR", "1")
             .env("TEST_GOENV_NOW", NOW.to_string())
+            .env("TEST_GOENV_DPKG_INFO", self.dir.path().join("no-dpkg"))
             .stdin(Stdio::null());
         cmd
     }
