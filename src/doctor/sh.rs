@@ -1035,7 +1035,8 @@ impl<'a> Runner<'a> {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w) => {
                     if decl && let Some((n, v)) = split_assignment(&w.value) {
-                        let val = self.expand_value(v, st);
+                        let line = w.loc.as_ref().map_or(0, |l| l.start.line);
+                        let val = self.expand_value(v, st, line);
                         decl_assign.push((args.len(), n.to_owned(), val));
                         args.push(Arg::Known(format!("{n}=")));
                         continue;
@@ -2129,7 +2130,8 @@ impl<'a> Runner<'a> {
 
     /// A `case` pattern, with quoted parts escaped.
     fn pattern(&mut self, w: &ast::Word, st: &mut State) -> Option<String> {
-        let segs = self.segments(&w.value, st, false, 0).ok()?;
+        let line = w.loc.as_ref().map_or(0, |l| l.start.line);
+        let segs = self.segments(&w.value, st, false, line).ok()?;
         Some(
             segs.into_iter()
                 .map(|s| if s.quoted { escape_glob(&s.text) } else { s.text })
@@ -2137,8 +2139,8 @@ impl<'a> Runner<'a> {
         )
     }
 
-    fn expand_value(&mut self, text: &str, st: &mut State) -> Val {
-        match self.segments(text, st, true, 0) {
+    fn expand_value(&mut self, text: &str, st: &mut State, line: usize) -> Val {
+        match self.segments(text, st, true, line) {
             Ok(segs) => Val::Known(segs.into_iter().map(|s| s.text).collect()),
             Err(why) => Val::Unknown(why),
         }
@@ -2147,7 +2149,7 @@ impl<'a> Runner<'a> {
     fn assignment_value(&mut self, a: &ast::Assignment, st: &mut State) -> Val {
         let name = assignment_name(a);
         let val = match &a.value {
-            ast::AssignmentValue::Scalar(w) => self.expand_value(&w.value, st),
+            ast::AssignmentValue::Scalar(w) => self.expand_value(&w.value, st, a.loc.start.line),
             ast::AssignmentValue::Array(items) => {
                 let mut parts: Vec<String> = Vec::new();
                 for (_, w) in items {
