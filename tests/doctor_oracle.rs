@@ -851,7 +851,7 @@ fn check_home(
     files.write(&home);
     let describe = |what: String| {
         format!(
-            "home #{} {shape:?} with --shell {shell}:\n{what}\nthe home's files:\n{}",
+            "home #{} with --shell {shell} {shape:?}:\n{what}\nthe home's files:\n{}",
             shape.index,
             files.dump()
         )
@@ -1086,10 +1086,13 @@ fn doctor_predicts_what_every_context_really_gets() {
         tally.own_unknown
     );
     println!("{summary}");
+    // First one line per failed run (its home and shell), then each in full.
+    let index: Vec<&str> = failures.iter().filter_map(|f| f.split(" Shape {").next()).collect();
     assert!(
         failures.is_empty(),
-        "{} of the runs failed ({summary}):\n\n{}",
+        "{} of the runs failed ({summary}): {}\n\n{}",
         failures.len(),
+        index.join(", "),
         failures.join("\n\n========\n\n")
     );
     // Something must have been compared, or the test proves nothing.
