@@ -698,11 +698,13 @@ impl Shape {
 }
 
 /// How many shapes `tricky` knows, counting 0 (none).
-const TRICKY: usize = 16;
+const TRICKY: usize = 24;
 
 /// Less common but real shapes, the ones a file-reader gets wrong: tilde rules, glob loops,
 /// command substitutions, `set -a`, unexported variables, guards on `$-`, zsh's `path+=`, fish
-/// lists, quotes and spaces in environment.d and PATH, sourced snippets, functions with `local`.
+/// lists, quotes and spaces in environment.d and PATH, sourced snippets, functions with `local`,
+/// `XDG_CONFIG_HOME` and `GOENV` moving the Go env file, `ZDOTDIR`, `~/.xprofile`, Plasma's env
+/// scripts, fish's `set -x`/`set -e`, a `$PS1` guard, the Go env file sourced as shell.
 fn tricky(f: &mut Files, n: usize) {
     match n {
         1 => f.append(
@@ -768,6 +770,27 @@ fn tricky(f: &mut Files, n: usize) {
         15 => f.append(
             ".bashrc",
             "\nadd_go() {\n    local v=\"$1\"\n    export PATH=\"$HOME/sdk/go$v/bin:$PATH\"\n}\nadd_go 1.25.5\n",
+        ),
+        16 => {
+            f.append(".profile", "\nexport XDG_CONFIG_HOME=\"$HOME/.xdg\"\n");
+            f.append(".xdg/go/env", "GOPROXY=https://xdg.example.com,direct\nGOTOOLCHAIN=local\n");
+        }
+        17 => {
+            f.append(".zshenv", "export ZDOTDIR=\"$HOME/.config/zsh\"\n");
+            f.append(".config/zsh/.zshrc", "export GOPATH=$HOME/zdot\n");
+            f.append(".config/zsh/.zprofile", "path=($HOME/zdotbin $path)\n");
+        }
+        18 => {
+            f.append(".profile", "\nexport GOENV=\"$HOME/.goenv.conf\"\n");
+            f.append(".goenv.conf", "GOFLAGS=-mod=readonly\n");
+        }
+        19 => f.append(".xprofile", "export GOPATH=\"$HOME/xgo\"\n"),
+        20 => f.append(".config/plasma-workspace/env/go.sh", "export GOBIN=$HOME/kbin\n"),
+        21 => f.append(".config/fish/config.fish", "set -x GOFLAGS -race\nset -e GOPATH\n"),
+        22 => f.prepend(".bashrc", "[ -z \"$PS1\" ] && return\nexport GONOPROXY=ps1.example.com\n"),
+        23 => f.append(
+            ".profile",
+            "\nif [ -f \"$HOME/.config/go/env\" ]; then\n    . \"$HOME/.config/go/env\"\n    export GOPROXY GOFLAGS\nfi\n",
         ),
         _ => {}
     }
