@@ -1431,3 +1431,25 @@ fn doctor_keeps_the_contexts_asked_for_and_refuses_bad_usage() {
     let out = doctor(&home, &["--context", "tcsh"]);
     assert!(text(&out.stderr).contains("bash-login"), "{}", text(&out.stderr));
 }
+
+/// go-nv installed: `eval "$(goenv init -)"` exports a GOROOT that only running go-nv tells, so
+/// the GOROOT of the `go` a context runs is unknown too: not guessed from where `go` is (the
+/// guess is `~/sdk/go`'s SDK; go-nv's is `~/.goenv/versions/1.22.10`), and `--exec` does not
+/// count it as a difference.
+#[test]
+fn a_goroot_set_by_go_nv_is_unknown_not_guessed() {
+    require_programs();
+    let mut shape = Shape::new(13);
+    shape.tricky = [0, 0];
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let home = dir.path().join("home");
+    let files = shape.files();
+    files.write(&home);
+    let args =
+        ["--shell", "/bin/bash", "--context", "bash-interactive", "--exec", "--format", "json"];
+    let (_, json) = doctor_json(&home, &args).unwrap_or_else(|e| panic!("{e}"));
+    let context = &json["contexts"][0];
+    assert!(!context["env"]["GOROOT"]["unknown"].is_null(), "{context:#}\n{}", files.dump());
+    assert!(context["go"]["goroot"].is_null(), "a guessed GOROOT: {:#}", context["go"]);
+    assert_eq!(context["exec"]["differences"], serde_json::json!([]), "{context:#}");
+}
