@@ -148,7 +148,12 @@ fn status(r: &ContextReport, findings: &[Finding]) -> &'static str {
     match worst {
         Some(Severity::Error) => "error",
         Some(Severity::Warning) => "warning",
-        _ if r.path.is_err() || r.view.go.is_err() => "unknown",
+        _ if r.path.is_err()
+            || r.view.go.is_err()
+            || matches!(&r.view.go, Ok(Some(g)) if g.goroot_unknown.is_some()) =>
+        {
+            "unknown"
+        }
         _ => "ok",
     }
 }

@@ -108,9 +108,10 @@ pub fn compare(sys: &Sys, ctx: &Context, step: &Step, report: &ContextReport) ->
                         None => continue,
                     };
                     let predicted = if *key == "GOROOT" {
-                        match &g.goroot {
-                            Ok(r) => Ok(Some(r.to_string_lossy().into_owned())),
-                            Err(_) => Ok(None),
+                        match (&g.goroot, &g.goroot_unknown) {
+                            (_, Some(_)) => Err(()),
+                            (Ok(r), None) => Ok(Some(r.to_string_lossy().into_owned())),
+                            (Err(_), None) => Ok(None),
                         }
                     } else {
                         predicted
@@ -119,7 +120,7 @@ pub fn compare(sys: &Sys, ctx: &Context, step: &Step, report: &ContextReport) ->
                 }
             }
             Err(e) => {
-                if g.goroot.is_ok() {
+                if g.goroot.is_ok() && g.goroot_unknown.is_none() {
                     cmp.differences.push(Difference {
                         key: "go env".into(),
                         predicted: Some("runs".into()),

@@ -222,7 +222,7 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
         if let Ok(Some(g)) = &r.view.go {
             let set =
                 r.view.settings.get("GOROOT").filter(|s| !matches!(s.source, Source::Layer(_)));
-            if let Some(s) = set {
+            if let Some(s) = set.filter(|_| g.goroot_unknown.is_none()) {
                 match &g.goroot {
                     Err(e) => push(
                         "goroot-missing",

@@ -42,6 +42,9 @@ pub struct GoFound {
     pub version: Option<String>,
     /// The GOROOT it uses, or why it has none.
     pub goroot: Result<PathBuf, String>,
+    /// Set when GOROOT comes from a value that is not known (`goroot` is then an `Err` too):
+    /// which SDK's packages this `go` uses cannot be predicted.
+    pub goroot_unknown: Option<Why>,
     pub arch: Option<String>,
     pub os: Option<String>,
     /// How the context found it: "PATH", "go.goroot", "go.alternateTools".
@@ -231,7 +234,9 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
         Err(w) => Err(w),
         Ok(None) => Ok(None),
         Ok(Some((exe, how))) => {
+            let goroot_unknown = goroot_set.as_ref().err().cloned();
             let goroot = match &goroot_set {
+                Err(w) => Err(format!("GOROOT is not known: {}", w.reason)),
                 Ok(Some((g, _))) => {
                     let g = clean(&home, Path::new(g));
                     if sys.is_dir(&g) {
@@ -270,8 +275,12 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
                 .filter(|v| v.starts_with("go"));
             let (built, _, arch, bos) = binary(sys, &exe);
             let version = version.or(built);
-            Ok(Some(GoFound { path: exe, version, goroot, arch, os: bos, how }))
+            Ok(Some(GoFound { path: exe, version, goroot, goroot_unknown, arch, os: bos, how }))
         }
+    };
+    let goroot_unknown: Option<Why> = match &found {
+        Ok(Some(g)) => g.goroot_unknown.clone(),
+        _ => None,
     };
     let goroot_dir: Option<PathBuf> = match &found {
         Ok(Some(g)) => g.goroot.as_ref().ok().cloned(),
@@ -301,6 +310,13 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
             && !v.is_empty()
         {
             layers.push((v.clone(), Source::file(file_path.clone().unwrap_or_default(), *l)));
+        }
+        // below the Go env file comes $GOROOT/go.env: unknown when GOROOT is
+        if layers.is_empty()
+            && matches!(k, "GOPROXY" | "GOSUMDB" | "GOTOOLCHAIN")
+            && let Some(w) = &goroot_unknown
+        {
+            return Setting { value: Err(w.clone()), source: w.at.clone(), shadows: Vec::new() };
         }
         if let (Some((v, l)), Some(g)) = (go_env_file.get(k), &goroot_dir)
             && !v.is_empty()
