@@ -489,10 +489,27 @@ fn hostile_start_up_files_give_unknowns_not_crashes() {
             format!("{}{}", "if true\n".repeat(5000), "set -gx A (".repeat(2000)).into_bytes(),
         ),
     ];
+    // files sourcing each other, each nested as deep as goenv reads, with a recursive function
+    let chain: Vec<(String, Vec<u8>)> = (1..=20)
+        .map(|i| {
+            let body = format!(
+                "{}f{i}() {{ f{i}; }}; f{i}; . ~/.b{}; {}",
+                "{ ".repeat(31),
+                i + 1,
+                "} ".repeat(31)
+            );
+            (format!(".b{i}"), body.into_bytes())
+        })
+        .collect();
+    let mut cases = cases;
+    cases.push((".bashrc", b". ~/.b1\n".to_vec()));
     for (file, bytes) in cases {
         let env = TestEnv::new();
         let home = env.home();
         std::fs::create_dir_all(home.join(".config/fish")).unwrap();
+        for (name, text) in &chain {
+            std::fs::write(home.join(name), text).unwrap();
+        }
         std::fs::write(home.join(file), &bytes).unwrap();
         let start = std::time::Instant::now();
         let out = env.goenv(&["doctor", "--shell", "/bin/bash", "--format", "json"]);

@@ -75,7 +75,7 @@ impl Finding {
 
 fn at(src: &Source) -> (Option<PathBuf>, Option<u32>) {
     match src {
-        Source::File { path, line } => (Some(path.clone()), Some(*line)),
+        Source::File { path, line } => (Some(path.to_path_buf()), Some(*line)),
         Source::Layer(_) => (None, None),
     }
 }

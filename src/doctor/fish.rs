@@ -141,8 +141,10 @@ pub fn run(
             Err(w) => Val::Unknown(w),
         };
         let mut var = Var::new(val, true, v.at.clone());
-        if let Some(old) = env.vars.get(&name) {
-            var.entries = var.split_entries(&old.entries);
+        if name == "PATH"
+            && let Some(old) = env.vars.get(&name)
+        {
+            var.entries = var.split_entries(&old.path_entries());
         }
         out.vars.insert(name, var);
     }
@@ -232,7 +234,7 @@ impl Reader<'_> {
         self.depth += 1;
         let stmts = tokenize(&text);
         let mut i = 0;
-        let nodes = parse_block(&stmts, &mut i, &[]);
+        let nodes = parse_block(&stmts, &mut i, &[], 0);
         self.block(&nodes, st);
         self.depth -= 1;
         self.file = saved;
@@ -1035,8 +1037,20 @@ fn tokenize(text: &str) -> Vec<Stmt> {
     out
 }
 
-fn parse_block(stmts: &[Stmt], i: &mut usize, ends: &[&str]) -> Vec<Node> {
+/// Blocks deeper than this are not read (and not recursed into).
+const MAX_BLOCKS: usize = 32;
+
+fn parse_block(stmts: &[Stmt], i: &mut usize, ends: &[&str], depth: usize) -> Vec<Node> {
     let mut nodes = Vec::new();
+    if depth > MAX_BLOCKS {
+        let line = stmts.get(*i).map_or(0, |s| s.line);
+        *i = stmts.len();
+        nodes.push(Node::Opaque {
+            line,
+            what: format!("blocks nested more than {MAX_BLOCKS} deep"),
+        });
+        return nodes;
+    }
     while *i < stmts.len() {
         let s = &stmts[*i];
         let first = s.words[0].as_str();
@@ -1050,7 +1064,7 @@ fn parse_block(stmts: &[Stmt], i: &mut usize, ends: &[&str]) -> Vec<Node> {
                 let mut cond = Stmt { words: s.words[1..].to_vec(), line: s.line };
                 let mut otherwise = None;
                 loop {
-                    let body = parse_block(stmts, i, &["end", "else"]);
+                    let body = parse_block(stmts, i, &["end", "else"], depth + 1);
                     arms.push((cond.clone(), body));
                     let Some(next) = stmts.get(*i) else { break };
                     *i += 1;
@@ -1059,7 +1073,7 @@ fn parse_block(stmts: &[Stmt], i: &mut usize, ends: &[&str]) -> Vec<Node> {
                             cond = Stmt { words: next.words[2..].to_vec(), line: next.line };
                             continue;
                         }
-                        otherwise = Some(parse_block(stmts, i, &["end"]));
+                        otherwise = Some(parse_block(stmts, i, &["end"], depth + 1));
                         *i += 1;
                     }
                     break;
@@ -1069,23 +1083,23 @@ fn parse_block(stmts: &[Stmt], i: &mut usize, ends: &[&str]) -> Vec<Node> {
             "for" => {
                 let var = s.words.get(1).cloned().unwrap_or_default();
                 let words = Stmt { words: s.words.iter().skip(3).cloned().collect(), line: s.line };
-                let body = parse_block(stmts, i, &["end"]);
+                let body = parse_block(stmts, i, &["end"], depth + 1);
                 *i += 1;
                 nodes.push(Node::For { var, words, body });
             }
             "function" => {
                 let name = s.words.get(1).cloned().unwrap_or_default();
-                let body = parse_block(stmts, i, &["end"]);
+                let body = parse_block(stmts, i, &["end"], depth + 1);
                 *i += 1;
                 nodes.push(Node::Function { name, body });
             }
             "begin" => {
-                let body = parse_block(stmts, i, &["end"]);
+                let body = parse_block(stmts, i, &["end"], depth + 1);
                 *i += 1;
                 nodes.push(Node::Block(body));
             }
             "while" | "switch" => {
-                let _ = parse_block(stmts, i, &["end"]);
+                let _ = parse_block(stmts, i, &["end"], depth + 1);
                 *i += 1;
                 nodes.push(Node::Opaque { line: s.line, what: format!("a `{first}` block") });
             }

@@ -124,12 +124,26 @@ pub fn vscode_settings(sys: &Sys, ctx: &Context) -> EditorGo {
     EditorGo { go, dlv }
 }
 
-/// Reads a binary's Go version and architecture without running it.
-fn binary(
-    sys: &Sys,
-    path: &Path,
-) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+type BinaryFacts = (Option<String>, Option<String>, Option<String>, Option<String>);
+
+thread_local! {
+    /// What each binary is, read once per run: every context finds the same `go` and `dlv`.
+    static BINARIES: std::cell::RefCell<BTreeMap<PathBuf, BinaryFacts>> = Default::default();
+}
+
+/// Reads a binary's Go version, module version, architecture and OS without running it.
+fn binary(sys: &Sys, path: &Path) -> BinaryFacts {
     let real = sys.real(path);
+    if let Some(f) = BINARIES.with(|b| b.borrow().get(&real).cloned()) {
+        return f;
+    }
+    let facts = read_binary(&real);
+    BINARIES.with(|b| b.borrow_mut().insert(real, facts.clone()));
+    facts
+}
+
+fn read_binary(real: &Path) -> BinaryFacts {
+    let real = real.to_path_buf();
     match crate::gobin::read(&real) {
         Ok(b) => {
             let module = b

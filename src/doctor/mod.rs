@@ -70,8 +70,6 @@ pub struct Report {
 pub enum DoctorError {
     #[error("there is no context `{0}` on {1}")]
     UnknownContext(String, &'static str),
-    #[error("cannot run doctor: {0}")]
-    Thread(String),
 }
 
 /// The ids of the contexts doctor knows on this OS.
@@ -80,22 +78,7 @@ pub fn context_ids(ctx: &Context) -> &'static [&'static str] {
 }
 
 /// Predicts every context (or the ones asked for) and what is wrong.
-///
-/// It runs on a thread with a stack of its own, large enough for the nesting start-up files are
-/// allowed (`sh::MAX_NESTING` blocks, sourced files and function calls `sh::MAX_DEPTH` deep).
 pub fn diagnose(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("doctor".into())
-            .stack_size(256 << 20)
-            .spawn_scoped(scope, || diagnose_here(ctx, opts))
-            .map_err(|e| DoctorError::Thread(e.to_string()))?
-            .join()
-            .map_err(|_| DoctorError::Thread("the doctor thread stopped".into()))?
-    })
-}
-
-fn diagnose_here(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
     let known = contexts::ids(ctx.os);
     for c in &opts.contexts {
         if !known.contains(&c.as_str()) {
@@ -131,7 +114,7 @@ fn diagnose_here(ctx: &Context, opts: &Options) -> Result<Report, DoctorError> {
         let path_entries = env
             .var("PATH")
             .filter(|v| matches!(v.val, Val::Known(_)))
-            .map(|v| v.entries.clone())
+            .map(|v| v.path_entries())
             .unwrap_or_default();
         let mut notes = Vec::new();
         for n in trace.notes {

@@ -106,7 +106,7 @@ enum Flow {
     Continue,
 }
 
-type Func = Rc<(PathBuf, ast::FunctionBody)>;
+type Func = Rc<(Rc<Path>, ast::FunctionBody)>;
 
 #[derive(Debug, Clone)]
 struct State {
@@ -184,7 +184,7 @@ impl std::fmt::Display for ParseFailure {
 }
 
 /// The deepest nesting goenv parses: real start-up files nest a few levels.
-const MAX_NESTING: usize = 48;
+const MAX_NESTING: usize = 32;
 const MAX_PARENS: usize = 12;
 
 /// Where `text` nests too deep, roughly tokenised (quotes and comments skipped).
@@ -252,11 +252,14 @@ fn too_deep(text: &str) -> Option<(u32, &'static str)> {
 
 thread_local! {
     /// Files do not change during one doctor run; many contexts read the same ones.
-    static PARSED: std::cell::RefCell<std::collections::HashMap<(PathBuf, u8), Parsed>> = Default::default();
+    static PARSED: std::cell::RefCell<std::collections::HashMap<PathBuf, Parsed>> = Default::default();
 }
 
 /// The limits that keep a hostile or looping file from hanging doctor.
-const MAX_DEPTH: usize = 32;
+const MAX_DEPTH: usize = 16;
+/// Blocks, sourced files and calls evaluated inside one another, in all: what keeps doctor's own
+/// recursion far from the end of the main thread's stack.
+const MAX_LEVELS: usize = 256;
 const MAX_STEPS: usize = 200_000;
 
 /// One shell's start-up, file by file, with the state kept between files.
@@ -351,7 +354,7 @@ struct Runner<'a> {
     mode: Mode,
     dialect: Dialect,
     notes: Vec<Note>,
-    file: PathBuf,
+    file: Rc<Path>,
     /// Inside `eval` or a `-c` string every line is attributed to this one.
     eval_at: Option<Source>,
     depth: usize,
@@ -363,6 +366,8 @@ struct Runner<'a> {
     capture: Option<Capture>,
     in_function: usize,
     locals: Vec<Vec<(String, Option<Var>)>>,
+    /// How deep evaluation is nested now (see `MAX_LEVELS`).
+    levels: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -395,7 +400,7 @@ impl<'a> Runner<'a> {
             mode: mode.clone(),
             dialect: mode.dialect,
             notes: Vec::new(),
-            file: PathBuf::new(),
+            file: Rc::from(Path::new("")),
             eval_at: None,
             depth: 0,
             steps: 0,
@@ -404,6 +409,7 @@ impl<'a> Runner<'a> {
             capture: None,
             in_function: 0,
             locals: Vec::new(),
+            levels: 0,
         }
     }
 
@@ -487,11 +493,14 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// One set of parser options for every dialect, so a file several shells read is parsed
+    /// once: bash's syntax is a superset of what dash and zsh start-up files use, and the
+    /// dialect decides how the tree is evaluated.
     fn parser_options(&self) -> brush_parser::ParserOptions {
         brush_parser::ParserOptions {
-            enable_extended_globbing: self.dialect == Dialect::Bash,
-            posix_mode: self.dialect == Dialect::Sh,
-            sh_mode: self.dialect == Dialect::Sh,
+            enable_extended_globbing: false,
+            posix_mode: false,
+            sh_mode: false,
             tilde_expansion_at_word_start: true,
             tilde_expansion_after_colon: false,
             parser_impl: Default::default(),
@@ -501,7 +510,7 @@ impl<'a> Runner<'a> {
     fn here(&self, line: usize) -> Source {
         match &self.eval_at {
             Some(at) => at.clone(),
-            None => Source::file(self.file.clone(), line as u32),
+            None => Source::at(&self.file, line as u32),
         }
     }
 
@@ -535,7 +544,7 @@ impl<'a> Runner<'a> {
             return Flow::Next;
         }
         self.note(Source::file(file, 1), NoteKind::Read(file.to_path_buf()));
-        let saved_file = std::mem::replace(&mut self.file, file.to_path_buf());
+        let saved_file = std::mem::replace(&mut self.file, Rc::from(file));
         let saved_eval = self.eval_at.take();
         let saved_pos = if nested && !args.is_empty() {
             Some(std::mem::replace(
@@ -583,9 +592,9 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// A file's syntax tree, parsed once per doctor run and dialect.
+    /// A file's syntax tree, parsed once per doctor run.
     fn parse_file(&self, file: &Path, text: &str) -> Parsed {
-        let key = (file.to_path_buf(), self.dialect as u8);
+        let key = file.to_path_buf();
         PARSED.with(|cache| {
             if let Some(p) = cache.borrow().get(&key) {
                 return p.clone();
@@ -773,6 +782,20 @@ impl<'a> Runner<'a> {
     }
 
     fn compound(&mut self, c: &ast::CompoundCommand, st: &mut State) -> Flow {
+        if self.levels >= MAX_LEVELS {
+            let at = self.here(0);
+            let why = self
+                .unknown(at, format!("blocks, files and calls nest more than {MAX_LEVELS} deep"));
+            st.clobber(why);
+            return Flow::Next;
+        }
+        self.levels += 1;
+        let flow = self.compound_here(c, st);
+        self.levels -= 1;
+        flow
+    }
+
+    fn compound_here(&mut self, c: &ast::CompoundCommand, st: &mut State) -> Flow {
         match c {
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list, st),
             ast::CompoundCommand::Subshell(s) => {
@@ -981,13 +1004,18 @@ impl<'a> Runner<'a> {
         }
         let old = st.vars.get(name);
         let exported = export.unwrap_or(false) || old.is_some_and(|v| v.exported) || st.allexport;
-        let old_entries = old.map(|v| v.entries.clone()).unwrap_or_default();
+        let old_entries = match (name, old) {
+            ("PATH", Some(v)) => v.path_entries(),
+            _ => Vec::new(),
+        };
         let val = match (name, val, st.unique_path) {
             ("PATH", Val::Known(p), true) => Val::Known(unique_entries(&p)),
             (_, v, _) => v,
         };
         let mut var = Var { val, exported, at, entries: Vec::new() };
-        var.entries = var.split_entries(&old_entries);
+        if name == "PATH" {
+            var.entries = var.split_entries(&old_entries);
+        }
         st.vars.insert(name.to_owned(), var);
     }
 

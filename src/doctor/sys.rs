@@ -29,12 +29,21 @@ pub struct Sys {
     reads: RefCell<BTreeMap<PathBuf, &'static str>>,
     /// `stat` answers: every context searches the same PATH for the same names.
     stats: RefCell<std::collections::HashMap<PathBuf, Option<Stat>>>,
+    /// File contents: many contexts read the same start-up files.
+    contents: RefCell<std::collections::HashMap<PathBuf, Option<std::rc::Rc<[u8]>>>>,
 }
 
 impl Sys {
     pub fn new(root: PathBuf, home: PathBuf) -> Self {
         let uid = std::fs::metadata(&home).map_or(0, |m| m.uid());
-        Self { root, home, uid, reads: RefCell::new(BTreeMap::new()), stats: RefCell::default() }
+        Self {
+            root,
+            home,
+            uid,
+            reads: RefCell::new(BTreeMap::new()),
+            stats: RefCell::default(),
+            contents: RefCell::default(),
+        }
     }
 
     /// The root every path outside the home is read under: `/`, or `TEST_GOENV_SYSROOT` in debug
@@ -92,6 +101,7 @@ impl Sys {
     /// Forgets what `stat` answered: after `--exec` ran real programs, which may have written.
     pub fn forget(&self) {
         self.stats.borrow_mut().clear();
+        self.contents.borrow_mut().clear();
     }
 
     pub fn is_symlink(&self, path: &Path) -> bool {
@@ -134,9 +144,18 @@ impl Sys {
 
     /// The bytes of a file, remembering why it was read.
     pub fn read(&self, path: &Path, why: &'static str) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(self.real(path)).ok()?;
+        let cached = self.contents.borrow().get(path).cloned();
+        let bytes = match cached {
+            Some(b) => b?,
+            None => {
+                let b: Option<std::rc::Rc<[u8]>> =
+                    std::fs::read(self.real(path)).ok().map(Into::into);
+                self.contents.borrow_mut().insert(path.to_path_buf(), b.clone());
+                b?
+            }
+        };
         self.reads.borrow_mut().entry(path.to_path_buf()).or_insert(why);
-        Some(bytes)
+        Some(bytes.to_vec())
     }
 
     pub fn read_text(&self, path: &Path, why: &'static str) -> Option<String> {

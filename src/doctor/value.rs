@@ -5,20 +5,25 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
-    /// A line of a file (1-based).
-    File { path: PathBuf, line: u32 },
+    /// A line of a file (1-based). Shared: every assignment of a file names it.
+    File { path: std::rc::Rc<Path>, line: u32 },
     /// A layer that is not a file: "login", "sshd", "go default", ….
     Layer(String),
 }
 
 impl Source {
-    pub fn file(path: impl Into<PathBuf>, line: u32) -> Self {
-        Self::File { path: path.into(), line }
+    pub fn file(path: impl AsRef<Path>, line: u32) -> Self {
+        Self::File { path: std::rc::Rc::from(path.as_ref()), line }
+    }
+
+    /// A line of a file whose name is already shared.
+    pub fn at(path: &std::rc::Rc<Path>, line: u32) -> Self {
+        Self::File { path: path.clone(), line }
     }
 
     pub fn layer(name: impl Into<String>) -> Self {
@@ -66,10 +71,15 @@ pub struct Var {
 }
 
 impl Var {
+    /// A variable; `entries` are kept for PATH only (see [`Var::path_entries`]).
     pub fn new(val: Val, exported: bool, at: Source) -> Self {
-        let mut var = Self { val, exported, at, entries: Vec::new() };
-        var.entries = var.split_entries(&[]);
-        var
+        Self { val, exported, at, entries: Vec::new() }
+    }
+
+    /// The entries of a PATH-like value with where each was added (all at `at` when no history
+    /// was kept).
+    pub fn path_entries(&self) -> Vec<(String, Source)> {
+        if self.entries.is_empty() { self.split_entries(&[]) } else { self.entries.clone() }
     }
 
     /// Entries of a new value, keeping the source of each entry the old value already had.
