@@ -580,3 +580,24 @@ fn pam_environment_root_owned_cache_and_cgroup_limit() {
     );
     assert!(f[0]["fix"].as_str().unwrap().contains("GOMEMLIMIT \"460MiB\""), "{}", f[0]);
 }
+
+/// A token in a start-up line doctor quotes (an `eval` it cannot evaluate) is redacted.
+#[test]
+fn a_token_in_a_quoted_line_is_redacted() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    let mut profile = std::fs::read_to_string(home.join(".profile")).unwrap();
+    profile.push_str("eval \"$(GITHUB_TOKEN=ghp_SUPERSECRET123 /usr/bin/env)\"\n");
+    std::fs::write(home.join(".profile"), profile).unwrap();
+    for format in ["human", "json"] {
+        let out = env.goenv(&["doctor", "-v", "--shell", "/bin/bash", "--format", format]);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("ghp_SUPERSECRET123"), "{all}");
+        assert!(all.contains("GITHUB_TOKEN=<redacted>"), "{all}");
+    }
+}
