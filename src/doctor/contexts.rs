@@ -351,50 +351,36 @@ pub fn definitions(sys: &Sys, ctx: &Context, user: &User) -> Vec<ContextDef> {
         }),
         skip: vscode_skip,
     };
+    let shell_in = |from: Step, path: PathBuf, login: bool, interactive: bool| Step::Shell {
+        from: Box::new(from),
+        start: start(path, login, interactive),
+    };
     let mut out = Vec::new();
     for id in ids(ctx.os) {
         let (title, step) = match *id {
             "sh-login" => (
                 "sh login shell (`sh -l`: the console, `su -`)".to_owned(),
-                Step::Shell {
-                    from: Box::new(login()),
-                    start: start(shell_path(sys, "sh"), true, true),
-                },
+                shell_in(login(), shell_path(sys, "sh"), true, true),
             ),
             "bash-login" => (
                 "bash login shell (the console, `ssh host`, `bash -l`)".to_owned(),
-                Step::Shell {
-                    from: Box::new(login()),
-                    start: start(shell_path(sys, "bash"), true, true),
-                },
+                shell_in(login(), shell_path(sys, "bash"), true, true),
             ),
             "bash-interactive" => (
                 "bash in a terminal window (non-login, interactive)".to_owned(),
-                Step::Shell {
-                    from: Box::new(session()),
-                    start: start(shell_path(sys, "bash"), mac, true),
-                },
+                shell_in(session(), shell_path(sys, "bash"), mac, true),
             ),
             "zsh-login" => (
                 "zsh login shell (the console, `ssh host`, `zsh -l`)".to_owned(),
-                Step::Shell {
-                    from: Box::new(login()),
-                    start: start(shell_path(sys, "zsh"), true, true),
-                },
+                shell_in(login(), shell_path(sys, "zsh"), true, true),
             ),
             "zsh-interactive" => (
                 "zsh in a terminal window (non-login, interactive)".to_owned(),
-                Step::Shell {
-                    from: Box::new(session()),
-                    start: start(shell_path(sys, "zsh"), false, true),
-                },
+                shell_in(session(), shell_path(sys, "zsh"), false, true),
             ),
             "fish" => (
                 "fish in a terminal window".to_owned(),
-                Step::Shell {
-                    from: Box::new(session()),
-                    start: start(shell_path(sys, "fish"), mac, true),
-                },
+                shell_in(session(), shell_path(sys, "fish"), mac, true),
             ),
             "ssh-command" => {
                 let mut s = start(shell.clone(), false, false);
@@ -412,10 +398,7 @@ pub fn definitions(sys: &Sys, ctx: &Context, user: &User) -> Vec<ContextDef> {
             "systemd-user-service" => ("a `systemd --user` service".to_owned(), manager()),
             "terminal-zsh" => (
                 "Terminal.app (a zsh login shell)".to_owned(),
-                Step::Shell {
-                    from: Box::new(dock()),
-                    start: start(shell_path(sys, "zsh"), true, true),
-                },
+                shell_in(dock(), shell_path(sys, "zsh"), true, true),
             ),
             "dock-app" => ("an app started from the Dock or Finder (launchd)".to_owned(), dock()),
             "vscode" => (
