@@ -601,3 +601,26 @@ fn a_token_in_a_quoted_line_is_redacted() {
         assert!(all.contains("GITHUB_TOKEN=<redacted>"), "{all}");
     }
 }
+
+/// go-nv's shims first on PATH: the `go` a context runs is whatever go-nv selects; named.
+#[test]
+fn version_manager_shims_are_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::create_dir_all(home.join(".goenv/shims")).unwrap();
+    std::fs::write(home.join(".goenv/shims/go"), "#!/bin/sh\nexec goenv exec go \"$@\"\n").unwrap();
+    std::fs::set_permissions(home.join(".goenv/shims/go"), std::fs::Permissions::from_mode(0o755))
+        .unwrap();
+    let mut profile = std::fs::read_to_string(home.join(".profile")).unwrap();
+    profile.push_str("export PATH=\"$HOME/.goenv/shims:$PATH\"\n");
+    std::fs::write(home.join(".profile"), profile).unwrap();
+    let line = line_of(&home.join(".profile"), ".goenv/shims");
+    let (_, v) = doctor_json(&env, &[]);
+    let f = findings(&v, "shims-shadow");
+    assert_eq!(f.len(), 1, "{v:#}");
+    assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("~/.profile"), Some(line)));
+    assert!(f[0]["message"].as_str().unwrap().contains("go-nv/goenv"), "{}", f[0]);
+    assert!(f[0]["contexts"].as_array().unwrap().iter().any(|c| c == "bash-login"), "{}", f[0]);
+}
