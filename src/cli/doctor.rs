@@ -244,7 +244,7 @@ fn json(ctx: &Context, report: &Report) -> Value {
             let mut v = json!({
                 "id": r.id,
                 "title": r.title,
-                "status": status(r, &report_findings(report)),
+                "status": status(r, &report.findings),
                 "path": path,
                 "path_unknown": path_unknown,
                 "go": go,
@@ -296,10 +296,6 @@ fn json(ctx: &Context, report: &Report) -> Value {
         "findings": findings,
         "summary": { "contexts": report.contexts.len(), "errors": errors, "warnings": warnings, "unknown_values": unknown },
     })
-}
-
-fn report_findings(report: &Report) -> Vec<Finding> {
-    report.findings.clone()
 }
 
 fn severity(s: Severity) -> &'static str {
