@@ -8,7 +8,6 @@ use crate::context::{Arch, Context, Os};
 use crate::rules::Severity;
 
 use super::ContextReport;
-use super::sh::NoteKind;
 use super::sys::Sys;
 use super::value::Source;
 
@@ -97,7 +96,7 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
             _ => None,
         })
         .collect();
-    if let Some((example, gopath)) = with_go.first() {
+    if let Some((example, _)) = with_go.first() {
         let dir = example
             .view
             .go
@@ -166,7 +165,6 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let _ = gopath;
             out.push(Finding {
                 code: "go-differs",
                 severity: Severity::Warning,
@@ -207,8 +205,7 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
             out.push(Finding { code, severity, contexts: vec![r.id], path, line, message, fix });
         };
         let unset_fix = |k: &str, src: &Source| match src {
-            Source::File { path, line } if path.ends_with("go/env") => {
-                let _ = line;
+            Source::File { path, .. } if path.ends_with("go/env") => {
                 format!(
                     "`go env -u {k}` (a profile's `go-env` block removes keys it does not list)"
                 )
@@ -453,11 +450,6 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                     ),
                     Some(format!("if goenv should manage Go, remove {name}'s activation line")),
                 );
-            }
-        }
-        for n in &r.notes {
-            if let NoteKind::Activation(m) = &n.kind {
-                let _ = m;
             }
         }
     }

@@ -544,7 +544,7 @@ impl Reader<'_> {
         };
         let at = Source::file(self.file.clone(), line);
         match name.as_str() {
-            "set" => self.set(&args, st, at, line),
+            "set" => self.set(&args, st, at),
             "fish_add_path" => self.add_path(&args, st, at),
             "status" => {
                 st.status = match args.first().map(String::as_str) {
@@ -559,7 +559,7 @@ impl Reader<'_> {
                 if name == "[" && a.last().is_some_and(|x| x == "]") {
                     a.pop();
                 }
-                st.status = self.test(&a, st);
+                st.status = self.test(&a);
             }
             "type" | "command" | "builtin" | "functions" => {
                 let query =
@@ -635,7 +635,7 @@ impl Reader<'_> {
         true
     }
 
-    fn set(&mut self, args: &[String], st: &mut State, at: Source, line: u32) {
+    fn set(&mut self, args: &[String], st: &mut State, at: Source) {
         let mut export: Option<bool> = None;
         let (mut erase, mut append, mut prepend, mut query) = (false, false, false, false);
         let mut rest = Vec::new();
@@ -683,7 +683,6 @@ impl Reader<'_> {
         }
         if !is_name(name) {
             st.status = St::F;
-            let _ = line;
             return;
         }
         if erase {
@@ -793,8 +792,7 @@ impl Reader<'_> {
         st.status = St::T;
     }
 
-    fn test(&self, a: &[String], st: &State) -> St {
-        let _ = st;
+    fn test(&self, a: &[String]) -> St {
         let file = |f: &str| clean(self.sys.home(), Path::new(f));
         match a {
             [op, x] if op == "-d" => of(self.sys.is_dir(&file(x))),
@@ -811,7 +809,7 @@ impl Reader<'_> {
             [x] => of(!x.is_empty()),
             [x, op, y] if op == "=" => of(x == y),
             [x, op, y] if op == "!=" => of(x != y),
-            [n, x] if n == "!" => match self.test(std::slice::from_ref(x), st) {
+            [n, x] if n == "!" => match self.test(std::slice::from_ref(x)) {
                 St::T => St::F,
                 St::F => St::T,
                 St::U => St::U,

@@ -1591,7 +1591,7 @@ impl<'a> Runner<'a> {
         let path = if file.contains('/') {
             Some(clean(&st.cwd, Path::new(&file)))
         } else {
-            self.search_path(&file, st, false).or_else(|| {
+            self.search_path(&file, st).or_else(|| {
                 let p = st.cwd.join(&file);
                 (self.dialect != Dialect::Sh && self.sys.is_file(&p)).then_some(p)
             })
@@ -1683,7 +1683,7 @@ impl<'a> Runner<'a> {
             let p = clean(&st.cwd, Path::new(name));
             self.sys.is_executable(&p).then(|| p.to_string_lossy().into_owned())
         } else {
-            self.search_path(name, st, false).map(|p| p.to_string_lossy().into_owned())
+            self.search_path(name, st).map(|p| p.to_string_lossy().into_owned())
         };
         if found.is_none() && self.path_unknown(st) {
             st.status = St::U;
@@ -1786,10 +1786,10 @@ impl<'a> Runner<'a> {
             let p = clean(&st.cwd, Path::new(name));
             return self.sys.is_executable(&p).then(|| p.to_string_lossy().into_owned());
         }
-        self.search_path(name, st, false).map(|p| p.to_string_lossy().into_owned())
+        self.search_path(name, st).map(|p| p.to_string_lossy().into_owned())
     }
 
-    fn search_path(&self, name: &str, st: &State, _any: bool) -> Option<PathBuf> {
+    fn search_path(&self, name: &str, st: &State) -> Option<PathBuf> {
         let Some(Val::Known(path)) = st.get("PATH") else { return None };
         for dir in path.split(':') {
             let dir = if dir.is_empty() { st.cwd.clone() } else { clean(&st.cwd, Path::new(dir)) };
