@@ -581,6 +581,21 @@ fn pam_environment_root_owned_cache_and_cgroup_limit() {
     assert!(f[0]["fix"].as_str().unwrap().contains("GOMEMLIMIT \"460MiB\""), "{}", f[0]);
 }
 
+/// A FIFO where a start-up file is expected is not read (a read would block forever).
+#[test]
+fn a_fifo_start_up_file_is_not_read() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::remove_file(home.join(".bashrc")).unwrap();
+    let status = Command::new("mkfifo").arg(home.join(".bashrc")).status().unwrap();
+    assert!(status.success());
+    let start = std::time::Instant::now();
+    let (code, v) = doctor_json(&env, &[]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(code, 0, "{v:#}");
+}
+
 /// A token in a start-up line doctor quotes (an `eval` it cannot evaluate) is redacted.
 #[test]
 fn a_token_in_a_quoted_line_is_redacted() {

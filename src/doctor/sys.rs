@@ -148,8 +148,11 @@ impl Sys {
         let bytes = match cached {
             Some(b) => b?,
             None => {
+                // only regular files: a FIFO at ~/.bashrc would block the read forever
+                let real = self.real(path);
+                let regular = std::fs::metadata(&real).is_ok_and(|m| m.is_file());
                 let b: Option<std::rc::Rc<[u8]>> =
-                    std::fs::read(self.real(path)).ok().map(Into::into);
+                    if regular { std::fs::read(&real).ok().map(Into::into) } else { None };
                 self.contents.borrow_mut().insert(path.to_path_buf(), b.clone());
                 b?
             }

@@ -63,6 +63,10 @@ pub fn read(path: &Path) -> FileState {
         },
         Err(e) => FileState::Unreadable(e.to_string()),
         Ok(m) if m.is_dir() => FileState::Unreadable("it is a directory".into()),
+        // a FIFO would block the read forever; a device or socket is no start-up file either
+        Ok(m) if !m.is_file() => {
+            FileState::Unreadable("it is not a regular file (a FIFO, socket or device)".into())
+        }
         Ok(m) => match std::fs::read(path) {
             Ok(bytes) => FileState::Present { bytes, mode: m.permissions().mode() & 0o7777 },
             Err(e) => FileState::Unreadable(e.to_string()),
