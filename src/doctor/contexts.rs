@@ -780,9 +780,8 @@ pub fn environment_d(sys: &Sys, ctx: &Context, base: &Env, trace: &mut Trace) ->
             env.vars.clear();
             continue;
         }
-        let text = String::from_utf8_lossy(&bytes);
-        for (line, key, raw) in envd_lines(&text) {
-            let at = Source::file(path, line);
+        for (line, key, raw) in crate::formats::envd::assignments(&bytes) {
+            let at = Source::file(path, line as u32);
             match envd_expand(&raw, &env) {
                 Ok(v) => {
                     if v.is_empty() {
@@ -798,31 +797,6 @@ pub fn environment_d(sys: &Sys, ctx: &Context, base: &Env, trace: &mut Trace) ->
         }
     }
     env
-}
-
-fn envd_lines(text: &str) -> Vec<(u32, String, String)> {
-    let mut out = Vec::new();
-    let mut lines = text.split('\n').enumerate().peekable();
-    while let Some((i, raw)) = lines.next() {
-        let mut l = raw.trim_start().to_owned();
-        if l.starts_with('#') || l.starts_with(';') || l.trim().is_empty() {
-            continue;
-        }
-        while l.ends_with('\\') {
-            l.pop();
-            match lines.next() {
-                Some((_, next)) => l.push_str(next),
-                None => break,
-            }
-        }
-        let Some((k, v)) = l.split_once('=') else { continue };
-        let k = k.trim();
-        if !super::sh::is_name(k) {
-            continue;
-        }
-        out.push((i as u32 + 1, k.to_owned(), v.trim().to_owned()));
-    }
-    out
 }
 
 /// One environment.d value: quotes (a leading quoted part), backslash escapes, `$` expansions.

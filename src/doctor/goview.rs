@@ -188,18 +188,12 @@ pub fn env_file(ctx: &Context, env: &Env) -> Result<Option<PathBuf>, Why> {
     }))
 }
 
-/// `KEY=VALUE` lines of a Go env file (only lines starting with `A`–`Z`; the last one wins).
-fn go_env_lines(text: &str) -> BTreeMap<String, (String, u32)> {
-    let mut out = BTreeMap::new();
-    for (i, l) in text.split('\n').enumerate() {
-        if !l.starts_with(|c: char| c.is_ascii_uppercase()) {
-            continue;
-        }
-        if let Some((k, v)) = l.split_once('=') {
-            out.insert(k.to_owned(), (v.to_owned(), i as u32 + 1));
-        }
-    }
-    out
+/// The Go env file's (or `go.env`'s) effective values with their lines, as Go reads them.
+fn go_env_lines(bytes: &[u8]) -> BTreeMap<String, (String, u32)> {
+    crate::formats::goenvfile::located(bytes)
+        .into_iter()
+        .map(|(k, v, line)| (k, (String::from_utf8_lossy(&v).into_owned(), line as u32)))
+        .collect()
 }
 
 pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> GoView {
@@ -212,7 +206,7 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
         Ok(Some(p)) => {
             let vals = sys
                 .read_text(p, "the Go env file (`go env -w`)")
-                .map(|t| go_env_lines(&t))
+                .map(|t| go_env_lines(t.as_bytes()))
                 .unwrap_or_default();
             (Some(p.clone()), vals)
         }
@@ -302,7 +296,7 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
     };
     let go_env_file: BTreeMap<String, (String, u32)> = goroot_dir
         .as_ref()
-        .and_then(|g| sys.read_text(&g.join("go.env"), "the SDK's defaults (`$GOROOT/go.env`)"))
+        .and_then(|g| sys.read(&g.join("go.env"), "the SDK's defaults (`$GOROOT/go.env`)"))
         .map(|t| go_env_lines(&t))
         .unwrap_or_default();
     let version_minor = match &found {

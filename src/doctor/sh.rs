@@ -2862,11 +2862,7 @@ fn split_assignment(w: &str) -> Option<(&str, &str)> {
     is_name(n).then_some((n, v))
 }
 
-pub fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+pub use crate::formats::is_env_name as is_name;
 
 fn simple_line(c: &ast::SimpleCommand) -> usize {
     if let Some(w) = &c.word_or_name

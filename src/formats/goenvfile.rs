@@ -31,17 +31,25 @@ pub fn render(entries: &[(&str, &str)]) -> String {
 /// appearance, with the value of its last occurrence. Lines whose key is not UTF-8 are skipped
 /// (Go would keep them, but no Go variable has such a name).
 pub fn parse(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for line in bytes.split(|&b| b == b'\n') {
+    located(bytes).into_iter().map(|(k, v, _)| (k, v)).collect()
+}
+
+/// [`parse`], with the 1-based line each effective value comes from.
+pub fn located(bytes: &[u8]) -> Vec<(String, Vec<u8>, usize)> {
+    let mut out: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let Some(eq) = line.iter().position(|&b| b == b'=') else { continue };
         if !line[0].is_ascii_uppercase() {
             continue;
         }
         let Ok(key) = std::str::from_utf8(&line[..eq]) else { continue };
         let value = line[eq + 1..].to_vec();
-        match out.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => out.push((key.to_owned(), value)),
+        match out.iter_mut().find(|(k, _, _)| k == key) {
+            Some(slot) => {
+                slot.1 = value;
+                slot.2 = i + 1;
+            }
+            None => out.push((key.to_owned(), value, i + 1)),
         }
     }
     out
