@@ -639,3 +639,63 @@ fn version_manager_shims_are_named() {
     assert!(f[0]["message"].as_str().unwrap().contains("go-nv/goenv"), "{}", f[0]);
     assert!(f[0]["contexts"].as_array().unwrap().iter().any(|c| c == "bash-login"), "{}", f[0]);
 }
+
+/// A profile's secret never shows in the findings doctor adds from it.
+#[test]
+fn a_profile_secret_never_shows_in_doctor() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    std::fs::create_dir_all(home.join(".config/goenv")).unwrap();
+    std::fs::write(
+        home.join(".config/goenv/profile.kdl"),
+        "version 1\nexport {\n    API_TOKEN \"SUPERSECRETVALUE9\" secret=#true\n}\nshells \"bash\"\n",
+    )
+    .unwrap();
+    let mut rc = std::fs::read_to_string(home.join(".bashrc")).unwrap();
+    rc.insert_str(0, "export API_TOKEN=SUPERSECRETVALUE9\n");
+    std::fs::write(home.join(".bashrc"), rc).unwrap();
+    for format in ["human", "json"] {
+        let out = env.goenv(&["doctor", "-v", "--shell", "/bin/bash", "--format", format]);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("SUPERSECRETVALUE9"), "{all}");
+    }
+}
+
+/// A bad value set in a system file (`/etc/environment`) gets a fix that edits nothing outside
+/// the home: it says where the value comes from and how to override it.
+#[test]
+fn a_fix_for_a_system_file_never_edits_it() {
+    let env = TestEnv::new();
+    let home = env.home();
+    skel(&home);
+    let root = env.dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/environment"), "GO111MODULE=off\nGOFLAGS=-mod=vendor\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_goenv"))
+        .arg("--home")
+        .arg(&home)
+        .args(["doctor", "--shell", "/bin/bash", "--format", "json"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TEST_GOENV_SYSROOT", &root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = findings(&v, "go111module-off");
+    assert_eq!(f.len(), 1, "{v:#}");
+    assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("/etc/environment"), Some(1)));
+    for f in v["findings"].as_array().unwrap() {
+        let fix = f["fix"].as_str().unwrap_or("");
+        assert!(
+            !fix.contains("remove the") || !fix.contains("`/etc"),
+            "a fix editing a system file: {f}"
+        );
+    }
+    let fix = f[0]["fix"].as_str().unwrap();
+    assert!(fix.contains("outside your home") && fix.contains("`export`"), "{fix}");
+}

@@ -53,11 +53,12 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
         + outcome
             .profile
             .as_ref()
-            .map_or(0, |(_, f)| f.iter().filter(|f| f.severity == Severity::Error).count());
+            .map_or(0, |(_, f, _)| f.iter().filter(|f| f.severity == Severity::Error).count());
     match args.format {
         Format::Json => {
             let mut v = json(ctx, report);
-            if let Some((path, findings)) = &outcome.profile {
+            if let Some((path, findings, secrets)) = &outcome.profile {
+                let shown = |t: &str| crate::profile::secret::redact(&shown(t), secrets);
                 v["profile"] = json!({
                     "path": path.display().to_string(),
                     "findings": findings.iter().map(|f| json!({
@@ -80,7 +81,8 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
         }
         Format::Human => {
             let mut text = human(ctx, ui, report);
-            if let Some((path, findings)) = &outcome.profile {
+            if let Some((path, findings, secrets)) = &outcome.profile {
+                let shown = |t: &str| crate::profile::secret::redact(&shown(t), secrets);
                 text.push_str(&format!("\nProfile `{}`:\n", path.display()));
                 if findings.is_empty() {
                     text.push_str("  no findings\n");

@@ -136,7 +136,8 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
             let dir_text = dir.as_ref().map(|d| tilde(d)).unwrap_or_default();
             let fix = match &where_set {
                 Some(Source::File { path, .. })
-                    if path.ends_with(".bashrc") || path.ends_with(".zshrc") =>
+                    if path.starts_with(sys.home())
+                        && (path.ends_with(".bashrc") || path.ends_with(".zshrc")) =>
                 {
                     format!(
                         "move that line above the interactive guard, or to `~/.profile` (`~/.zprofile` for zsh) and environment.d; or let goenv write it for every context: `path \"{dir_text}\"` and `session` in the profile"
@@ -204,15 +205,25 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
             }
             out.push(Finding { code, severity, contexts: vec![r.id], path, line, message, fix });
         };
+        // fixes write only inside the home: a system or SDK file is overridden, never edited
+        let home = sys.home();
         let unset_fix = |k: &str, src: &Source| match src {
-            Source::File { path, .. } if path.ends_with("go/env") => {
+            Source::File { path, .. } if path.starts_with(home) && path.ends_with("go/env") => {
                 format!(
                     "`go env -u {k}` (a profile's `go-env` block removes keys it does not list)"
                 )
             }
-            Source::File { path, line } => {
+            Source::File { path, line } if path.starts_with(home) => {
                 format!("remove the `{k}` line at `{}:{line}`", tilde(path))
             }
+            Source::File { path, line } if path.ends_with("go.env") => format!(
+                "`{}:{line}` is the SDK's own default, outside your home (goenv never edits it): give `{k}` the value you want in the profile's `go-env`, which outranks it",
+                path.display()
+            ),
+            Source::File { path, line } => format!(
+                "`{}:{line}` is outside your home (goenv never edits it): give `{k}` the value you want in the profile's `export`, or ask whoever administers this machine to remove that line",
+                path.display()
+            ),
             Source::Layer(l) => format!("unset `{k}` where {l} sets it"),
         };
         // GOROOT
@@ -448,7 +459,17 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                     format!(
                         "{name}'s shims come first on PATH: `go` is whatever {name} selects in the current directory"
                     ),
-                    Some(format!("if goenv should manage Go, remove {name}'s activation line")),
+                    Some(match &src {
+                        Source::File { path, line } if path.starts_with(sys.home()) => {
+                            format!(
+                                "if goenv should manage Go, remove {name}'s activation line at `{}:{line}`",
+                                tilde(path)
+                            )
+                        }
+                        _ => format!(
+                            "{name} is activated outside your home (goenv never edits that file): to let goenv manage Go, give the profile a `go` node and `shells`, which put the SDK first"
+                        ),
+                    }),
                 );
             }
         }
@@ -481,7 +502,11 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                         path: Some(PathBuf::from(&v)),
                         line: None,
                         message: format!("{k} `{}` is owned by root (a `sudo go …` made it): `go` fails with permission denied", tilde(Path::new(&v))),
-                        fix: Some(format!("`sudo chown -R \"$(id -u):$(id -g)\" {}`", tilde(Path::new(&v)))),
+                        fix: Some(if Path::new(&v).starts_with(sys.home()) {
+                            format!("`sudo chown -R \"$(id -u):$(id -g)\" {}`", tilde(Path::new(&v)))
+                        } else {
+                            format!("`{v}` is outside your home: give {k} a directory in your home in the profile's `go-env`")
+                        }),
                     });
                 }
             }

@@ -316,8 +316,9 @@ pub fn fault() -> Option<Fault> {
 /// What `goenv doctor` reports: every context's prediction, and with a profile its findings too.
 pub struct DoctorOutcome {
     pub report: crate::doctor::Report,
-    /// The profile's path and the plan's findings, when a profile was given or exists.
-    pub profile: Option<(PathBuf, Vec<rules::Finding>)>,
+    /// The profile's path, the plan's findings and the profile's secrets (to redact them), when
+    /// a profile was given or exists.
+    pub profile: Option<(PathBuf, Vec<rules::Finding>, Vec<String>)>,
 }
 
 /// Predicts what every context sees; reads files only unless `opts.exec`.
@@ -334,7 +335,7 @@ pub fn doctor(
         Some(path) => {
             let p = load_profile(path, ctx)?;
             let plan = make_plan(&p, ctx)?;
-            Some((path.to_path_buf(), plan.findings))
+            Some((path.to_path_buf(), plan.findings, p.secrets()))
         }
         None => None,
     };
