@@ -699,3 +699,53 @@ fn a_fix_for_a_system_file_never_edits_it() {
     let fix = f[0]["fix"].as_str().unwrap();
     assert!(fix.contains("outside your home") && fix.contains("`export`"), "{fix}");
 }
+
+/// The whole `-v` and JSON output on a fixed system root (its own `/etc`), so every PATH entry,
+/// value, source and file read is pinned by the snapshot.
+#[test]
+fn verbose_and_json_output_on_a_fixed_system() {
+    let env = TestEnv::for_snapshots();
+    let home = env.home();
+    skel(&home);
+    sdk_in_home(&home, "1.22.10");
+    let mut profile = std::fs::read_to_string(home.join(".profile")).unwrap();
+    profile.push_str("PATH=\"$HOME/sdk/go1.22.10/bin:$PATH\"\nexport GOPATH=\"$HOME/gopath\"\n");
+    std::fs::write(home.join(".profile"), profile).unwrap();
+    std::fs::create_dir_all(home.join(".config/go")).unwrap();
+    std::fs::write(
+        home.join(".config/go/env"),
+        "GOPROXY=https://proxy.example.com\nGOFLAGS=-mod=mod\n",
+    )
+    .unwrap();
+    let root = env.dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/profile"),
+        "if [ \"$(id -u)\" -eq 0 ]; then\n  PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nelse\n  PATH=\"/usr/local/bin:/usr/bin:/bin\"\nfi\nexport PATH\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/login.defs"), "ENV_SUPATH\tPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nENV_PATH\tPATH=/usr/local/bin:/usr/bin:/bin\n").unwrap();
+    for (name, args) in [
+        (
+            "doctor_verbose_human",
+            vec![
+                "doctor",
+                "-v",
+                "--shell",
+                "/bin/bash",
+                "--context",
+                "bash-login",
+                "--context",
+                "gnome-wayland",
+            ],
+        ),
+        (
+            "doctor_json",
+            vec!["doctor", "--shell", "/bin/bash", "--format", "json", "--context", "bash-login"],
+        ),
+    ] {
+        let mut cmd = env.snapshot_command(&args);
+        cmd.env("TEST_GOENV_SYSROOT", &root);
+        snapshot!(name, env.run_command(&args.join(" "), cmd));
+    }
+}

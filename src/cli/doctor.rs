@@ -150,6 +150,20 @@ fn redact_named(s: &str) -> String {
     out
 }
 
+/// A value as people read it: the home written `~` where it starts a path (`~/go`, and each
+/// entry of a list such as `~/go:~/work`).
+fn home_short(ctx: &Context, value: &str) -> String {
+    let home = ctx.home.to_string_lossy();
+    value
+        .split(':')
+        .map(|part| match part.strip_prefix(home.as_ref()) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("~{rest}"),
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 fn location(ctx: &Context, path: &Path, line: Option<u32>) -> String {
     match line {
         Some(l) => format!("{}:{l}", tilde_path(path, &ctx.home)),
@@ -378,7 +392,11 @@ fn human(ctx: &Context, ui: &Ui, report: &Report) -> String {
                 Ok(Some(_)) => {
                     out.push_str("      PATH:\n");
                     for (e, s) in &r.path_entries {
-                        out.push_str(&format!("        {}  ← {}\n", shown(e), source_text(ctx, s)));
+                        out.push_str(&format!(
+                            "        {}  ← {}\n",
+                            home_short(ctx, &shown(e)),
+                            source_text(ctx, s)
+                        ));
                     }
                 }
                 Ok(None) => out.push_str("      PATH: unset\n"),
@@ -391,7 +409,7 @@ fn human(ctx: &Context, ui: &Ui, report: &Report) -> String {
             for key in crate::doctor::goview::KEYS {
                 let Some(s) = r.view.settings.get(key) else { continue };
                 let value = match &s.value {
-                    Ok(Some(v)) => format!("{:?}", shown(v)),
+                    Ok(Some(v)) => format!("{:?}", home_short(ctx, &shown(v))),
                     Ok(None) => "unset".into(),
                     Err(w) => format!("unknown ({})", shown(&w.reason)),
                 };
@@ -399,7 +417,7 @@ fn human(ctx: &Context, ui: &Ui, report: &Report) -> String {
                 for (v, src) in &s.shadows {
                     line.push_str(&format!(
                         "; shadows {:?} from {}",
-                        shown(v),
+                        home_short(ctx, &shown(v)),
                         source_text(ctx, src)
                     ));
                 }
