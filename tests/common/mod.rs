@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod goproxy;
 pub mod goserver;
 pub mod snapshot;
+pub mod user_manager;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
