@@ -227,6 +227,13 @@ pub fn compute(
                 _ => descriptor.render(),
             },
         };
+        // A whole file goenv owns that holds a secret (an exported `secret=#true` value, a proxy
+        // URL's credentials) is for its owner only, new or not.
+        let mode = if r.id.kind == Kind::File && holds_secret(&after, &plan.secrets) {
+            mode & 0o700
+        } else {
+            mode
+        };
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
@@ -313,6 +320,14 @@ pub fn put_back(kind: Kind, current: Option<&[u8]>, wanted: Option<&[u8]>) -> Op
         Kind::Json => vscode::put_back(current, wanted).unwrap_or_else(whole),
         Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => whole(),
     }
+}
+
+/// Whether `content` holds any of `secrets`.
+fn holds_secret(content: &[u8], secrets: &[String]) -> bool {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .any(|s| content.windows(s.len()).any(|w| w == s.as_bytes()))
 }
 
 /// What a path holds now, as the probe found it, by its shape.
