@@ -342,6 +342,16 @@ fn state(
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
             FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
+            FileState::ReadOnly { reason, .. } => Err(PlanError::Path {
+                path: path.to_path_buf(),
+                at: None,
+                reason: reason.clone(),
+                hint: Some(
+                    "goenv does not replace a file you cannot write, as an editor would not: make \
+                     it writable for you (`chmod u+w`, or `chown` it to you) or ask its owner"
+                        .into(),
+                ),
+            }),
             FileState::Dangling { link, missing } => Err(PlanError::Path {
                 path: path.to_path_buf(),
                 at: None,
