@@ -50,6 +50,11 @@ pub enum ExtractError {
     },
     #[error("refusing `{archive}`: its entry `{entry}` {reason}; nothing was installed")]
     Refused { archive: PathBuf, entry: String, reason: String },
+    #[error(
+        "refusing `{archive}`: it would unpack to {what}, far more than any Go SDK (about 15,000 \
+         files, 250 MB); nothing was installed"
+    )]
+    TooBig { archive: PathBuf, what: String },
     #[error("the archive `{archive}` holds {found}, not go{expected}")]
     WrongVersion { archive: PathBuf, found: String, expected: String },
     #[error("`{archive}` is not a Go SDK archive: it has no {missing}")]
@@ -130,7 +135,7 @@ pub fn stage(archive: &Path, sdk_dir: &Path, version: &str) -> Result<Staged, Ex
         .tempdir_in(sdk_dir)
         .map_err(io_err("create a staging directory in", sdk_dir))?;
     let interrupted = crate::interrupt::Temporary::new(staging.path());
-    unpack(archive, staging.path())?;
+    unpack(archive, staging.path(), Bounds::SDK)?;
     crate::interrupt::pause_point("unpack");
 
     let root = staging.path().join("go");
@@ -234,13 +239,29 @@ fn refuse_existing(dest: &Path) -> Result<(), ExtractError> {
     }
 }
 
+/// How much an archive may unpack. A Go SDK is about 15,000 entries and 250 MB unpacked (1.25:
+/// 11,057 files, 214 MB); the bounds leave generous room and stop a gzip bomb or a million empty
+/// files long before the disk or the inodes run out.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    entries: u64,
+    bytes: u64,
+}
+
+impl Bounds {
+    const SDK: Bounds = Bounds { entries: 100_000, bytes: 2 << 30 };
+}
+
 /// Streams `archive` through gunzip and tar into `staging`, which must be fresh and private.
 ///
 /// Every entry is checked before it is written: only files and directories, only under `go/`,
 /// no `..`. Because no link is ever created in a directory nobody else can write to, joining the
 /// checked components onto `staging` cannot land outside it, so this skips the two
 /// `canonicalize` calls `Entry::unpack_in` makes per entry.
-fn unpack(archive: &Path, staging: &Path) -> Result<(), ExtractError> {
+///
+/// At most `bounds.entries` entries and `bounds.bytes` bytes of file content (the sum of the
+/// entries' sizes, checked from each header before its content is written).
+fn unpack(archive: &Path, staging: &Path, bounds: Bounds) -> Result<(), ExtractError> {
     let file = File::open(archive).map_err(io_err("open", archive))?;
     // GzDecoder buffers its input itself.
     let mut ar = Archive::new(GzDecoder::new(file));
@@ -254,9 +275,22 @@ fn unpack(archive: &Path, staging: &Path) -> Result<(), ExtractError> {
     let stream_err = |e: io::Error| classify(e, archive, staging);
     let mut made: HashSet<PathBuf> = HashSet::new();
     made.insert(staging.to_path_buf());
+    let (mut entries, mut bytes) = (0u64, 0u64);
     for entry in ar.entries().map_err(stream_err)? {
         let mut entry = entry.map_err(stream_err)?;
         let kind = entry.header().entry_type();
+        entries += 1;
+        bytes = bytes.saturating_add(entry.header().size().unwrap_or(u64::MAX));
+        if entries > bounds.entries || bytes > bounds.bytes {
+            return Err(ExtractError::TooBig {
+                archive: archive.into(),
+                what: if entries > bounds.entries {
+                    format!("more than {} entries", bounds.entries)
+                } else {
+                    format!("more than {} MiB of files", bounds.bytes >> 20)
+                },
+            });
+        }
         if kind == EntryType::XGlobalHeader {
             // pax global metadata: creates nothing, and the crate applies none of it.
             continue;
@@ -505,6 +539,43 @@ mod tests {
         assert_eq!(listing(&c.sdk), before, "after {message}");
         assert!(!c.sdk.join("go1.22.10").exists());
         err
+    }
+
+    /// A gzip bomb's shape: a header announcing 3 GiB of content. The bound is checked on the
+    /// header, before a byte of it is written (a real bomb of zeros compresses 1000:1).
+    #[test]
+    fn an_archive_unpacking_to_more_than_two_gib_is_refused_at_the_header() {
+        let mut h = Header::new_gnu();
+        h.set_path("go/VERSION").unwrap();
+        h.set_entry_type(EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(3 << 30);
+        h.set_cksum();
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        std::io::Write::write_all(&mut gz, h.as_bytes()).unwrap();
+        std::io::Write::write_all(&mut gz, &[0u8; 4096]).unwrap();
+        let err = assert_refused(&gz.finish().unwrap(), "more than 2048 MiB of files");
+        assert!(matches!(err, ExtractError::TooBig { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_archive_over_the_entry_or_byte_bound_is_refused() {
+        let c = case(&fake_sdk(VERSION_1_22).bytes());
+        let staging = tempfile::tempdir_in(&c.sdk).unwrap();
+        for (entries, ok) in [(11, true), (10, false)] {
+            let dir = staging.path().join(entries.to_string());
+            fs::create_dir(&dir).unwrap();
+            let got = unpack(&c.archive, &dir, Bounds { entries, bytes: 1 << 20 });
+            assert_eq!(got.is_ok(), ok, "{entries}: {got:?}");
+            if let Err(e) = got {
+                assert!(e.to_string().contains("more than 10 entries"), "{e}");
+            }
+        }
+        // 3,000 bytes of zoneinfo and a few small files: over a 3,000-byte bound.
+        let dir = staging.path().join("bytes");
+        fs::create_dir(&dir).unwrap();
+        let err = unpack(&c.archive, &dir, Bounds { entries: 100, bytes: 3000 }).unwrap_err();
+        assert!(matches!(err, ExtractError::TooBig { .. }), "{err:?}");
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub const USER_AGENT: &str = concat!("goenv/", env!("CARGO_PKG_VERSION"));
 /// The most [`Fetcher::fetch_small`] accepts; go.dev's full index is a few MB.
 pub const SMALL_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// The most [`Fetcher::download_verified`] accepts: a Go SDK archive is under 100 MB (1.25.5
+/// for linux-amd64: 57.6 MB); an announced or actual length beyond this is refused.
+pub const ARCHIVE_LIMIT: u64 = 1 << 30;
+
 /// Redirects followed per request (go.dev/dl sends one, to dl.google.com).
 const MAX_REDIRECTS: usize = 10;
 
@@ -46,6 +50,11 @@ pub struct FetchOptions {
     /// Limit on a single read: a server that sends nothing for this long is given up on.
     /// It restarts with every read, so slow but moving downloads finish. Zero means no limit.
     pub read_timeout: Duration,
+    /// A whole download must finish within `grace` plus its length at `min_rate` bytes per
+    /// second (the length announced, else [`ARCHIVE_LIMIT`]): a server trickling one byte now
+    /// and then never trips the read timeout, but trips this.
+    pub grace: Duration,
+    pub min_rate: u64,
 }
 
 impl Default for FetchOptions {
@@ -55,7 +64,17 @@ impl Default for FetchOptions {
             no_proxy: None,
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
+            grace: Duration::from_secs(600),
+            min_rate: 100 * 1024,
         }
+    }
+}
+
+impl FetchOptions {
+    /// How long a download of `len` bytes (unknown: [`ARCHIVE_LIMIT`]) may take in all.
+    pub fn deadline(&self, len: Option<u64>) -> Duration {
+        let len = len.unwrap_or(ARCHIVE_LIMIT);
+        self.grace + Duration::from_secs(len / self.min_rate.max(1))
     }
 }
 
@@ -93,6 +112,16 @@ pub enum FetchError {
     Interrupted { url: String, got: u64, reason: String },
     #[error("{url} is larger than {t} MiB: is it really a download index?", t = limit / (1024 * 1024))]
     TooLarge { url: String, limit: u64 },
+    #[error(
+        "{url} is larger than {t} MiB: a Go SDK archive is under 100 MB; nothing was installed",
+        t = ARCHIVE_LIMIT >> 20
+    )]
+    ArchiveTooLarge { url: String },
+    #[error(
+        "downloading {url}: {got} bytes in {t}, too slow to finish (a download may take {t} for its size): the server or the network is stalling",
+        t = Secs(*after)
+    )]
+    TooSlow { url: String, got: u64, after: Duration },
     #[error(
         "{url}: expected sha256 {expected}, got {actual}: the archive is not the one go.dev published; nothing was installed"
     )]
@@ -218,7 +247,12 @@ impl Fetcher {
             return Ok(entry);
         }
 
+        let started = std::time::Instant::now();
         let Source { body, meta } = self.open(url)?;
+        if meta.len.is_some_and(|len| len > ARCHIVE_LIMIT) {
+            return Err(FetchError::ArchiveTooLarge { url: meta.shown_url });
+        }
+        let deadline = self.opts.deadline(meta.len);
         create_private_dir(cache_dir)?;
         let mut partial = tempfile::Builder::new()
             .prefix(".partial-")
@@ -234,6 +268,12 @@ impl Fetcher {
             let n = meta.read(&mut reader, &mut buf, got)?;
             if n == 0 {
                 break;
+            }
+            if got + n as u64 > ARCHIVE_LIMIT {
+                return Err(FetchError::ArchiveTooLarge { url: meta.shown_url });
+            }
+            if started.elapsed() > deadline {
+                return Err(FetchError::TooSlow { url: meta.shown_url, got, after: deadline });
             }
             partial
                 .write_all(&buf[..n])
@@ -749,6 +789,13 @@ mod tests {
             total: usize,
             pause: Duration,
         },
+        /// Announces `total` bytes, then sends one byte every `every`.
+        Trickle {
+            total: usize,
+            every: Duration,
+        },
+        /// Announces a Content-Length of `len`, sends a little, closes.
+        Announce(u64),
         Redirect(&'static str),
         /// A proxy that refuses CONNECT.
         ProxyRefuses,
@@ -850,6 +897,19 @@ mod tests {
                 thread::sleep(pause);
                 sent.and_then(|()| stream.write_all(&body[head..]))
             }
+            Some(Reply::Trickle { total, every }) => respond(&mut stream, "200 OK", total, b"")
+                .and_then(|()| {
+                    for _ in 0..total {
+                        thread::sleep(every);
+                        stream.write_all(b"x")?;
+                        stream.flush()?;
+                    }
+                    Ok(())
+                }),
+            Some(Reply::Announce(len)) => write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\nxxxx"
+            ),
             Some(Reply::Redirect(to)) => write!(
                 stream,
                 "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -1172,6 +1232,43 @@ mod tests {
         assert!(!fetcher.uses_proxy("https://localhost/x"));
         assert!(!fetcher.uses_proxy("file:///srv/go/x.tar.gz"));
         assert!(!self::fetcher().uses_proxy("https://dl.google.com/x"), "no proxy configured");
+    }
+
+    #[test]
+    fn a_trickling_server_hits_the_overall_deadline() {
+        // One byte every 50 ms never trips a 1 s read timeout; 1 s + 100 bytes at 100 B/s does.
+        let every = Duration::from_millis(50);
+        let server = Server::start(vec![("/trickle", Reply::Trickle { total: 100, every })], 1);
+        let home = ok(tempfile::tempdir());
+        let cache = home.path().join("downloads");
+        let fetcher = fetcher_with(FetchOptions {
+            read_timeout: Duration::from_secs(1),
+            grace: Duration::from_secs(1),
+            min_rate: 100,
+            ..FetchOptions::default()
+        });
+        let started = Instant::now();
+        let err = download(&fetcher, &server.url("/trickle"), &sha(b"x"), &cache).err();
+        assert!(matches!(err, Some(FetchError::TooSlow { .. })), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        assert!(entries(&cache).is_empty(), "{:?}", entries(&cache));
+        assert_eq!(FetchOptions::default().deadline(Some(57_595_018)), Duration::from_secs(1162));
+    }
+
+    #[test]
+    fn an_archive_announced_larger_than_the_limit_is_refused_before_its_body() {
+        let server = Server::start(vec![("/huge", Reply::Announce(100 << 30))], 1);
+        let home = ok(tempfile::tempdir());
+        let cache = home.path().join("downloads");
+        let err = download(
+            &fetcher_with(FetchOptions::default()),
+            &server.url("/huge"),
+            &sha(b"x"),
+            &cache,
+        )
+        .err();
+        assert!(matches!(err, Some(FetchError::ArchiveTooLarge { .. })), "{err:?}");
+        assert!(entries(&cache).is_empty(), "{:?}", entries(&cache));
     }
 
     #[test]
