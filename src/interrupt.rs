@@ -84,7 +84,11 @@ fn install() {
                     if signal == SIGINT { ("SIGINT", 130) } else { ("SIGTERM", 143) };
                 // The gate stays held until exit: no transaction starts meanwhile.
                 let (said, _gate) = clean_up(name);
-                eprintln!("{said}");
+                // A closed or full stderr must not stop the exit.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("{said}\n").as_bytes(),
+                );
                 std::process::exit(code);
             }
         });

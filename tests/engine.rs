@@ -500,3 +500,46 @@ fn new_files_honour_the_umask_and_files_holding_a_secret_are_private() {
     assert!(!text(&std::fs::read(&env_sh).unwrap()).contains("s3cr3t-token"));
     assert_eq!(mode(&env_sh), 0o600);
 }
+
+/// A full stdout and stderr (`> /dev/full 2>&1`) never panics, and never decides an apply's or
+/// rollback's outcome: the change is made and recorded all the same.
+#[test]
+fn a_full_terminal_never_panics_nor_undoes_a_change() {
+    let env = seeded();
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_goenv"))
+            .arg("--home")
+            .arg(env.home())
+            .args(args)
+            .current_dir(env.dir.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
+            .stdout(full())
+            .stderr(full())
+            .status()
+            .unwrap();
+        out.code().unwrap_or(-1)
+    };
+    for args in [
+        &["check", "profile.kdl"][..],
+        &["plan", "profile.kdl"],
+        &["plan", "--format", "json", "profile.kdl"],
+        &["plan", "--format", "markdown", "profile.kdl"],
+        &["doctor"],
+        &["status"],
+        &["generations"],
+    ] {
+        let code = run(args);
+        assert!(code == 0 || code == 1, "{args:?} exited {code}");
+    }
+    assert_eq!(run(&["apply", "--yes", "profile.kdl"]), 0);
+    assert_eq!(code(&env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"])), 0, "applied");
+    for args in [&["show", "1"][..], &["generations"], &["status"]] {
+        let code = run(args);
+        assert!(code == 0 || code == 1, "{args:?} exited {code}");
+    }
+    assert_eq!(run(&["rollback", "--yes"]), 0);
+    assert_eq!(code(&env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"])), 2, "rolled back");
+}

@@ -67,12 +67,12 @@ pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
             }
         }
         (Err(r), Format::Human) => {
-            eprint!("{}", report::human(&r.sources, &r.problems, ui.color));
             let n = r.problems.len();
-            eprintln!(
-                "error: {n} problem{} in `{shown_path}`; nothing was changed",
+            super::print_err(&format!(
+                "{}error: {n} problem{} in `{shown_path}`; nothing was changed\n",
+                report::human(&r.sources, &r.problems, ui.color),
                 if n == 1 { "" } else { "s" }
-            );
+            ));
             Ok(())
         }
     };
