@@ -23,9 +23,11 @@ fn flat(bytes: &[u8]) -> String {
 
 #[track_caller]
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("stdout is JSON ({e}): {}\nstderr: {}", text(&out.stdout), text(&out.stderr))
-    })
+    });
+    common::schemas::assert_valid(&v);
+    v
 }
 
 /// What `go1.<v> download` leaves at `<home>/sdk/go<v>`; `bin/go` runs the fixture SDK when

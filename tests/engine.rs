@@ -299,7 +299,7 @@ fn bash_profile_is_used_when_it_exists_and_never_created() {
 fn json_and_markdown_plans() {
     let env = seeded();
     let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
-    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json: Value = common::schemas::parse(&out.stdout);
     assert_eq!(json["schema"], "goenv.plan/1");
     assert_eq!(json["summary"]["add"], 3);
     assert_eq!(json["summary"]["change"], 3);
@@ -411,8 +411,7 @@ fn findings_appear_in_the_plan() {
     assert!(plan.contains("! warning:") && plan.contains("~/.zshrc:1"), "{plan}");
     assert!(plan.contains("! error:") && plan.contains("GOROOT"), "{plan}");
     let json: Value =
-        serde_json::from_slice(&env.goenv(&["plan", "--format", "json", "profile.kdl"]).stdout)
-            .unwrap();
+        common::schemas::parse(&env.goenv(&["plan", "--format", "json", "profile.kdl"]).stdout);
     let codes: Vec<&str> =
         json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"goenv::finding::shadowed-by-rc-file"), "{codes:?}");

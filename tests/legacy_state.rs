@@ -12,6 +12,9 @@
 //! The home is a Linux one (`~/.config/go/env`, environment.d), so the test is Linux-only.
 #![cfg(target_os = "linux")]
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -164,6 +167,7 @@ fn plan_json(bytes: &[u8]) -> (Value, Value) {
     let json: Value = serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("plan JSON ({e}): {}", text(bytes)));
     assert_eq!(json["schema"], "goenv.plan/1");
+    schemas::assert_valid(&json);
     (json["summary"].clone(), json["changes"].clone())
 }
 

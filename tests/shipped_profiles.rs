@@ -136,6 +136,7 @@ fn every_shipped_profile_plans_on_every_platform() {
             assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
             let plan: Value = serde_json::from_slice(&out.stdout)
                 .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", text(&out.stdout)));
+            common::schemas::assert_valid(&plan);
             assert_eq!(plan["platform"], format!("{os}/{arch}"), "{what}");
             assert!(plan["summary"]["add"].as_u64().unwrap() > 0, "{what}: {plan:#}");
         }

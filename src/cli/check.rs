@@ -67,19 +67,18 @@ pub fn run(ctx: &Context, ui: &Ui, args: CheckArgs) -> ExitCode {
             }
         }
         (Err(r), Format::Human) => {
-            eprint!("{}", report::human(&r.sources, &r.problems, ui.color));
             let n = r.problems.len();
-            eprintln!(
-                "error: {n} problem{} in `{shown_path}`; nothing was changed",
+            super::print_err(&format!(
+                "{}error: {n} problem{} in `{shown_path}`; nothing was changed\n",
+                report::human(&r.sources, &r.problems, ui.color),
                 if n == 1 { "" } else { "s" }
-            );
+            ));
             Ok(())
         }
     };
-    if written.is_err() {
-        // A closed stdout (`goenv check | head`) is not worth a second error.
-        return ExitCode::from(1);
-    }
+    // A closed stdout (`goenv check | head`) ends quietly: the check itself was done, and its
+    // result is the exit code.
+    let _ = written;
     if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod doctor;
 pub mod error;
 mod generations;
+pub mod markdown;
 mod plan;
 pub mod render;
 pub mod report;
@@ -21,10 +22,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::context::{Arch, Context, ContextOptions, Os};
 use crate::engine::{self, Error, ErrorKind};
+use crate::rules::Severity;
+
+/// Exit codes, the same table as the README's.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done, and nothing pending
+  1  error, usage errors included (a mistyped flag is never read as 2); nothing changed unless said
+  2  changes pending (`plan --detailed-exitcode`), or drift (`status`)
+  3  an error-level finding remains (`plan`, `apply` after applying, `doctor`); 3 wins over 2;
+     `--fail-on error|warning|never` (default error) chooses which findings give 3";
 
 /// Make a Go developer's machine match a declarative profile.
 #[derive(Debug, Parser)]
-#[command(name = "goenv", version, max_term_width = 100)]
+#[command(name = "goenv", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Treat DIR as the home directory: every `~`, XDG default and target path resolves inside it
     #[arg(long, global = true, value_name = "DIR")]
@@ -123,7 +134,7 @@ pub enum Command {
     /// Undo the latest change to the managed files (drift first, else the last generation)
     Rollback(rollback::RollbackArgs),
     /// List generations: number, time, command, summary
-    Generations,
+    Generations(generations::ListArgs),
     /// Show what generation N changed, as diffs
     Show(generations::ShowArgs),
     /// Drop old generations and the backups only they referenced
@@ -150,7 +161,7 @@ impl Command {
                 ("status", Some(&mut a.target.platform), Some(&mut a.target.environment))
             }
             Command::Rollback(a) => ("rollback", None, Some(&mut a.environment)),
-            Command::Generations => ("generations", None, None),
+            Command::Generations(_) => ("generations", None, None),
             Command::Show(_) => ("show", None, None),
             Command::Gc(_) => ("gc", None, None),
             Command::Doctor(a) => {
@@ -160,12 +171,75 @@ impl Command {
     }
 }
 
+impl Command {
+    /// With `--format json`: how a failure is shown instead of `error:` on stderr. `check`
+    /// and `doctor` print their own documents.
+    fn json_failure(&self) -> Option<error::JsonFailure> {
+        let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let (schema, profile, says_changed) = match self {
+            Command::Plan(a) if a.format == plan::PlanFormat::Json => {
+                ("goenv.plan/1", shown(&a.profile), false)
+            }
+            Command::Apply(a) if a.format == Format::Json => {
+                ("goenv.apply/1", shown(&a.profile), true)
+            }
+            Command::Status(a) if a.format == Format::Json => {
+                ("goenv.status/1", shown(&a.profile), false)
+            }
+            Command::Generations(a) if a.format == Format::Json => {
+                ("goenv.generations/1", None, false)
+            }
+            Command::Show(a) if a.format == Format::Json => ("goenv.show/1", None, false),
+            _ => return None,
+        };
+        Some(error::JsonFailure { schema, profile, says_changed })
+    }
+
+    /// Whether a PROFILE left out means the default one (`plan`, `apply`).
+    fn reads_default_profile(&self) -> bool {
+        matches!(self, Command::Plan(_) | Command::Apply(_))
+    }
+}
+
 /// Output format for commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
 }
+
+/// Which findings make `plan`, `apply` and `doctor` exit 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum FailOn {
+    /// An error-level finding
+    #[default]
+    Error,
+    /// An error- or warning-level finding
+    Warning,
+    /// None: findings are reported, and the exit code ignores them
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of `severity` gives exit 3.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity == Severity::Error,
+            FailOn::Warning => matches!(severity, Severity::Error | Severity::Warning),
+            FailOn::Never => false,
+        }
+    }
+
+    /// 3 when any of `severities` fails, else `otherwise`.
+    pub fn exit(self, severities: impl IntoIterator<Item = Severity>, otherwise: ExitCode) -> ExitCode {
+        if severities.into_iter().any(|s| self.fails(s)) { ExitCode::from(FINDING) } else { otherwise }
+    }
+}
+
+/// The exit code of "an error-level finding remains" (or a warning, with `--fail-on warning`).
+pub const FINDING: u8 = 3;
+/// The exit code of "changes pending" (`--detailed-exitcode`) and of drift.
+pub const PENDING: u8 = 2;
 
 /// How output should look, decided once from the flags and the terminal.
 pub struct Ui {
@@ -281,10 +355,16 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let ui = Ui { color, quiet: cli.quiet, verbose: cli.verbose };
+    // With `--format json`, every failure is a JSON document on stdout, not `error:` on stderr.
+    let mut json = cli.command.json_failure();
+    let fail = |e: &Error, json: &Option<error::JsonFailure>, ctx: Option<&Context>| match json {
+        Some(j) => j.report(e, ctx.map(|c| format!("{}/{}", c.os, c.arch))),
+        None => error::report(e, &ui),
+    };
     let before = std::mem::take(&mut cli.target);
     let (name, platform, environment) = cli.command.flags();
     let refused = |flag: &str, why: &str| {
-        let e = Error::new(
+        Error::new(
             ErrorKind::Usage,
             format!(
                 "`{flag}` {why}, and `{name}` {}",
@@ -294,13 +374,15 @@ pub fn run(mut cli: Cli) -> ExitCode {
                 }
             ),
         )
-        .hint(format!("run `goenv {name}` without it"));
-        error::report(&e, &ui)
+        .hint(format!("run `goenv {name}` without it"))
     };
     let platform = match platform {
         Some(after) => before.platform.merged(std::mem::take(after)),
         None => match before.platform.given() {
-            Some(flag) => return refused(flag, "says which machine a profile is read for"),
+            Some(flag) => {
+                let e = refused(flag, "says which machine a profile is read for");
+                return fail(&e, &json, None);
+            }
             None => Platform::default(),
         },
     };
@@ -308,7 +390,8 @@ pub fn run(mut cli: Cli) -> ExitCode {
     match environment {
         Some(after) => env.append(&mut after.env),
         None if !env.is_empty() => {
-            return refused("--env", "is the environment goenv plans and downloads with");
+            let e = refused("--env", "is the environment goenv plans and downloads with");
+            return fail(&e, &json, None);
         }
         None => {}
     }
@@ -323,20 +406,26 @@ pub fn run(mut cli: Cli) -> ExitCode {
             ErrorKind::Usage,
             "`--env` only works with `--home`: without it goenv uses the real environment",
         );
-        return error::report(&e, &ui);
+        return fail(&e, &json, None);
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
             ctx.env.extend(env);
             ctx
         }
-        Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
+        Err(e) => return fail(&Error::from_diagnostic(ErrorKind::Usage, &e), &json, None),
     };
+    if let Some(j) = &mut json
+        && j.profile.is_none()
+        && cli.command.reads_default_profile()
+    {
+        j.profile = Some(ctx.default_profile().display().to_string());
+    }
     // doctor only reads: it leaves an interrupted transaction for the next command to recover
     if !matches!(cli.command, Command::Doctor(_))
         && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx))
     {
-        return error::report(&e, &ui);
+        return fail(&e, &json, Some(&ctx));
     }
     let fault = engine::fault();
     let result = match cli.command {
@@ -345,12 +434,12 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(&ctx, &ui, args, fault.as_ref()),
         Command::Status(args) => status::run(&ctx, &ui, args),
         Command::Rollback(args) => rollback::run(&ctx, &ui, args, fault.as_ref()),
-        Command::Generations => generations::list(&ctx, &ui),
+        Command::Generations(args) => generations::list(&ctx, &ui, args),
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
         Command::Doctor(args) => doctor::run(&ctx, &ui, args),
     };
-    result.unwrap_or_else(|e| error::report(&e, &ui))
+    result.unwrap_or_else(|e| fail(&e, &json, Some(&ctx)))
 }
 
 /// Asks on a terminal; without one, `--yes` is required.
