@@ -1,6 +1,7 @@
 //! `goenv apply [PROFILE] [--yes]`: show the plan, ask (on a terminal), apply it as a new
 //! generation.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,8 +57,8 @@ pub fn run(
     }
     if human {
         print_err(&render::human(&pending.plan, ctx, ui.color, render::Title::Plan));
-    } else if !args.yes {
-        // Quiet, but about to ask: the question needs its one line of context.
+    } else if !args.yes && (!json || std::io::stdin().is_terminal()) {
+        // Quiet or JSON, but about to ask: the question needs its one line of context.
         print_err(&format!("{summary}\n"));
     }
     if !confirm("Apply these changes?", args.yes)? {
