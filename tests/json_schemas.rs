@@ -138,6 +138,11 @@ fn every_failure_is_a_document_with_problems() {
     assert_eq!(v["problems"][0]["code"], "goenv::profile::unreadable");
     let v = json_run(&env, &["show", "7"], 1);
     assert_eq!(v["problems"][0]["file"], Value::Null);
+    // Usage errors clap finds, too, when the arguments say `--format json`.
+    for cmd in [&["plan", "--detailed-exitcod", "ok.kdl"][..], &["apply", "--fail-on", "x"], &["show"]] {
+        let v = json_run(&env, cmd, 1);
+        assert_eq!(v["problems"][0]["code"], "goenv::error::usage", "{v:#}");
+    }
     let v = json_run(&env, &["--os", "macos", "generations"], 1);
     assert_eq!(v["problems"][0]["code"], "goenv::error::usage", "{v:#}");
     std::fs::remove_file(env.home().join(".bashrc")).unwrap();

@@ -339,11 +339,64 @@ fn eprintln_quietly(line: &str) {
 pub fn main() -> ExitCode {
     match Cli::try_parse() {
         Ok(cli) => run(cli),
+        Err(e) if e.use_stderr() => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            match json_usage_failure(&args) {
+                Some(failure) => {
+                    let text = e.render().to_string();
+                    let mut lines = text.lines();
+                    let message = lines.next().unwrap_or("").trim_start_matches("error: ");
+                    let mut err = Error::new(ErrorKind::Usage, message);
+                    err.hint = lines
+                        .find_map(|l| l.trim().strip_prefix("tip: "))
+                        .map(str::to_owned)
+                        .or_else(|| Some("`goenv --help` lists the commands and flags".into()));
+                    failure.report(&err, None)
+                }
+                None => {
+                    let _ = e.print();
+                    ExitCode::from(1)
+                }
+            }
+        }
         Err(e) => {
             let _ = e.print();
-            if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            ExitCode::SUCCESS
         }
     }
+}
+
+/// A usage error clap found before the command was known: when the arguments still say
+/// `--format json` for a command with a JSON document, it is shown as that document.
+fn json_usage_failure(args: &[String]) -> Option<error::JsonFailure> {
+    let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    if !json {
+        return None;
+    }
+    // The first word that is not a global flag's value names the command.
+    let takes_value = ["--home", "--color", "--os", "--arch", "--host", "--env"];
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if takes_value.contains(&a) {
+            i += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            let schema = match a {
+                "plan" => "goenv.plan/1",
+                "apply" => "goenv.apply/1",
+                "status" => "goenv.status/1",
+                "generations" => "goenv.generations/1",
+                "show" => "goenv.show/1",
+                _ => return None,
+            };
+            return Some(error::JsonFailure { schema, profile: None, says_changed: a == "apply" });
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Runs goenv with the given arguments and returns the process exit code.
