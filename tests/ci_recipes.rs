@@ -109,8 +109,16 @@ fn the_step_plans_the_change_against_the_base_commit() {
     git(&repo, &["commit", "-q", "-m", "old profile"]);
     let base = git(&repo, &["rev-parse", "HEAD"]);
     // The pull request: a new Go env key, and the included file changed too.
-    std::fs::write(repo.join("team/profile.kdl"), OLD.replace("\"local\"", "\"local\"\n    GOFLAGS \"-mod=mod\"")).unwrap();
-    std::fs::write(repo.join("team/base.kdl"), BASE.replace("https://proxy.golang.org", "https://goproxy.io")).unwrap();
+    std::fs::write(
+        repo.join("team/profile.kdl"),
+        OLD.replace("\"local\"", "\"local\"\n    GOFLAGS \"-mod=mod\""),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("team/base.kdl"),
+        BASE.replace("https://proxy.golang.org", "https://goproxy.io"),
+    )
+    .unwrap();
     git(&repo, &["commit", "-q", "-am", "new profile"]);
 
     let out = run_step(&env, &repo, &base);
@@ -130,7 +138,11 @@ fn the_step_plans_the_change_against_the_base_commit() {
     // Against the old profile, only the Go env file changes: the shells are as they were.
     assert!(!post.contains("block:~/.bashrc"), "{post}");
     common::markdown::assert_renders(&post);
-    assert_eq!(git(&repo, &["status", "--porcelain", "--untracked-files=no"]), "", "the checkout is untouched");
+    assert_eq!(
+        git(&repo, &["status", "--porcelain", "--untracked-files=no"]),
+        "",
+        "the checkout is untouched"
+    );
 
     // The same pull request planned again: the parts are rewritten, not appended.
     let again = run_step(&env, &repo, &base);
@@ -165,10 +177,18 @@ fn a_broken_profile_gives_a_comment_that_says_why() {
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "old profile"]);
     let base = git(&repo, &["rev-parse", "HEAD"]);
-    std::fs::write(repo.join("team/profile.kdl"), "version 1\nexport {\n    GOMEMLIMIT \"512MB\"\n}\n").unwrap();
+    std::fs::write(
+        repo.join("team/profile.kdl"),
+        "version 1\nexport {\n    GOMEMLIMIT \"512MB\"\n}\n",
+    )
+    .unwrap();
     git(&repo, &["commit", "-q", "-am", "broken"]);
     let out = run_step(&env, &repo, &base);
-    assert!(out.status.success(), "the step records the failure: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the step records the failure: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = repo.join(".goenv-plan");
     assert_eq!(std::fs::read_to_string(dir.join("status")).unwrap().trim(), "1");
     let post = std::fs::read_to_string(dir.join("post.1.md")).unwrap();

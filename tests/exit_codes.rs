@@ -148,8 +148,10 @@ fn head_dash_one_reads_one_line_and_goenv_ends_quietly() {
     }
     long.push_str("}\nshells \"bash\"\n");
     env.write("long.kdl", &long);
-    for (args, expected) in
-        PRINTING.iter().copied().chain([(&["plan", "long.kdl"][..], 0), (&["status", "long.kdl"], 2)])
+    for (args, expected) in PRINTING
+        .iter()
+        .copied()
+        .chain([(&["plan", "long.kdl"][..], 0), (&["status", "long.kdl"], 2)])
     {
         let mut child = goenv_command(&env, args)
             .stdout(Stdio::piped())
@@ -267,7 +269,11 @@ fn apply_exits_3_when_an_error_finding_remains_after_applying() {
     let env = env_with(ERROR_FINDING);
     let out = env.goenv(&["apply", "--yes", "profile.kdl"]);
     exits(&out, 3);
-    assert!(text(&out.stderr).contains("Applied generation 1"), "it applied: {}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Applied generation 1"),
+        "it applied: {}",
+        text(&out.stderr)
+    );
     assert!(env.home().join(".config/goenv/env.sh").is_file(), "the change is made");
     // Nothing left to apply; the finding remains.
     exits(&env.goenv(&["apply", "--yes", "profile.kdl"]), 3);
@@ -290,10 +296,7 @@ fn apply_exits_0_when_applying_removes_the_error() {
     let plan = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
     exits(&plan, 3);
     let v: serde_json::Value = common::schemas::parse(&plan.stdout);
-    assert!(
-        v["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "error"),
-        "{v:#}"
-    );
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "error"), "{v:#}");
     exits(&env.goenv(&["apply", "--yes", "profile.kdl"]), 0);
     exits(&env.goenv(&["plan", "--detailed-exitcode", "profile.kdl"]), 0);
 }

@@ -139,7 +139,9 @@ fn every_failure_is_a_document_with_problems() {
     let v = json_run(&env, &["show", "7"], 1);
     assert_eq!(v["problems"][0]["file"], Value::Null);
     // Usage errors clap finds, too, when the arguments say `--format json`.
-    for cmd in [&["plan", "--detailed-exitcod", "ok.kdl"][..], &["apply", "--fail-on", "x"], &["show"]] {
+    for cmd in
+        [&["plan", "--detailed-exitcod", "ok.kdl"][..], &["apply", "--fail-on", "x"], &["show"]]
+    {
         let v = json_run(&env, cmd, 1);
         assert_eq!(v["problems"][0]["code"], "goenv::error::usage", "{v:#}");
     }
@@ -172,7 +174,9 @@ fn the_schemas_are_valid_named_and_share_their_definitions() {
                 continue;
             }
             match shared.get(def) {
-                Some((first, b)) => assert_eq!(b, body, "`$defs/{def}` differs in {first} and {name}"),
+                Some((first, b)) => {
+                    assert_eq!(b, body, "`$defs/{def}` differs in {first} and {name}")
+                }
                 None => {
                     shared.insert(def.clone(), (name.clone(), body.clone()));
                 }

@@ -47,7 +47,8 @@ export {
 shells "bash"
 "#;
 
-const BASHRC: &str = "```\n</details>\n<details>\n| a | b |\n|---|---|\n~~~\n    ````\n<!-- x -->\n";
+const BASHRC: &str =
+    "```\n</details>\n<details>\n| a | b |\n|---|---|\n~~~\n    ````\n<!-- x -->\n";
 
 fn hostile() -> TestEnv {
     let env = TestEnv::new();
@@ -81,7 +82,11 @@ fn backticks_and_html_in_a_diff_do_not_break_out() {
     // The table: a row per change, three cells, the ids intact.
     assert_eq!(r.tables.len(), 1, "{}", r.html);
     assert_eq!(r.tables[0].len(), 1 + want.len());
-    assert!(r.tables[0].iter().any(|row| row[1] == "<code>block:~/.bashrc</code>"), "{:?}", r.tables);
+    assert!(
+        r.tables[0].iter().any(|row| row[1] == "<code>block:~/.bashrc</code>"),
+        "{:?}",
+        r.tables
+    );
     let mut summaries = r.summaries.clone();
     summaries.sort();
     assert!(summaries.contains(&"file:~/.config/goenv/env.sh".to_owned()), "{summaries:?}");
@@ -156,7 +161,8 @@ fn split_parts_are_each_valid_and_under_the_limit() {
     std::fs::create_dir_all(env.home()).unwrap();
     std::fs::write(env.home().join(".bashrc"), BASHRC).unwrap();
     let mut profile = long_profile(400);
-    profile = profile.replace("export {\n", "export {\n    FENCE \"`````\"\n    CLOSE \"</details>\"\n");
+    profile =
+        profile.replace("export {\n", "export {\n    FENCE \"`````\"\n    CLOSE \"</details>\"\n");
     env.write("long.kdl", &profile);
     let out = ok(env.goenv(&[
         "plan",

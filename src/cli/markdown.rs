@@ -28,7 +28,9 @@ pub fn text(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push_str(&c.escape_default().to_string().replace('\\', "\\\\")),
+            c if c.is_control() => {
+                out.push_str(&c.escape_default().to_string().replace('\\', "\\\\"))
+            }
             c => out.push(c),
         }
     }
@@ -39,7 +41,7 @@ pub fn text(text: &str) -> String {
 /// fits what they hold), everything else is [`text`]. An unpaired backtick is text.
 pub fn prose(message: &str) -> String {
     let parts: Vec<&str> = message.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return text(message);
     }
     let mut out = String::new();
@@ -58,11 +60,8 @@ pub fn code(text: &str) -> String {
         .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
         .collect();
     let ticks = "`".repeat(longest_run(&shown, '`') + 1);
-    let pad = if shown.starts_with('`') || shown.ends_with('`') || shown.is_empty() {
-        " "
-    } else {
-        ""
-    };
+    let pad =
+        if shown.starts_with('`') || shown.ends_with('`') || shown.is_empty() { " " } else { "" };
     format!("{ticks}{pad}{shown}{pad}{ticks}")
 }
 
@@ -220,7 +219,8 @@ pub fn fit(head: &[Block], diffs: &[Block], limit: usize) -> String {
             Some(t) => out.push_str(&t),
             // Not even the note fits: the diff is named, so nothing goes unmentioned.
             None => {
-                let _ = writeln!(out, "- {}: diff not shown (no room left)\n", summary_of(&diffs[i]));
+                let _ =
+                    writeln!(out, "- {}: diff not shown (no room left)\n", summary_of(&diffs[i]));
             }
         }
     }
@@ -237,7 +237,11 @@ fn summary_of(b: &Block) -> String {
 /// Parts of at most `limit` characters each, each valid on its own: `title(n, total)` starts
 /// part n, then as many blocks as fit, in order; a table too long for a part continues in the
 /// next with its header repeated; a diff too long for a part is cut to fit one.
-pub fn split(title: &dyn Fn(usize, usize) -> String, blocks: &[Block], limit: usize) -> Vec<String> {
+pub fn split(
+    title: &dyn Fn(usize, usize) -> String,
+    blocks: &[Block],
+    limit: usize,
+) -> Vec<String> {
     // The title's size does not depend much on the part numbers: measure it with large ones.
     let room = limit.saturating_sub(size(&title(99_999, 99_999)));
     let mut parts: Vec<String> = Vec::new();

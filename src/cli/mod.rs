@@ -231,8 +231,16 @@ impl FailOn {
     }
 
     /// 3 when any of `severities` fails, else `otherwise`.
-    pub fn exit(self, severities: impl IntoIterator<Item = Severity>, otherwise: ExitCode) -> ExitCode {
-        if severities.into_iter().any(|s| self.fails(s)) { ExitCode::from(FINDING) } else { otherwise }
+    pub fn exit(
+        self,
+        severities: impl IntoIterator<Item = Severity>,
+        otherwise: ExitCode,
+    ) -> ExitCode {
+        if severities.into_iter().any(|s| self.fails(s)) {
+            ExitCode::from(FINDING)
+        } else {
+            otherwise
+        }
     }
 }
 

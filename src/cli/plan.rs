@@ -76,10 +76,8 @@ fn failure_markdown(e: &Error, profile: &str) -> String {
         says_changed: false,
     };
     let doc = failure.document(e, None);
-    let mut out = format!(
-        "### goenv plan\n\n**The plan failed: {}.**\n\n",
-        markdown::prose(&e.message)
-    );
+    let mut out =
+        format!("### goenv plan\n\n**The plan failed: {}.**\n\n", markdown::prose(&e.message));
     for p in doc["problems"].as_array().into_iter().flatten() {
         let at = match (p["file"].as_str(), p["line"].as_u64(), p["column"].as_u64()) {
             (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),

@@ -93,8 +93,8 @@ pub fn assert_renders(markdown: &str) -> Rendered {
         diffs.push(text);
         rest = &block[end..];
     }
-    if html.matches("<pre>").count() != markdown.matches("\n<details>").count()
-        + usize::from(markdown.starts_with("<details>"))
+    if html.matches("<pre>").count()
+        != markdown.matches("\n<details>").count() + usize::from(markdown.starts_with("<details>"))
     {
         fail("not one code block per <details>");
     }
@@ -102,11 +102,7 @@ pub fn assert_renders(markdown: &str) -> Rendered {
     let mut tables = Vec::new();
     for table in html.split("<table>").skip(1) {
         let table = &table[..table.find("</table>").unwrap_or_else(|| fail("an unclosed table"))];
-        let rows: Vec<Vec<String>> = table
-            .split("<tr>")
-            .skip(1)
-            .map(cells)
-            .collect();
+        let rows: Vec<Vec<String>> = table.split("<tr>").skip(1).map(cells).collect();
         let width = rows.first().map_or(0, Vec::len);
         if width == 0 || rows.iter().any(|r| r.len() != width) {
             fail("a table row with the wrong number of cells");

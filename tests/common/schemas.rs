@@ -3,6 +3,8 @@
 //! goenv passes it through [`assert_valid`], which picks the schema by the document's `schema`
 //! field (`goenv.plan/1` → `schemas/plan.schema.json`) and validates it with the real validator.
 
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
