@@ -313,7 +313,8 @@ fn negative_gogc_and_unknown_godebug_keys_are_findings() {
     let env = env_with(
         "version 1\nexport {\n    GOGC \"-5\"\n    GODEBUG \"madeup=1,http2client=0,gctrace=1\"\n}\nshells \"bash\"\n",
     );
-    let out = ok(env.goenv(&["plan", "--format", "json", "profile.kdl"]));
+    let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
+    assert_eq!(code(&out), 3, "an error-level finding: {}", text(&out.stderr));
     let plan: Value = common::schemas::parse(&out.stdout);
     let findings = plan["findings"].as_array().unwrap();
     let gogc: Vec<&Value> =

@@ -74,7 +74,7 @@ fn debian_delve_is_too_old_for_go_1_22_and_goenv_says_how_to_fix_it() {
         ),
     );
     let out = env.goenv(&["plan", "--format", "json", "p.kdl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "an error-level finding: {}", text(&out.stderr));
     let plan = json(&out);
     let bad = findings(&plan, "delve-incompatible");
     assert_eq!(bad.len(), 1, "only the active SDK is out of Delve 1.20's range: {plan}");

@@ -167,7 +167,6 @@ fn plan_json(bytes: &[u8]) -> (Value, Value) {
     let json: Value = serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("plan JSON ({e}): {}", text(bytes)));
     assert_eq!(json["schema"], "goenv.plan/1");
-    schemas::assert_valid(&json);
     (json["summary"].clone(), json["changes"].clone())
 }
 
@@ -214,13 +213,19 @@ fn the_current_goenv_reads_plans_and_rolls_back_a_state_directory_written_by_an_
 
     // Profile B is what generation 4 applied: nothing to do.
     run(&["plan", "--detailed-exitcode", &b], 0);
-    let (summary, changes) = plan_json(&run(&["plan", "--format", "json", &b], 0));
+    let current = |args: &[&str]| {
+        let out = run(args, 0);
+        // What this goenv prints conforms to today's schema (the recorded plan predates `ok`).
+        schemas::assert_valid(&serde_json::from_slice(&out).unwrap());
+        out
+    };
+    let (summary, changes) = plan_json(&current(&["plan", "--format", "json", &b]));
     assert_eq!(summary, serde_json::json!({"add": 0, "change": 0, "remove": 0}));
     assert_eq!(changes, serde_json::json!([]));
     run(&["status", &b], 0);
     // Profile A differs, exactly as the old goenv planned it.
     run(&["plan", "--detailed-exitcode", &a], 2);
-    let got = plan_json(&run(&["plan", "--format", "json", &a], 0));
+    let got = plan_json(&current(&["plan", "--format", "json", &a]));
     let want = plan_json(&read(&fixture("expected/plan-a.json")));
     assert_ne!(want.1, serde_json::json!([]));
     assert_eq!(got, want, "plan of profile A: summary and changes");

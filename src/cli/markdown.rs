@@ -259,7 +259,7 @@ pub fn split(
                 for r in rows {
                     let mut next = chunk.clone();
                     next.push(r.clone());
-                    let free = if current.is_empty() { room } else { room - size(&current) };
+                    let free = room.saturating_sub(size(&current));
                     if !chunk.is_empty() && size(&table(header, &next)) > free {
                         push(table(header, &chunk), &mut current, &mut parts);
                         parts.push(std::mem::take(&mut current));
