@@ -193,7 +193,7 @@ fn not_utf8_is_refused_with_the_offset() {
     let path = env.dir.path().join("profile.kdl");
     std::fs::write(&path, b"version 1\nexport { A \"\xff\" }\n").unwrap();
     let out = env.goenv(&["check", "--format", "json", "profile.kdl"]);
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: Value = common::schemas::parse(&out.stdout);
     let p = &json["problems"][0];
     assert_eq!(p["code"], "goenv::profile::not-utf8");
     assert_eq!((p["line"].as_u64(), p["column"].as_u64()), (Some(2), Some(13)));

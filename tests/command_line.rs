@@ -262,7 +262,7 @@ fn plan_says_why_removed_go_env_keys_were_harmful() {
     std::fs::write(&go_env, "GO111MODULE=off\nGOFLAGS=-mod=vendor\nGOPROXY=https://goproxy.io\n")
         .unwrap();
     let out = ok(env.goenv(&["plan", "--format", "json", "profile.kdl"]));
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan: Value = common::schemas::parse(&out.stdout);
     let removed: Vec<&Value> = plan["findings"]
         .as_array()
         .unwrap()
@@ -313,8 +313,9 @@ fn negative_gogc_and_unknown_godebug_keys_are_findings() {
     let env = env_with(
         "version 1\nexport {\n    GOGC \"-5\"\n    GODEBUG \"madeup=1,http2client=0,gctrace=1\"\n}\nshells \"bash\"\n",
     );
-    let out = ok(env.goenv(&["plan", "--format", "json", "profile.kdl"]));
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
+    assert_eq!(code(&out), 3, "an error-level finding: {}", text(&out.stderr));
+    let plan: Value = common::schemas::parse(&out.stdout);
     let findings = plan["findings"].as_array().unwrap();
     let gogc: Vec<&Value> =
         findings.iter().filter(|f| f["code"] == "goenv::finding::gogc-negative").collect();

@@ -23,9 +23,11 @@ fn flat(bytes: &[u8]) -> String {
 
 #[track_caller]
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("stdout is JSON ({e}): {}\nstderr: {}", text(&out.stdout), text(&out.stderr))
-    })
+    });
+    common::schemas::assert_valid(&v);
+    v
 }
 
 /// What `go1.<v> download` leaves at `<home>/sdk/go<v>`; `bin/go` runs the fixture SDK when
@@ -72,7 +74,7 @@ fn debian_delve_is_too_old_for_go_1_22_and_goenv_says_how_to_fix_it() {
         ),
     );
     let out = env.goenv(&["plan", "--format", "json", "p.kdl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "an error-level finding: {}", text(&out.stderr));
     let plan = json(&out);
     let bad = findings(&plan, "delve-incompatible");
     assert_eq!(bad.len(), 1, "only the active SDK is out of Delve 1.20's range: {plan}");

@@ -272,7 +272,7 @@ fn an_intel_go_on_an_arm64_mac_is_found() {
         .output()
         .unwrap();
     let code = out.status.code().unwrap_or(-1);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::schemas::parse(&out.stdout);
     common::doctor_schema::assert_valid(&v);
     let f = findings(&v, "wrong-arch");
     assert_eq!(f.len(), 1, "{v:#}");
@@ -516,7 +516,7 @@ fn hostile_start_up_files_give_unknowns_not_crashes() {
         let took = start.elapsed();
         assert!(matches!(out.status.code(), Some(0) | Some(3)), "{file}: {out:?}");
         assert!(took < std::time::Duration::from_secs(20), "{file} took {took:?}");
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: Value = common::schemas::parse(&out.stdout);
         assert_eq!(v["schema"], "goenv.doctor/1");
     }
 }
@@ -580,7 +580,7 @@ fn pam_environment_root_owned_cache_and_cgroup_limit() {
     std::fs::write(root.join("sys/fs/cgroup/user.slice/memory.max"), "536870912\n").unwrap();
     std::fs::write(root.join("sys/fs/cgroup/user.slice/app.scope/memory.max"), "max\n").unwrap();
     let out = as_user().env("TEST_GOENV_SYSROOT", &root).output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::schemas::parse(&out.stdout);
     let f = findings(&v, "gomemlimit-cgroup");
     assert_eq!(f.len(), 1, "{v:#}");
     let message = f[0]["message"].as_str().unwrap();
@@ -695,7 +695,7 @@ fn a_fix_for_a_system_file_never_edits_it() {
         .env("TEST_GOENV_SYSROOT", &root)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = common::schemas::parse(&out.stdout);
     let f = findings(&v, "go111module-off");
     assert_eq!(f.len(), 1, "{v:#}");
     assert_eq!((f[0]["path"].as_str(), f[0]["line"].as_u64()), (Some("/etc/environment"), Some(1)));

@@ -4,7 +4,7 @@
 //! environment.d, a Go env file, GOROOT exports, real Go SDKs on PATH), `doctor --exec` runs every
 //! context's real shell, systemd's environment.d generator and `go env -json`, and every context
 //! that ran must show no difference between the prediction and the real result. Every JSON is
-//! validated against `docs/doctor.schema.json`. Without `--exec`, doctor starts no process and
+//! validated against `schemas/doctor.schema.json`. Without `--exec`, doctor starts no process and
 //! writes nothing (strace).
 //!
 //! Homes are temporary directories; nothing here reads or writes the real home. The shells, Go

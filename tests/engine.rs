@@ -299,7 +299,7 @@ fn bash_profile_is_used_when_it_exists_and_never_created() {
 fn json_and_markdown_plans() {
     let env = seeded();
     let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
-    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json: Value = common::schemas::parse(&out.stdout);
     assert_eq!(json["schema"], "goenv.plan/1");
     assert_eq!(json["summary"]["add"], 3);
     assert_eq!(json["summary"]["change"], 3);
@@ -322,8 +322,9 @@ fn markdown_stays_under_the_comment_limit() {
     env.write("home/.config/go/env", &huge);
     env.write("profile.kdl", "version 1\ngo-env { GOPATH \"~/go\" }\nshells \"bash\"\n");
     let md = text(&env.goenv(&["plan", "--format", "markdown", "profile.kdl"]).stdout);
-    assert!(md.len() < 60_000, "{} characters", md.len());
-    assert!(md.contains("`file:~/.config/go/env`: diff of"), "the large diff is summarised");
+    assert!(md.encode_utf16().count() <= 65_000, "{} characters", md.len());
+    assert!(md.contains("lines are not shown"), "the large diff is cut, with a note");
+    assert!(md.contains("<code>file:~/.config/go/env</code>"), "and still shown");
     assert!(md.contains("block:~/.profile</code>"), "small diffs are still shown");
 }
 
@@ -411,8 +412,7 @@ fn findings_appear_in_the_plan() {
     assert!(plan.contains("! warning:") && plan.contains("~/.zshrc:1"), "{plan}");
     assert!(plan.contains("! error:") && plan.contains("GOROOT"), "{plan}");
     let json: Value =
-        serde_json::from_slice(&env.goenv(&["plan", "--format", "json", "profile.kdl"]).stdout)
-            .unwrap();
+        common::schemas::parse(&env.goenv(&["plan", "--format", "json", "profile.kdl"]).stdout);
     let codes: Vec<&str> =
         json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"goenv::finding::shadowed-by-rc-file"), "{codes:?}");

@@ -12,6 +12,9 @@
 //! The home is a Linux one (`~/.config/go/env`, environment.d), so the test is Linux-only.
 #![cfg(target_os = "linux")]
 
+#[path = "common/schemas.rs"]
+mod schemas;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -210,13 +213,19 @@ fn the_current_goenv_reads_plans_and_rolls_back_a_state_directory_written_by_an_
 
     // Profile B is what generation 4 applied: nothing to do.
     run(&["plan", "--detailed-exitcode", &b], 0);
-    let (summary, changes) = plan_json(&run(&["plan", "--format", "json", &b], 0));
+    let current = |args: &[&str]| {
+        let out = run(args, 0);
+        // What this goenv prints conforms to today's schema (the recorded plan predates `ok`).
+        schemas::assert_valid(&serde_json::from_slice(&out).unwrap());
+        out
+    };
+    let (summary, changes) = plan_json(&current(&["plan", "--format", "json", &b]));
     assert_eq!(summary, serde_json::json!({"add": 0, "change": 0, "remove": 0}));
     assert_eq!(changes, serde_json::json!([]));
     run(&["status", &b], 0);
     // Profile A differs, exactly as the old goenv planned it.
     run(&["plan", "--detailed-exitcode", &a], 2);
-    let got = plan_json(&run(&["plan", "--format", "json", &a], 0));
+    let got = plan_json(&current(&["plan", "--format", "json", &a]));
     let want = plan_json(&read(&fixture("expected/plan-a.json")));
     assert_ne!(want.1, serde_json::json!([]));
     assert_eq!(got, want, "plan of profile A: summary and changes");

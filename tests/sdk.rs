@@ -183,7 +183,7 @@ fn a_line_resolves_to_its_newest_release_and_says_so() {
     env.write("p.kdl", &profile(&server, "go \"1.99\" {\n    keep \"1.99.1\"\n}"));
     let out = env.goenv(&["plan", "--format", "json", "p.kdl"]);
     ok(&out);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = common::schemas::parse(&out.stdout);
     let ids: Vec<&str> = json["changes"]
         .as_array()
         .unwrap()
@@ -350,7 +350,7 @@ fn findings_name_the_go_that_really_runs() {
         "p.kdl",
     ]);
     ok(&out);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = common::schemas::parse(&out.stdout);
     let codes: Vec<&str> =
         json["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     for code in ["go-ahead-on-path", "goroot-differs", "gotoolchain-auto"] {
@@ -361,7 +361,7 @@ fn findings_name_the_go_that_really_runs() {
     env.write("q.kdl", &profile(&server, "go \"1.99.1\" {\n}\ngo-env { GOTOOLCHAIN \"local\" }"));
     let path = format!("PATH={}:{}:/usr/bin", ours.display(), other.display());
     let out = env.goenv(&["--env", &path, "plan", "--format", "json", "q.kdl"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = common::schemas::parse(&out.stdout);
     assert_eq!(json["findings"], serde_json::json!([]), "{json}");
 
     // An SDK whose bin/go is an arm64 ELF on this amd64 machine.
@@ -371,7 +371,7 @@ fn findings_name_the_go_that_really_runs() {
     elf[18] = 183; // EM_AARCH64
     fs::write(home.join("sdk/go1.99.1/bin/go"), &elf).unwrap();
     let out = env.goenv(&["--arch", "amd64", "plan", "--format", "json", "q.kdl"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = common::schemas::parse(&out.stdout);
     let f = &json["findings"][0];
     assert_eq!(f["code"], "goenv::finding::sdk-wrong-arch", "{json}");
     assert!(f["message"].as_str().unwrap().contains("linux/arm64"), "{f}");

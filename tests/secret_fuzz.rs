@@ -225,7 +225,8 @@ fn a_secret_applied_rolled_back_and_drifted_is_never_shown_nor_kept_in_the_state
             assert_hidden(&out, &format!("`goenv {}` of {name}", args.join(" ")));
             out
         };
-        let applied = run(&["apply", "--yes", &name]);
+        // Findings are not what this test is about: only a failure may stop it.
+        let applied = run(&["apply", "--yes", "--fail-on", "never", &name]);
         assert_eq!(
             applied.status.code(),
             Some(0),

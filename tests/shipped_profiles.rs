@@ -107,8 +107,18 @@ fn unplannable(rel: &str) -> Option<&'static str> {
 fn assert_refused(out: &Output, node: &str, what: &str) {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
-    assert!(stderr.contains("goenv::plan::not-yet-supported"), "{what}: {stderr}");
-    assert!(stderr.contains(&format!("{node} cannot be planned")), "{what}: {stderr}");
+    // With `--format json` the refusal is the document on stdout, and stderr stays empty.
+    let said = match serde_json::from_slice::<Value>(&out.stdout) {
+        Ok(json) => {
+            common::schemas::assert_valid(&json);
+            assert_eq!(json["ok"], false, "{what}");
+            assert_eq!(stderr, "", "{what}");
+            json["problems"].to_string()
+        }
+        Err(_) => stderr,
+    };
+    assert!(said.contains("goenv::plan::not-yet-supported"), "{what}: {said}");
+    assert!(said.contains(&format!("{node} cannot be planned")), "{what}: {said}");
 }
 
 #[test]
@@ -133,9 +143,14 @@ fn every_shipped_profile_plans_on_every_platform() {
                 assert_refused(&out, node, &what);
                 continue;
             }
-            assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
             let plan: Value = serde_json::from_slice(&out.stdout)
                 .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", text(&out.stdout)));
+            common::schemas::assert_valid(&plan);
+            // 3 exactly when an error-level finding remains (alice's Delve on linux/amd64).
+            let errors =
+                plan["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "error");
+            let expected = if errors { 3 } else { 0 };
+            assert_eq!(out.status.code(), Some(expected), "{what}: {}", text(&out.stderr));
             assert_eq!(plan["platform"], format!("{os}/{arch}"), "{what}");
             assert!(plan["summary"]["add"].as_u64().unwrap() > 0, "{what}: {plan:#}");
         }
@@ -150,13 +165,13 @@ fn every_plannable_shipped_profile_applies_here() {
         let env = home();
         let profile = copy(&env, &rel);
         let what = format!("apply {rel}");
-        let out = run(&env, &["apply", "--yes"], &profile);
+        let out = run(&env, &["apply", "--yes", "--fail-on", "never"], &profile);
         if let Some(node) = unplannable(&rel) {
             assert_refused(&out, node, &what);
             continue;
         }
         assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
-        let out = run(&env, &["plan", "--detailed-exitcode"], &profile);
+        let out = run(&env, &["plan", "--detailed-exitcode", "--fail-on", "never"], &profile);
         assert_eq!(out.status.code(), Some(0), "{what}, then plan: {}", text(&out.stdout));
         let out = env.goenv(&["rollback", "--to", "0", "--yes"]);
         assert_eq!(out.status.code(), Some(0), "{what}, then rollback: {}", text(&out.stderr));

@@ -278,7 +278,7 @@ fn an_unparsable_settings_file_stops_the_plan_and_nothing_is_written() {
 fn findings(env: &TestEnv, code: &str) -> Vec<Value> {
     let out = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON plan");
+    let doc: Value = common::schemas::parse(&out.stdout);
     let all = doc["findings"].as_array().expect("findings").clone();
     all.into_iter().filter(|f| f["code"] == code).collect()
 }

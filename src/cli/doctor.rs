@@ -1,6 +1,6 @@
 //! `goenv doctor`: what every program on this machine sees, and why. Human output is grouped by
 //! context (one status line each, its problems under it, `-v` for every value and its
-//! provenance); JSON follows `docs/doctor.schema.json` (`"schema": "goenv.doctor/1"`). Exit 0
+//! provenance); JSON follows `schemas/doctor.schema.json` (`"schema": "goenv.doctor/1"`). Exit 0
 //! with no error-level finding, 3 with one.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,9 @@ pub struct DoctorArgs {
     /// Also run the real programs of every context and show where they differ from the prediction
     #[arg(long)]
     pub exec: bool,
+    /// Which findings make doctor exit 3
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = super::FailOn::Error)]
+    pub fail_on: super::FailOn,
     #[command(flatten)]
     pub target: super::Target,
 }
@@ -49,11 +52,6 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
             print_err(&format!("read `{}`: {why}\n", tilde_path(p, &ctx.home)));
         }
     }
-    let errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count()
-        + outcome
-            .profile
-            .as_ref()
-            .map_or(0, |(_, f, _)| f.iter().filter(|f| f.severity == Severity::Error).count());
     match args.format {
         Format::Json => {
             let mut v = json(ctx, report);
@@ -107,7 +105,10 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
             print_out(&text);
         }
     }
-    Ok(if errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    let severities = report.findings.iter().map(|f| f.severity).chain(
+        outcome.profile.iter().flat_map(|(_, findings, _)| findings.iter().map(|f| f.severity)),
+    );
+    Ok(args.fail_on.exit(severities, ExitCode::SUCCESS))
 }
 
 /// Values as people may see them: URL credentials (`https://user:pass@…`) redacted.

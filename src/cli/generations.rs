@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use super::{Ui, print_out, render, report_state};
+use serde_json::json;
+
+use super::{Format, Ui, print_out, render, report_state};
 use crate::context::Context;
 use crate::engine::{self, Error, ErrorKind};
 
@@ -10,6 +12,16 @@ use crate::engine::{self, Error, ErrorKind};
 pub struct ShowArgs {
     /// The generation to show
     pub number: u32,
+    /// Output format: `json` prints one `goenv.show/1` document
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Output format: `json` prints one `goenv.generations/1` document
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -24,10 +36,20 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub fn list(ctx: &Context, ui: &Ui) -> Result<ExitCode, Error> {
+pub fn list(ctx: &Context, ui: &Ui, args: ListArgs) -> Result<ExitCode, Error> {
     report_state(ui, ctx, engine::Reading::All)?;
     // The list is the result: `-q` leaves it whole.
     let all = engine::generations(ctx)?;
+    if args.format == Format::Json {
+        let v = json!({
+            "schema": "goenv.generations/1",
+            "ok": true,
+            "generations": all.iter().map(summary_json).collect::<Vec<_>>(),
+            "problems": [],
+        });
+        print_out(&format!("{v:#}\n"));
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = String::new();
     if all.is_empty() {
         out.push_str("No generation yet: goenv has not changed this machine.\n");
@@ -52,6 +74,17 @@ pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
     report_state(ui, ctx, engine::Reading::One(args.number))?;
     let shown = engine::show(ctx, args.number)?;
     let g = &shown.summary;
+    if args.format == Format::Json {
+        let v = json!({
+            "schema": "goenv.show/1",
+            "ok": true,
+            "generation": summary_json(g),
+            "changes": render::changes_json(&shown.changes, ctx, &shown.secrets),
+            "problems": [],
+        });
+        print_out(&format!("{v:#}\n"));
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = format!("generation {} · {} · {} · {}\n", g.number, g.time, g.command, g.summary);
     for c in shown.changes.iter().filter(|_| !ui.quiet) {
         out.push_str(&format!("\n{} {}\n", c.action.sign(), c.id));
@@ -59,6 +92,18 @@ pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
     }
     print_out(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A generation as JSON: `{"number", "time", "command", "changed", "summary", "profile"}`.
+fn summary_json(g: &engine::GenerationSummary) -> serde_json::Value {
+    json!({
+        "number": g.number,
+        "time": g.time,
+        "command": g.command,
+        "changed": g.changed,
+        "summary": g.summary,
+        "profile": g.profile,
+    })
 }
 
 pub fn gc(ctx: &Context, ui: &Ui, args: GcArgs) -> Result<ExitCode, Error> {

@@ -7,6 +7,7 @@ mod check;
 mod doctor;
 pub mod error;
 mod generations;
+pub mod markdown;
 mod plan;
 pub mod render;
 pub mod report;
@@ -21,10 +22,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::context::{Arch, Context, ContextOptions, Os};
 use crate::engine::{self, Error, ErrorKind};
+use crate::rules::Severity;
+
+/// Exit codes, the same table as the README's.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done, and nothing pending
+  1  error, usage errors included (a mistyped flag is never read as 2); nothing changed unless said
+  2  changes pending (`plan --detailed-exitcode`), or drift (`status`)
+  3  an error-level finding remains (`plan`, `apply` after applying, `doctor`); 3 wins over 2;
+     `--fail-on error|warning|never` (default error) chooses which findings give 3";
 
 /// Make a Go developer's machine match a declarative profile.
 #[derive(Debug, Parser)]
-#[command(name = "goenv", version, max_term_width = 100)]
+#[command(name = "goenv", version, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Treat DIR as the home directory: every `~`, XDG default and target path resolves inside it
     #[arg(long, global = true, value_name = "DIR")]
@@ -123,7 +134,7 @@ pub enum Command {
     /// Undo the latest change to the managed files (drift first, else the last generation)
     Rollback(rollback::RollbackArgs),
     /// List generations: number, time, command, summary
-    Generations,
+    Generations(generations::ListArgs),
     /// Show what generation N changed, as diffs
     Show(generations::ShowArgs),
     /// Drop old generations and the backups only they referenced
@@ -150,7 +161,7 @@ impl Command {
                 ("status", Some(&mut a.target.platform), Some(&mut a.target.environment))
             }
             Command::Rollback(a) => ("rollback", None, Some(&mut a.environment)),
-            Command::Generations => ("generations", None, None),
+            Command::Generations(_) => ("generations", None, None),
             Command::Show(_) => ("show", None, None),
             Command::Gc(_) => ("gc", None, None),
             Command::Doctor(a) => {
@@ -160,12 +171,83 @@ impl Command {
     }
 }
 
+impl Command {
+    /// With `--format json`: how a failure is shown instead of `error:` on stderr. `check`
+    /// and `doctor` print their own documents.
+    fn json_failure(&self) -> Option<error::JsonFailure> {
+        let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let (schema, profile, says_changed) = match self {
+            Command::Plan(a) if a.format == plan::PlanFormat::Json => {
+                ("goenv.plan/1", shown(&a.profile), false)
+            }
+            Command::Apply(a) if a.format == Format::Json => {
+                ("goenv.apply/1", shown(&a.profile), true)
+            }
+            Command::Status(a) if a.format == Format::Json => {
+                ("goenv.status/1", shown(&a.profile), false)
+            }
+            Command::Generations(a) if a.format == Format::Json => {
+                ("goenv.generations/1", None, false)
+            }
+            Command::Show(a) if a.format == Format::Json => ("goenv.show/1", None, false),
+            _ => return None,
+        };
+        Some(error::JsonFailure { schema, profile, says_changed })
+    }
+
+    /// Whether a PROFILE left out means the default one (`plan`, `apply`).
+    fn reads_default_profile(&self) -> bool {
+        matches!(self, Command::Plan(_) | Command::Apply(_))
+    }
+}
+
 /// Output format for commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
 }
+
+/// Which findings make `plan`, `apply` and `doctor` exit 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum FailOn {
+    /// An error-level finding
+    #[default]
+    Error,
+    /// An error- or warning-level finding
+    Warning,
+    /// None: findings are reported, and the exit code ignores them
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of `severity` gives exit 3.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity == Severity::Error,
+            FailOn::Warning => matches!(severity, Severity::Error | Severity::Warning),
+            FailOn::Never => false,
+        }
+    }
+
+    /// 3 when any of `severities` fails, else `otherwise`.
+    pub fn exit(
+        self,
+        severities: impl IntoIterator<Item = Severity>,
+        otherwise: ExitCode,
+    ) -> ExitCode {
+        if severities.into_iter().any(|s| self.fails(s)) {
+            ExitCode::from(FINDING)
+        } else {
+            otherwise
+        }
+    }
+}
+
+/// The exit code of "an error-level finding remains" (or a warning, with `--fail-on warning`).
+pub const FINDING: u8 = 3;
+/// The exit code of "changes pending" (`--detailed-exitcode`) and of drift.
+pub const PENDING: u8 = 2;
 
 /// How output should look, decided once from the flags and the terminal.
 pub struct Ui {
@@ -265,11 +347,64 @@ fn eprintln_quietly(line: &str) {
 pub fn main() -> ExitCode {
     match Cli::try_parse() {
         Ok(cli) => run(cli),
+        Err(e) if e.use_stderr() => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            match json_usage_failure(&args) {
+                Some(failure) => {
+                    let text = e.render().to_string();
+                    let mut lines = text.lines();
+                    let message = lines.next().unwrap_or("").trim_start_matches("error: ");
+                    let mut err = Error::new(ErrorKind::Usage, message);
+                    err.hint = lines
+                        .find_map(|l| l.trim().strip_prefix("tip: "))
+                        .map(str::to_owned)
+                        .or_else(|| Some("`goenv --help` lists the commands and flags".into()));
+                    failure.report(&err, None)
+                }
+                None => {
+                    let _ = e.print();
+                    ExitCode::from(1)
+                }
+            }
+        }
         Err(e) => {
             let _ = e.print();
-            if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            ExitCode::SUCCESS
         }
     }
+}
+
+/// A usage error clap found before the command was known: when the arguments still say
+/// `--format json` for a command with a JSON document, it is shown as that document.
+fn json_usage_failure(args: &[String]) -> Option<error::JsonFailure> {
+    let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    if !json {
+        return None;
+    }
+    // The first word that is not a global flag's value names the command.
+    let takes_value = ["--home", "--color", "--os", "--arch", "--host", "--env"];
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if takes_value.contains(&a) {
+            i += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            let schema = match a {
+                "plan" => "goenv.plan/1",
+                "apply" => "goenv.apply/1",
+                "status" => "goenv.status/1",
+                "generations" => "goenv.generations/1",
+                "show" => "goenv.show/1",
+                _ => return None,
+            };
+            return Some(error::JsonFailure { schema, profile: None, says_changed: a == "apply" });
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Runs goenv with the given arguments and returns the process exit code.
@@ -281,10 +416,16 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let ui = Ui { color, quiet: cli.quiet, verbose: cli.verbose };
+    // With `--format json`, every failure is a JSON document on stdout, not `error:` on stderr.
+    let mut json = cli.command.json_failure();
+    let fail = |e: &Error, json: &Option<error::JsonFailure>, ctx: Option<&Context>| match json {
+        Some(j) => j.report(e, ctx.map(|c| format!("{}/{}", c.os, c.arch))),
+        None => error::report(e, &ui),
+    };
     let before = std::mem::take(&mut cli.target);
     let (name, platform, environment) = cli.command.flags();
     let refused = |flag: &str, why: &str| {
-        let e = Error::new(
+        Error::new(
             ErrorKind::Usage,
             format!(
                 "`{flag}` {why}, and `{name}` {}",
@@ -294,13 +435,15 @@ pub fn run(mut cli: Cli) -> ExitCode {
                 }
             ),
         )
-        .hint(format!("run `goenv {name}` without it"));
-        error::report(&e, &ui)
+        .hint(format!("run `goenv {name}` without it"))
     };
     let platform = match platform {
         Some(after) => before.platform.merged(std::mem::take(after)),
         None => match before.platform.given() {
-            Some(flag) => return refused(flag, "says which machine a profile is read for"),
+            Some(flag) => {
+                let e = refused(flag, "says which machine a profile is read for");
+                return fail(&e, &json, None);
+            }
             None => Platform::default(),
         },
     };
@@ -308,7 +451,8 @@ pub fn run(mut cli: Cli) -> ExitCode {
     match environment {
         Some(after) => env.append(&mut after.env),
         None if !env.is_empty() => {
-            return refused("--env", "is the environment goenv plans and downloads with");
+            let e = refused("--env", "is the environment goenv plans and downloads with");
+            return fail(&e, &json, None);
         }
         None => {}
     }
@@ -323,26 +467,32 @@ pub fn run(mut cli: Cli) -> ExitCode {
             ErrorKind::Usage,
             "`--env` only works with `--home`: without it goenv uses the real environment",
         );
-        return error::report(&e, &ui);
+        return fail(&e, &json, None);
     }
     let ctx = match Context::from_process(&opts) {
         Ok(mut ctx) => {
             ctx.env.extend(env);
             ctx
         }
-        Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
+        Err(e) => return fail(&Error::from_diagnostic(ErrorKind::Usage, &e), &json, None),
     };
+    if let Some(j) = &mut json
+        && j.profile.is_none()
+        && cli.command.reads_default_profile()
+    {
+        j.profile = Some(ctx.default_profile().display().to_string());
+    }
     // check reads only the profile; everything else reads or writes the home as its owner
     if !matches!(cli.command, Command::Check(_))
         && let Err(e) = engine::refuse_foreign_home(&ctx)
     {
-        return error::report(&e, &ui);
+        return fail(&e, &json, None);
     }
     // doctor only reads: it leaves an interrupted transaction for the next command to recover
     if !matches!(cli.command, Command::Doctor(_))
         && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx))
     {
-        return error::report(&e, &ui);
+        return fail(&e, &json, Some(&ctx));
     }
     let fault = engine::fault();
     let result = match cli.command {
@@ -351,12 +501,12 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(&ctx, &ui, args, fault.as_ref()),
         Command::Status(args) => status::run(&ctx, &ui, args),
         Command::Rollback(args) => rollback::run(&ctx, &ui, args, fault.as_ref()),
-        Command::Generations => generations::list(&ctx, &ui),
+        Command::Generations(args) => generations::list(&ctx, &ui, args),
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
         Command::Doctor(args) => doctor::run(&ctx, &ui, args),
     };
-    result.unwrap_or_else(|e| error::report(&e, &ui))
+    result.unwrap_or_else(|e| fail(&e, &json, Some(&ctx)))
 }
 
 /// Asks on a terminal; without one, `--yes` is required.

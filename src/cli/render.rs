@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
+use super::markdown::{self, Block};
 use crate::context::Context;
 use crate::formats::goenvfile;
 use crate::plan::{Action, Change, Plan, tilde_path};
@@ -28,9 +29,6 @@ impl Title {
         }
     }
 }
-
-/// Markdown stays under this many characters (GitHub's comment limit is 65,536).
-pub const MARKDOWN_LIMIT: usize = 60_000;
 
 /// A unified diff of one change, with paths shown from `~`.
 pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
@@ -180,76 +178,122 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
     out
 }
 
-pub fn markdown(plan: &Plan, ctx: &Context) -> String {
-    let mut out = String::from("### goenv plan\n\n");
-    let _ = writeln!(out, "**{}**\n", summary_line(plan, Title::Plan));
-    if !plan.changes.is_empty() {
-        out.push_str("| | resource | action |\n|---|---|---|\n");
-        for c in &plan.changes {
-            let _ = writeln!(out, "| `{}` | `{}` | {:?} |", c.action.sign(), c.id, c.action);
+/// A plan as Markdown for a pull-request comment, in one document of at most `limit`
+/// characters (a diff too long is cut at a line boundary, with a note; none is left out).
+pub fn markdown(plan: &Plan, ctx: &Context, limit: usize) -> String {
+    let (mut head, diffs) = markdown_blocks(plan, ctx);
+    head.insert(0, Block::Text("### goenv plan\n\n".into()));
+    markdown::fit(&head, &diffs, limit)
+}
+
+/// The same in parts of at most `limit` characters each, each valid on its own: `### goenv plan
+/// (part 2 of 3)`, then what fits; a table or a diff too long for a part is cut.
+pub fn markdown_parts(plan: &Plan, ctx: &Context, limit: usize) -> Vec<String> {
+    let (mut blocks, diffs) = markdown_blocks(plan, ctx);
+    blocks.extend(diffs);
+    let title = |n: usize, total: usize| {
+        if total == 1 {
+            "### goenv plan\n\n".to_owned()
+        } else {
+            format!("### goenv plan (part {n} of {total})\n\n")
         }
-        out.push('\n');
+    };
+    markdown::split(&title, &blocks, limit)
+}
+
+/// A plan's Markdown blocks without a title: the summary, the table of changes and the findings,
+/// then one folded diff per change. Other renderers (one section per platform) put them under
+/// their own headings.
+pub fn markdown_blocks(plan: &Plan, ctx: &Context) -> (Vec<Block>, Vec<Block>) {
+    let mut head =
+        vec![Block::Text(format!("**{}**\n\n", markdown::prose(&summary_line(plan, Title::Plan))))];
+    if !plan.changes.is_empty() {
+        let rows = plan
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "| {} | {} | {:?} |",
+                    markdown::cell_code(&c.action.sign().to_string()),
+                    markdown::cell_code(&c.id.to_string()),
+                    c.action
+                )
+            })
+            .collect();
+        head.push(Block::Table { header: "| | resource | action |\n|---|---|---|\n".into(), rows });
     }
     if !plan.findings.is_empty() {
-        out.push_str("#### Findings\n\n");
-        for f in &plan.findings {
-            let _ = writeln!(out, "- **{:?}**: {}", f.severity, redact(&f.message, &plan.secrets));
-        }
-        out.push('\n');
+        let rows = plan
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "- **{:?}**: {}",
+                    f.severity,
+                    markdown::prose(&redact(&f.message, &plan.secrets))
+                )
+            })
+            .collect();
+        head.push(Block::Table { header: "#### Findings\n\n".into(), rows });
     }
-    // Diffs, smallest first, while they fit; the rest are summarised.
-    let mut diffs: Vec<(&Change, String)> =
-        plan.changes.iter().map(|c| (c, diff(c, ctx, &plan.secrets))).collect();
-    diffs.sort_by_key(|(_, d)| d.len());
-    let mut left = MARKDOWN_LIMIT.saturating_sub(out.len() + 200);
-    let mut shown = Vec::new();
-    let mut omitted = Vec::new();
-    for (c, d) in diffs {
-        let block = format!(
-            "<details><summary><code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n\n",
-            c.id,
-            d.replace("```", "`\u{200b}``")
-        );
-        if block.len() <= left {
-            left -= block.len();
-            shown.push((c.id.to_string(), block));
-        } else {
-            omitted.push((c.id.to_string(), d.lines().count()));
-        }
-    }
-    shown.sort();
-    for (_, b) in shown {
-        out.push_str(&b);
-    }
-    for (id, lines) in omitted {
-        let _ = writeln!(
-            out,
-            "- `{id}`: diff of {lines} lines not shown (too large for a comment); run `goenv plan` to see it"
-        );
-    }
-    out
+    let diffs = plan
+        .changes
+        .iter()
+        .map(|c| Block::Diff { summary: c.id.to_string(), diff: diff(c, ctx, &plan.secrets) })
+        .collect();
+    (head, diffs)
 }
 
 pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {
-    let (add, change, remove) = plan.counts();
     json!({
         "schema": "goenv.plan/1",
+        "ok": true,
         "profile": profile,
         "platform": format!("{}/{}", ctx.os, ctx.arch),
-        "summary": {"add": add, "change": change, "remove": remove},
-        "changes": plan.changes.iter().map(|c| json!({
-            "resource": c.id.to_string(),
-            "path": c.path.display().to_string(),
-            "action": c.action,
-            "diff": diff(c, ctx, &plan.secrets),
-        })).collect::<Vec<_>>(),
-        "findings": plan.findings.iter().map(|f| json!({
-            "severity": f.severity,
-            "code": f.code,
-            "message": redact(&f.message, &plan.secrets),
-            "help": f.help.as_deref().map(|h| redact(h, &plan.secrets)),
-            "path": f.path.as_ref().map(|p| p.display().to_string()),
-            "line": f.line,
-        })).collect::<Vec<_>>(),
+        "summary": counts_json(plan),
+        "changes": changes_json(&plan.changes, ctx, &plan.secrets),
+        "findings": findings_json(&plan.findings, &plan.secrets),
+        "problems": [],
     })
+}
+
+/// `{"add", "change", "remove"}`.
+pub fn counts_json(plan: &Plan) -> serde_json::Value {
+    let (add, change, remove) = plan.counts();
+    json!({"add": add, "change": change, "remove": remove})
+}
+
+/// Each change as `{"resource", "path", "action", "diff"}`, secrets redacted: the one shape of
+/// a change in every JSON document (plan, apply, status's drift, show).
+pub fn changes_json(changes: &[Change], ctx: &Context, secrets: &[String]) -> serde_json::Value {
+    changes
+        .iter()
+        .map(|c| {
+            json!({
+                "resource": c.id.to_string(),
+                "path": c.path.display().to_string(),
+                "action": c.action,
+                "diff": diff(c, ctx, secrets),
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// Each finding as `{"severity", "code", "message", "help", "path", "line"}`, secrets redacted.
+pub fn findings_json(findings: &[crate::rules::Finding], secrets: &[String]) -> serde_json::Value {
+    findings
+        .iter()
+        .map(|f| {
+            json!({
+                "severity": f.severity,
+                "code": f.code,
+                "message": redact(&f.message, secrets),
+                "help": f.help.as_deref().map(|h| redact(h, secrets)),
+                "path": f.path.as_ref().map(|p| p.display().to_string()),
+                "line": f.line,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
 }

@@ -370,3 +370,12 @@ pub fn doctor(
     };
     Ok(DoctorOutcome { report, profile })
 }
+
+/// Writes a report a command was asked to write (`plan --markdown-out FILE`: its parts), each
+/// file replaced atomically; a report is output, not machine state, so no generation records it.
+pub fn write_report(path: &Path, text: &str) -> Result<()> {
+    crate::fsx::replace_file(path, text.as_bytes(), 0o644).map_err(|e| {
+        Error::new(ErrorKind::Usage, format!("cannot write `{}`: {e}", path.display()))
+            .hint("give `--markdown-out` a path in a directory that exists and can be written")
+    })
+}

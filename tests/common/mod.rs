@@ -7,6 +7,8 @@ pub mod doctor_schema;
 pub mod fixtures;
 pub mod goproxy;
 pub mod goserver;
+pub mod markdown;
+pub mod schemas;
 pub mod snapshot;
 pub mod user_manager;
 
@@ -63,9 +65,7 @@ impl TestEnv {
         args.extend_from_slice(extra);
         args.push("profile.kdl");
         let out = self.goenv(&args);
-        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-        });
+        let json: Value = schemas::parse(&out.stdout);
         (out.status.code().unwrap_or(-1), json)
     }
 }

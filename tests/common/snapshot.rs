@@ -172,6 +172,16 @@ impl TestEnv {
     }
 
     fn record(&self, command: &str, output: &Output) -> Recording {
+        // Every JSON document a snapshot records conforms to its schema.
+        if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            && json.get("schema").is_some()
+        {
+            super::schemas::assert_valid(&json);
+        }
+        // Every markdown plan a snapshot records renders on GitHub as meant.
+        if command.contains("--format markdown") && output.status.success() {
+            super::markdown::assert_renders(&String::from_utf8_lossy(&output.stdout));
+        }
         let mut text = match output.status.code() {
             Some(code) => format!("exit: {code}\n"),
             None => format!("exit: none ({})\n", output.status),
