@@ -10,7 +10,8 @@ use crate::engine::{self, Error, Fault};
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The profile [default: ~/.config/goenv/profile.kdl]
+    /// The profile [default: ~/.config/goenv/profile.kdl], or a plan file `goenv plan --out`
+    /// saved (told apart by content: a plan file is JSON, starting with `{`)
     pub profile: Option<PathBuf>,
     /// Apply without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
@@ -27,9 +28,18 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
     engine::check_host(ctx)?;
-    let profile = engine::load_profile(&path, ctx)?;
-    report_profile(ui, &profile);
-    let pending = engine::plan_for_apply(&profile, ctx, &mut progress(ui, ctx))?;
+    let (profile, path, pending) = if engine::planfile::is_plan_file(&path) {
+        let file = engine::planfile::read(&path)?;
+        let shown = path.display().to_string();
+        let checked = engine::planfile::check(&file, &shown, ctx, &mut progress(ui, ctx))?;
+        report_profile(ui, &checked.profile);
+        (checked.profile, checked.profile_path, checked.pending)
+    } else {
+        let profile = engine::load_profile(&path, ctx)?;
+        report_profile(ui, &profile);
+        let pending = engine::plan_for_apply(&profile, ctx, &mut progress(ui, ctx))?;
+        (profile, path, pending)
+    };
     let summary = render::summary_line(&pending.plan, render::Title::Plan);
     if pending.plan.is_empty() {
         if !ui.quiet {

@@ -8,8 +8,10 @@ use crate::engine::{self, Error, ErrorKind};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
-    /// The generation to show
-    pub number: u32,
+    /// The generation to show, or a plan file `goenv plan --out` saved (a number is a
+    /// generation: write `./3` for a file named `3`)
+    #[arg(value_name = "N|FILE")]
+    pub what: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,8 +51,13 @@ pub fn list(ctx: &Context, ui: &Ui) -> Result<ExitCode, Error> {
 }
 
 pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
-    report_state(ui, ctx, engine::Reading::One(args.number))?;
-    let shown = engine::show(ctx, args.number)?;
+    let Ok(number) = args.what.parse::<u32>() else {
+        let file = engine::planfile::read(std::path::Path::new(&args.what))?;
+        print_out(&super::planfile::human(&file, &args.what, ui.quiet));
+        return Ok(ExitCode::SUCCESS);
+    };
+    report_state(ui, ctx, engine::Reading::One(number))?;
+    let shown = engine::show(ctx, number)?;
     let g = &shown.summary;
     let mut out = format!("generation {} · {} · {} · {}\n", g.number, g.time, g.command, g.summary);
     for c in shown.changes.iter().filter(|_| !ui.quiet) {

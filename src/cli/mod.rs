@@ -8,6 +8,7 @@ mod doctor;
 pub mod error;
 mod generations;
 mod plan;
+mod planfile;
 pub mod render;
 pub mod report;
 mod rollback;
