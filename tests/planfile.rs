@@ -133,6 +133,15 @@ fn a_change_since_the_plan_is_refused_and_nothing_changes() {
     refuses("refused_new_patch_release", &server, |_| {
         server.add_fake_sdk("1.99.2");
     });
+
+    // The pinned archive republished with other bytes under the same name.
+    let other = GoServer::start();
+    other.add_fake_sdk("1.99.1");
+    refuses("refused_archive_republished", &other, |_| {
+        let mut bytes = common::goserver::fake_sdk_archive("1.99.1");
+        bytes.extend_from_slice(&[0; 512]);
+        other.add_archive("1.99.1", "go1.99.1.linux-amd64.tar.gz", bytes);
+    });
 }
 
 #[test]
