@@ -759,6 +759,73 @@ mod tests {
         assert_eq!(bin.sha256, sha256(b"\0\xff<redacted>\0"));
     }
 
+    fn change(id: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> ChangeDoc {
+        let d = |b: &[u8]| digest(b, &[]);
+        ChangeDoc {
+            resource: id.parse().unwrap(),
+            action: Action::between(&before, &after),
+            before: before.map(d),
+            after: after.map(d),
+        }
+    }
+
+    #[test]
+    fn every_difference_from_the_saved_plan_is_named() {
+        let file = PlanFile {
+            schema: SCHEMA.into(),
+            goenv: GOENV_VERSION.into(),
+            created: String::new(),
+            platform: Platform { os: "linux".into(), arch: "amd64".into(), host: "h".into() },
+            profile: ProfileDoc { path: "~/p.kdl".into(), files: vec![] },
+            go: None,
+            tools: vec![],
+            changes: vec![
+                change("block:~/.bashrc", Some(b"a"), Some(b"b")),
+                change("file:~/.config/goenv/env.sh", None, Some(b"x")),
+                change("file:~/gone", Some(b"g"), None),
+            ],
+            unchanged: vec![KeptDoc {
+                resource: "file:~/.config/go/env".parse().unwrap(),
+                content: Some(digest(b"k", &[])),
+            }],
+        };
+        // The same plan again: no difference.
+        assert_eq!(differences(&file, &file.changes, &file.unchanged), Vec::<String>::new());
+        let now = vec![
+            change("block:~/.bashrc", Some(b"a2"), Some(b"b")),
+            change("file:~/.config/goenv/env.sh", None, Some(b"y")),
+            change("file:~/.config/go/env", Some(b"k2"), Some(b"k")),
+        ];
+        let found = differences(&file, &now, &[]);
+        let h = |b: &[u8]| sha256(b).to_string();
+        assert_eq!(
+            found,
+            [
+                format!(
+                    "`~/.bashrc` changed since the plan (sha256 {} → sha256 {})",
+                    h(b"a"),
+                    h(b"a2")
+                ),
+                format!(
+                    "what goenv would write to `~/.config/goenv/env.sh` is not what the plan says (sha256 {} → sha256 {})",
+                    h(b"x"),
+                    h(b"y")
+                ),
+                "goenv would no longer touch `~/gone`, which the plan has".to_owned(),
+                format!(
+                    "`~/.config/go/env` changed since the plan (sha256 {} → sha256 {})",
+                    h(b"k"),
+                    h(b"k2")
+                ),
+            ]
+        );
+        let extra = [file.changes.clone(), vec![change("sdk:go1.99.2", None, Some(b"d"))]].concat();
+        assert_eq!(
+            differences(&file, &extra, &file.unchanged),
+            ["goenv would now also change the SDK `go1.99.2`, which is not in the plan (absent)"]
+        );
+    }
+
     #[test]
     fn a_plan_file_is_told_from_a_profile_by_its_first_character() {
         let dir = tempfile::tempdir().unwrap();
