@@ -158,6 +158,8 @@ fn an_untouched_machine_gets_exactly_the_plan_and_then_plans_nothing() {
     let before = tree(&home);
     let recording = env.run(&["apply", "plan.json", "--yes"]);
     assert_eq!(recording.code, Some(0), "{}", recording.text);
+    assert!(!recording.text.contains(SECRET), "{}", recording.text);
+    snap!("applied", recording);
     let after = tree(&home);
 
     // What changed in the home is what the plan lists, each with the planned after-digest.

@@ -33,6 +33,11 @@ pub fn run(
         let shown = path.display().to_string();
         let checked = engine::planfile::check(&file, &shown, ctx, &mut progress(ui, ctx))?;
         report_profile(ui, &checked.profile);
+        if !ui.quiet {
+            print_err(&format!(
+                "The saved plan `{shown}` still holds: the profile, every path and the pinned releases are as it recorded.\n\n"
+            ));
+        }
         (checked.profile, checked.profile_path, checked.pending)
     } else {
         let profile = engine::load_profile(&path, ctx)?;
