@@ -14,7 +14,8 @@ use crate::rules::Finding;
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The profile [default: ~/.config/goenv/profile.kdl]
+    /// The profile [default: ~/.config/goenv/profile.kdl], or a plan file `goenv plan --out`
+    /// saved (told apart by content: a plan file is JSON, starting with `{`)
     pub profile: Option<PathBuf>,
     /// Apply without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
@@ -39,9 +40,23 @@ pub fn run(
     let json = args.format == Format::Json;
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
     engine::check_host(ctx)?;
-    let profile = engine::load_profile(&path, ctx)?;
-    report_profile(ui, &profile);
-    let pending = engine::plan_for_apply(&profile, ctx, &mut progress(ui, ctx))?;
+    let (profile, path, pending) = if engine::planfile::is_plan_file(&path) {
+        let file = engine::planfile::read(&path)?;
+        let shown = path.display().to_string();
+        let checked = engine::planfile::check(&file, &shown, ctx, &mut progress(ui, ctx))?;
+        report_profile(ui, &checked.profile);
+        if !ui.quiet && !json {
+            print_err(&format!(
+                "The saved plan `{shown}` still holds: the profile, every path and the pinned releases are as it recorded.\n\n"
+            ));
+        }
+        (checked.profile, checked.profile_path, checked.pending)
+    } else {
+        let profile = engine::load_profile(&path, ctx)?;
+        report_profile(ui, &profile);
+        let pending = engine::plan_for_apply(&profile, ctx, &mut progress(ui, ctx))?;
+        (profile, path, pending)
+    };
     let summary = render::summary_line(&pending.plan, render::Title::Plan);
     // JSON: the document is the only output, the plan is in it.
     let human = !ui.quiet && !json;

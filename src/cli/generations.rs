@@ -10,8 +10,10 @@ use crate::engine::{self, Error, ErrorKind};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
-    /// The generation to show
-    pub number: u32,
+    /// The generation to show, or a plan file `goenv plan --out` saved (a number is a
+    /// generation: write `./3` for a file named `3`)
+    #[arg(value_name = "N|FILE")]
+    pub what: String,
     /// Output format: `json` prints one `goenv.show/1` document
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -71,8 +73,18 @@ pub fn list(ctx: &Context, ui: &Ui, args: ListArgs) -> Result<ExitCode, Error> {
 }
 
 pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
-    report_state(ui, ctx, engine::Reading::One(args.number))?;
-    let shown = engine::show(ctx, args.number)?;
+    let Ok(number) = args.what.parse::<u32>() else {
+        let file = engine::planfile::read(std::path::Path::new(&args.what))?;
+        // The JSON of a saved plan is the plan file itself (`goenv.planfile/1`), as read.
+        let text = match args.format {
+            Format::Json => format!("{:#}\n", json!(file)),
+            Format::Human => super::planfile::human(&file, &args.what, ui.quiet),
+        };
+        print_out(&text);
+        return Ok(ExitCode::SUCCESS);
+    };
+    report_state(ui, ctx, engine::Reading::One(number))?;
+    let shown = engine::show(ctx, number)?;
     let g = &shown.summary;
     if args.format == Format::Json {
         let v = json!({

@@ -9,6 +9,7 @@ pub mod error;
 mod generations;
 pub mod markdown;
 mod plan;
+mod planfile;
 pub mod render;
 pub mod report;
 mod rollback;

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{FailOn, PENDING, Ui, markdown, print_out, progress, render, report_profile};
+use super::{
+    FailOn, PENDING, Ui, markdown, print_err, print_out, progress, render, report_profile,
+};
 use crate::context::Context;
 use crate::engine::{self, Error, ErrorKind};
 
@@ -36,6 +38,10 @@ pub struct PlanArgs {
     /// comment limit]
     #[arg(long, value_name = "N", requires = "markdown_out", value_parser = clap::value_parser!(u32).range(1000..))]
     pub split: Option<u32>,
+    /// Also save the plan to FILE (JSON, `goenv.planfile/1`): `goenv apply FILE` applies exactly
+    /// it, or refuses when anything it was made from changed
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub target: super::Target,
 }
@@ -107,7 +113,13 @@ fn plan(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
     let path = args.profile.unwrap_or_else(|| ctx.default_profile());
     let profile = engine::load_profile(&path, ctx)?;
     report_profile(ui, &profile);
-    let plan = engine::make_plan_reporting(&profile, ctx, &mut progress(ui, ctx))?;
+    let (plan, saved) = match &args.out {
+        Some(_) => {
+            let (plan, file) = engine::planfile::make(&profile, ctx, &mut progress(ui, ctx))?;
+            (plan, Some(file))
+        }
+        None => (engine::make_plan_reporting(&profile, ctx, &mut progress(ui, ctx))?, None),
+    };
     let text = match args.format {
         PlanFormat::Human if ui.quiet => {
             format!("{}\n", render::summary_line(&plan, render::Title::Plan))
@@ -130,6 +142,15 @@ fn plan(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
             format!("{:#}\n", render::json(&plan, ctx, &path.display().to_string()))
         }
     };
+    if let (Some(out), Some(file)) = (&args.out, &saved) {
+        engine::planfile::write(file, out)?;
+        if !ui.quiet {
+            print_err(&format!(
+                "Saved the plan to `{0}`: `goenv apply {0}` applies exactly it, or refuses if anything it was made from changed.\n",
+                out.display()
+            ));
+        }
+    }
     print_out(&text);
     let pending = if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(PENDING)

@@ -9,6 +9,7 @@ mod debris;
 mod error;
 mod history;
 mod observe;
+pub mod planfile;
 mod prepare;
 mod reads;
 mod rollback;
@@ -198,10 +199,28 @@ pub fn make_plan_reporting(
     ctx: &Context,
     progress: &mut dyn Progress,
 ) -> Result<Plan> {
+    Ok(plan_parts(profile, ctx, progress, None)?.0)
+}
+
+/// What a plan was made from beside the machine's files: the `go` node as resolved and the
+/// download index it was resolved through (what a saved plan pins).
+pub(crate) struct Resolved {
+    pub go: Option<units::GoResolved>,
+    pub index: Option<crate::probe::FetchedIndex>,
+}
+
+/// Plans `profile`, with `pinned` standing in for the download index (see
+/// [`observe::observe_pinned`]), and says what the plan was resolved through.
+pub(crate) fn plan_parts(
+    profile: &Profile,
+    ctx: &Context,
+    progress: &mut dyn Progress,
+    pinned: Option<&crate::probe::FetchedIndex>,
+) -> Result<(Plan, Resolved)> {
     let store = existing_store(ctx)?;
     let managed = managed(store.as_ref())?;
     let input = units::Input { profile, ctx };
-    let observed = observe::observe_reporting(input, &managed, progress)?;
+    let mut observed = observe::observe_pinned(input, &managed, progress, pinned)?;
     let desired = units::desired(input, &observed)
         .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
     let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
@@ -221,7 +240,8 @@ pub fn make_plan_reporting(
         profile: Some(profile),
         desired: Some(&desired),
     });
-    Ok(plan)
+    let resolved = Resolved { go: desired.go, index: observed.index.take() };
+    Ok((plan, resolved))
 }
 
 /// `apply` refuses to pretend to be another platform or host: it changes this machine.

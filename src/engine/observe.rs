@@ -27,6 +27,17 @@ pub fn observe_reporting(
     managed: &Managed,
     progress: &mut dyn super::Progress,
 ) -> Result<Observed> {
+    observe_pinned(input, managed, progress, None)
+}
+
+/// [`observe_reporting`], with `pinned` standing in for the download index at its URL: a saved
+/// plan is re-derived from the releases it pinned, not from whatever the index lists now.
+pub(super) fn observe_pinned(
+    input: units::Input<'_>,
+    managed: &Managed,
+    progress: &mut dyn super::Progress,
+    pinned: Option<&crate::probe::FetchedIndex>,
+) -> Result<Observed> {
     let ctx = input.ctx;
     if progress.wants_reads() {
         report_reads(input, managed, progress);
@@ -79,6 +90,10 @@ pub fn observe_reporting(
     observed.delve = then.delve.map(|p| read_dlv(ctx, &p));
     observed.editor_dlv = then.editor_dlv.map(|p| read_dlv(ctx, &p));
     if let Some(url) = then.index {
+        if let Some(pinned) = pinned.filter(|p| p.url == url) {
+            observed.index = Some(pinned.clone());
+            return Ok(observed);
+        }
         let fetcher = fetcher(ctx)?;
         let index = install::load_index(&fetcher, &url, &cache_dir(ctx)).map_err(|e| {
             Error::new(ErrorKind::Fetch, format!("cannot read the download index: {e}")).hint(

@@ -23,7 +23,7 @@ use crate::units::vscode;
 use crate::units::{Desired, Want};
 
 /// What happens to one path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Create,
