@@ -156,6 +156,20 @@ fn plan_with_findings() {
     );
 }
 
+/// A `service` node: its drop-in, with a value that needs systemd's quoting.
+#[test]
+fn plan_with_service() {
+    let env = seeded();
+    env.write(
+        "profile.kdl",
+        &format!(
+            "{PROFILE}service \"api.service\" restart=#true {{\n    GOMEMLIMIT \"400MiB\"\n    \
+             GOTRACEBACK \"crash\"\n    API_NOTE \"100% \\\"sure\\\" $HOME\"\n}}\n"
+        ),
+    );
+    snapshot!("plan_service_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+}
+
 // ---- apply -----------------------------------------------------------------------------------
 
 #[test]
@@ -299,11 +313,8 @@ fn unreadable_journal_stops_every_command() {
 #[test]
 fn refused_unsupported_node() {
     let env = seeded();
-    env.write(
-        "profile.kdl",
-        &format!("{PROFILE}service \"api.service\" {{\n    GOMEMLIMIT \"1GiB\"\n}}\n"),
-    );
-    snapshot!("refused_service_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    env.write("profile.kdl", &PROFILE.replace("\nsession\n", "\nsession live=#true\n"));
+    snapshot!("refused_session_live_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
 }
 
 #[test]
