@@ -145,6 +145,15 @@ pub fn reads(ctx: &Context, unit: &str, reads: &mut Reads) {
     }
     reads.listed.extend(dropin_dirs(ctx, unit).iter().map(|d| ctx.real(d)));
     reads.files.push(ctx.real(Path::new(MEMINFO)));
+    reads.files.push(ctx.real(&subtree_control(ctx)));
+}
+
+/// The user manager's `cgroup.subtree_control` (cgroup v2): the controllers its units get.
+pub fn subtree_control(ctx: &Context) -> PathBuf {
+    let uid = ctx.uid;
+    PathBuf::from(format!(
+        "/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service/cgroup.subtree_control"
+    ))
 }
 
 /// Where a setting was made: a file as the machine names it, and its 1-based line.
