@@ -349,7 +349,7 @@ fn auto_memlimit_matches_the_managers_limits_across_generated_layouts() {
         match [max, high].into_iter().flatten().min() {
             Some(limit) => {
                 limited += 1;
-                let want = format!("+Environment=\"GOMEMLIMIT={}MiB\"", limit * 9 / 10 >> 20);
+                let want = format!("+Environment=\"GOMEMLIMIT={}MiB\"", (limit * 9 / 10) >> 20);
                 assert_eq!(out.status.code(), Some(0), "{what}\n{stderr}");
                 assert!(stdout.lines().any(|line| line == want), "{what}\nwant {want}:\n{stdout}");
             }

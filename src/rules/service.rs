@@ -132,7 +132,7 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
 
 /// `536870912 bytes = 512 MiB`: what a limit is, in both units.
 fn bytes(n: u64) -> String {
-    if n % (1 << 20) == 0 {
+    if n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else {
         format!("{n} bytes, {:.1} MiB", n as f64 / f64::from(1u32 << 20))
