@@ -22,18 +22,7 @@ use crate::probe::Observed;
 use crate::profile::{self, Problem, Profile};
 use crate::resource::tilde_path;
 
-/// The name of goenv's drop-in inside `NAME.service.d/`.
-pub const DROPIN: &str = "50-goenv.conf";
-
-/// The user's own unit directory, where goenv's drop-ins go: `$XDG_CONFIG_HOME/systemd/user`.
-pub fn user_unit_dir(ctx: &Context) -> PathBuf {
-    ctx.config_home.join("systemd/user")
-}
-
-/// goenv's drop-in for `unit` (`api.service`).
-pub fn dropin(ctx: &Context, unit: &str) -> PathBuf {
-    user_unit_dir(ctx).join(format!("{unit}.d")).join(DROPIN)
-}
+pub use unitfile::{DROPIN, dropin, user_unit_dir};
 
 /// The unit whose goenv drop-in `path` is, if it is one (`…/api.service.d/50-goenv.conf` →
 /// `api.service`): what a rollback or an older generation's file names.

@@ -130,6 +130,19 @@ fn dropin_dirs(ctx: &Context, unit: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The name of goenv's drop-in inside `NAME.service.d/`.
+pub const DROPIN: &str = "50-goenv.conf";
+
+/// The user's own unit directory, where goenv's drop-ins go: `$XDG_CONFIG_HOME/systemd/user`.
+pub fn user_unit_dir(ctx: &Context) -> PathBuf {
+    ctx.config_home.join("systemd/user")
+}
+
+/// goenv's drop-in for `unit` (`api.service`).
+pub fn dropin(ctx: &Context, unit: &str) -> PathBuf {
+    user_unit_dir(ctx).join(format!("{unit}.d")).join(DROPIN)
+}
+
 /// The physical memory file.
 const MEMINFO: &str = "/proc/meminfo";
 
@@ -277,7 +290,7 @@ pub fn resolve(ctx: &Context, observed: &Observed, unit: &str) -> UnitLimits {
         return out;
     }
     // Drop-ins: the first directory with a name wins it; then by name.
-    let own = super::service::dropin(ctx, unit);
+    let own = dropin(ctx, unit);
     let mut dropins: Vec<(&str, PathBuf)> = Vec::new();
     for dir in dropin_dirs(ctx, unit) {
         for name in observed.listing(&ctx.real(&dir)) {
