@@ -331,18 +331,15 @@ fn markdown_stays_under_the_comment_limit() {
 #[test]
 fn nodes_without_targets_yet_stop_the_plan_at_their_location() {
     let env = TestEnv::new();
-    env.write(
-        "profile.kdl",
-        "version 1\nservice \"api.service\" { GOGC \"100\" }\nshells \"bash\"\n",
-    );
+    env.write("profile.kdl", "version 1\nshells \"bash\"\nsession live=#true\n");
     let out = env.goenv(&["plan", "profile.kdl"]);
     assert_eq!(code(&out), 1);
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("`service` cannot be planned by this version of goenv yet"),
+        stderr.contains("`session live=#true` cannot be planned by this version of goenv yet"),
         "{stderr}"
     );
-    assert!(stderr.contains("profile.kdl:2:9"), "{stderr}");
+    assert!(stderr.contains("profile.kdl:3:1"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 

@@ -156,6 +156,56 @@ fn plan_with_findings() {
     );
 }
 
+/// A `service` node: its drop-in, with a value that needs systemd's quoting.
+#[test]
+fn plan_with_service() {
+    let env = seeded();
+    env.write(
+        "profile.kdl",
+        &format!(
+            "{PROFILE}service \"api.service\" restart=#true {{\n    GOMEMLIMIT \"400MiB\"\n    \
+             GOTRACEBACK \"crash\"\n    API_NOTE \"100% \\\"sure\\\" $HOME\"\n}}\n"
+        ),
+    );
+    snapshot!("plan_service_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+}
+
+/// The findings for services: where `"auto"` took its limit from, a GOMEMLIMIT at the unit's
+/// limit, GOMAXPROCS above CPUQuota=, GOGC off without a limit (in a service and in `export`),
+/// a unit that is not installed, and a user manager without the memory controller.
+#[test]
+fn plan_with_service_findings() {
+    let env = TestEnv::for_snapshots();
+    let units = ".config/systemd/user";
+    env.write(
+        &format!("home/{units}/api.service"),
+        "[Service]\nExecStart=/usr/bin/api\nCPUQuota=150%\n",
+    );
+    env.write(
+        &format!("home/{units}/api.service.d/limits.conf"),
+        "# set by ops\n[Service]\nMemoryMax=1G\nMemoryHigh=900M\n",
+    );
+    env.write(&format!("home/{units}/worker.service"), "[Service]\nMemoryMax=512M\n");
+    env.write("sys/proc/meminfo", "MemTotal:        8000000 kB\n");
+    env.write(
+        "sys/sys/fs/cgroup/user.slice/user-0.slice/user@0.service/cgroup.subtree_control",
+        "cpu pids\n",
+    );
+    env.write(
+        "profile.kdl",
+        "version 1\nexport {\n    GOGC \"off\"\n}\nservice \"api.service\" {\n    GOMEMLIMIT \"auto\"\n    \
+         GOMAXPROCS \"4\"\n}\nservice \"worker.service\" {\n    GOMEMLIMIT \"1GiB\"\n    GOGC \"off\"\n}\n\
+         service \"batch.service\" {\n    GOGC \"-5\"\n}\n",
+    );
+    let mut cmd =
+        env.snapshot_command(&["--os", "linux", "--arch", "amd64", "plan", "profile.kdl"]);
+    cmd.env("TEST_GOENV_SYSROOT", env.dir.path().join("sys"));
+    snapshot!(
+        "plan_service_findings_human",
+        env.run_command("--os linux --arch amd64 plan profile.kdl", cmd)
+    );
+}
+
 // ---- apply -----------------------------------------------------------------------------------
 
 #[test]
@@ -299,11 +349,8 @@ fn unreadable_journal_stops_every_command() {
 #[test]
 fn refused_unsupported_node() {
     let env = seeded();
-    env.write(
-        "profile.kdl",
-        &format!("{PROFILE}service \"api.service\" {{\n    GOMEMLIMIT \"1GiB\"\n}}\n"),
-    );
-    snapshot!("refused_service_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    env.write("profile.kdl", &PROFILE.replace("\nsession\n", "\nsession live=#true\n"));
+    snapshot!("refused_session_live_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
 }
 
 #[test]

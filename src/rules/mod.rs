@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+mod service;
 mod values;
 mod vscode;
 
@@ -68,10 +69,16 @@ pub enum Code {
     VscodeAlternateGoDiffers,
     VscodeSettingsUnreadable,
     VscodeDlvIncompatible,
+    GomemlimitFromUnit,
+    GomemlimitAtUnitLimit,
+    GogcOffWithoutMemlimit,
+    GomaxprocsAboveCpuQuota,
+    MemoryNotDelegated,
+    ServiceUnitMissing,
 }
 
 impl Code {
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 32] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -98,6 +105,12 @@ impl Code {
         Code::VscodeAlternateGoDiffers,
         Code::VscodeSettingsUnreadable,
         Code::VscodeDlvIncompatible,
+        Code::GomemlimitFromUnit,
+        Code::GomemlimitAtUnitLimit,
+        Code::GogcOffWithoutMemlimit,
+        Code::GomaxprocsAboveCpuQuota,
+        Code::MemoryNotDelegated,
+        Code::ServiceUnitMissing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +141,12 @@ impl Code {
             Code::VscodeAlternateGoDiffers => "goenv::finding::vscode-alternate-go-differs",
             Code::VscodeSettingsUnreadable => "goenv::finding::vscode-settings-unreadable",
             Code::VscodeDlvIncompatible => "goenv::finding::vscode-dlv-incompatible",
+            Code::GomemlimitFromUnit => "goenv::finding::gomemlimit-from-unit",
+            Code::GomemlimitAtUnitLimit => "goenv::finding::gomemlimit-at-unit-limit",
+            Code::GogcOffWithoutMemlimit => "goenv::finding::gogc-off-without-memlimit",
+            Code::GomaxprocsAboveCpuQuota => "goenv::finding::gomaxprocs-above-cpu-quota",
+            Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
+            Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
         }
     }
 }
@@ -198,6 +217,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     go::findings(input, &mut out);
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
+    service::findings(input, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code.as_str(), &a.message).cmp(&(
             b.severity,

@@ -10,6 +10,7 @@
 //!                                 //           file:~/.config/fish/conf.d/goenv.fish
 //! session                         // session:  file:~/.config/environment.d/50-goenv.conf
 //! vscode                          // vscode:   json:~/.config/Code/User/settings.json
+//! service "api.service" { … }      // service:  file:~/.config/systemd/user/api.service.d/50-goenv.conf
 //! ```
 //!
 //! Pure: a unit reads the profile, the Context and the [`Observed`] machine, and renders contents
@@ -20,8 +21,10 @@
 pub mod delve;
 pub mod go;
 pub mod go_env;
+pub mod service;
 pub mod session;
 pub mod shells;
+pub mod unitfile;
 pub mod vscode;
 
 use std::path::{Path, PathBuf};
@@ -140,8 +143,15 @@ pub trait Unit: Sync {
 }
 
 /// Every unit, in the order they resolve (`go` first: the others read the active SDK).
-pub const UNITS: &[&dyn Unit] =
-    &[&go::Go, &delve::Delve, &go_env::GoEnv, &shells::Shells, &session::Session, &vscode::VsCode];
+pub const UNITS: &[&dyn Unit] = &[
+    &go::Go,
+    &delve::Delve,
+    &go_env::GoEnv,
+    &shells::Shells,
+    &session::Session,
+    &vscode::VsCode,
+    &service::Services,
+];
 
 /// Everything every unit reads, for `managed` paths too (the last generation's files: a removal
 /// must know their content).
@@ -179,9 +189,6 @@ fn unsupported(profile: &Profile) -> Vec<Problem> {
             )),
         );
     };
-    if let Some(s) = profile.services.first() {
-        add(s.at, "service");
-    }
     if let Some(s) = profile.session.filter(|s| s.live) {
         add(s.at, "session live=#true");
     }
