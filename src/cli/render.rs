@@ -182,6 +182,39 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
 
 pub fn markdown(plan: &Plan, ctx: &Context) -> String {
     let mut out = String::from("### goenv plan\n\n");
+    markdown_body(&mut out, plan, ctx, "####", MARKDOWN_LIMIT);
+    out
+}
+
+/// One plan per platform (`plan --platform …`): a section each, under a heading naming the
+/// platform; a platform without changes (and without a warning or an error) is one line. The
+/// diffs share the comment's limit.
+pub fn markdown_platforms(plans: &[(&Plan, &Context)]) -> String {
+    let mut out = String::from("### goenv plan\n\n");
+    let with_changes = plans.iter().filter(|(p, _)| !quiet_platform(p)).count().max(1);
+    for (plan, ctx) in plans {
+        let platform = format!("{}/{}", ctx.os, ctx.arch);
+        if quiet_platform(plan) {
+            let _ = writeln!(out, "#### {platform}: no changes\n");
+            continue;
+        }
+        let _ = writeln!(out, "#### {platform}\n");
+        let limit = MARKDOWN_LIMIT / with_changes;
+        let mut section = String::new();
+        markdown_body(&mut section, plan, ctx, "#####", limit);
+        out.push_str(&section);
+    }
+    out
+}
+
+/// No changes, and nothing worse than a note to say.
+fn quiet_platform(plan: &Plan) -> bool {
+    plan.is_empty() && plan.findings.iter().all(|f| f.severity == crate::plan::Severity::Info)
+}
+
+/// A plan's summary, table, findings (under `heading`) and diffs, within `limit` characters.
+fn markdown_body(out: &mut String, plan: &Plan, ctx: &Context, heading: &str, limit: usize) {
+    let start = out.len();
     let _ = writeln!(out, "**{}**\n", summary_line(plan, Title::Plan));
     if !plan.changes.is_empty() {
         out.push_str("| | resource | action |\n|---|---|---|\n");
@@ -191,7 +224,7 @@ pub fn markdown(plan: &Plan, ctx: &Context) -> String {
         out.push('\n');
     }
     if !plan.findings.is_empty() {
-        out.push_str("#### Findings\n\n");
+        let _ = writeln!(out, "{heading} Findings\n");
         for f in &plan.findings {
             let _ = writeln!(out, "- **{:?}**: {}", f.severity, redact(&f.message, &plan.secrets));
         }
@@ -201,7 +234,7 @@ pub fn markdown(plan: &Plan, ctx: &Context) -> String {
     let mut diffs: Vec<(&Change, String)> =
         plan.changes.iter().map(|c| (c, diff(c, ctx, &plan.secrets))).collect();
     diffs.sort_by_key(|(_, d)| d.len());
-    let mut left = MARKDOWN_LIMIT.saturating_sub(out.len() + 200);
+    let mut left = limit.saturating_sub(out.len() - start + "### goenv plan\n\n".len() + 200);
     let mut shown = Vec::new();
     let mut omitted = Vec::new();
     for (c, d) in diffs {
@@ -227,7 +260,6 @@ pub fn markdown(plan: &Plan, ctx: &Context) -> String {
             "- `{id}`: diff of {lines} lines not shown (too large for a comment); run `goenv plan` to see it"
         );
     }
-    out
 }
 
 pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {

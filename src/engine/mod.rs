@@ -5,6 +5,7 @@
 //! history, and emptying the trash. The command line parses arguments, calls one function here,
 //! and renders what it returns; the engine never prints (it reports through [`Progress`]).
 
+mod against;
 mod debris;
 mod error;
 mod history;
@@ -16,6 +17,7 @@ mod rollback;
 use std::path::{Path, PathBuf};
 
 pub use crate::apply::Fault;
+pub use against::plan_against;
 pub use debris::{Debris, leftovers};
 pub use error::{Changed, Error, ErrorKind, Result};
 pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
@@ -175,7 +177,20 @@ pub fn make_plan_reporting(
     let observed = observe::observe_reporting(input, &managed, progress)?;
     let desired = units::desired(input, &observed)
         .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
-    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
+    let mut plan =
+        plan::compute(&desired, &observed, &managed).map_err(|e| plan_error(e, ctx))?;
+    plan.findings = rules::findings(rules::Input {
+        ctx,
+        observed: &observed,
+        profile: Some(profile),
+        desired: Some(&desired),
+    });
+    Ok(plan)
+}
+
+/// A file the plan cannot be made over, as the engine's error.
+fn plan_error(e: PlanError, ctx: &Context) -> Error {
+    match e {
         PlanError::Path { path, at, reason, hint } => {
             let at = at.map(|(line, column)| format!(":{line}:{column}")).unwrap_or_default();
             let hint = hint.unwrap_or_else(|| "fix the file by hand".into());
@@ -185,14 +200,7 @@ pub fn make_plan_reporting(
             )
             .hint(format!("{hint}, then plan again"))
         }
-    })?;
-    plan.findings = rules::findings(rules::Input {
-        ctx,
-        observed: &observed,
-        profile: Some(profile),
-        desired: Some(&desired),
-    });
-    Ok(plan)
+    }
 }
 
 /// `apply` refuses to pretend to be another platform or host: it changes this machine.
