@@ -13,10 +13,9 @@
 //! The profiles are used as shipped but for the `go` node's `index` and `mirror`, pointed at the
 //! loopback server (the shipped ones download from go.dev and golang.google.cn).
 //!
-//! macos/arm64: `apply` refuses to pretend to be another platform (it would change this
-//! machine), so no macOS home can be made for real. There the oracle is the plan of a fresh
-//! home: `plan P --against <empty profile>` must equal `plan P` on a fresh home, for every
-//! profile; and every `plan P --against P` has no changes.
+//! macos/arm64: `apply` refuses to pretend to be another platform (it changes this machine), so
+//! the macOS homes are made with the tests' switch `TEST_GOENV_ANY_PLATFORM=1` (debug builds
+//! only): the files are macOS's, the SDKs the darwin/arm64 archives, unpacked and never run.
 
 mod common;
 
@@ -24,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::TestEnv;
-use common::goserver::GoServer;
+use common::goserver::{GoServer, fake_sdk_archive};
 use serde_json::Value;
 
 /// The profiles this goenv cannot plan yet, and the node that stops them.
@@ -56,13 +55,13 @@ fn profiles() -> Vec<String> {
     out
 }
 
-/// A go.dev stand-in serving a small SDK for linux/amd64 of every version, and listing the
-/// darwin/arm64 archives (planned, never downloaded).
+/// A go.dev stand-in serving a small SDK of every version for linux/amd64 and darwin/arm64 (the
+/// same tree: its `go` is a shell script, never run).
 fn server() -> GoServer {
     let server = GoServer::start();
     for v in VERSIONS {
         server.add_fake_sdk(v);
-        server.add_listing(v, &format!("go{v}.darwin-arm64.tar.gz"));
+        server.add_archive(v, &format!("go{v}.darwin-arm64.tar.gz"), fake_sdk_archive(v));
     }
     server
 }
@@ -151,22 +150,24 @@ fn assert_valid(doc: &Value) {
     assert!(errors.is_empty(), "not a goenv.plans/1 document:\n{}\n{doc:#}", errors.join("\n"));
 }
 
-/// What is compared of a plan document: each change's resource, action and diff (before and
-/// after, as the plan shows them), the summary and the findings. The profile path is the same
-/// file in both and left out.
-fn compared(plan: &Value) -> Value {
+/// What is compared of a plan document made on `env`'s home: each change's resource, action
+/// and diff (before and after, as the plan shows them), the summary and the findings, with the
+/// home's path written `[HOME]` (each run has its own home). The profile path is the same file
+/// in both and left out.
+fn compared(plan: &Value, env: &TestEnv) -> String {
     let changes: Vec<Value> = plan["changes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| serde_json::json!([c["resource"], c["action"], c["diff"]]))
         .collect();
-    serde_json::json!({
+    let doc = serde_json::json!({
         "platform": plan["platform"],
         "summary": plan["summary"],
         "changes": changes,
         "findings": plan["findings"],
-    })
+    });
+    format!("{doc:#}").replace(env.home().to_str().unwrap(), "[HOME]")
 }
 
 /// A home seeded with what `--against` must never read: start-up files and a Go env file with
@@ -203,25 +204,51 @@ fn copy_index_cache(from: &TestEnv, to: &TestEnv) {
     assert_eq!(copied, 1, "one index cached in {}", src.display());
 }
 
-#[test]
-fn against_equals_apply_then_plan_for_every_pair_on_linux_amd64() {
+/// `goenv --home HOME ARGS…` that may apply for another platform (`TEST_GOENV_ANY_PLATFORM`).
+fn goenv_any_platform(env: &TestEnv, args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("goenv")
+        .unwrap()
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
+        .env("TEST_GOENV_ANY_PLATFORM", "1")
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// For every ordered pair (OLD, NEW) on `os`/`arch`: `plan NEW --against OLD` on a decoy home
+/// with only the cached index equals `apply OLD` on a fresh home then `plan NEW` there, and
+/// asks the network nothing.
+fn every_pair(os: &str, arch: &str) {
     let server = server();
     let dir = tempfile::tempdir().unwrap();
     let profiles = write_profiles(dir.path(), &server);
     assert!(profiles.len() >= 6, "{profiles:?}");
+    let platform = format!("{os}/{arch}");
+    let target = ["--os", os, "--arch", arch];
     // One home holds the cached index the `--against` runs read (an online plan made it).
     let indexed = TestEnv::new();
-    json(&indexed, &["plan", "--format", "json", profiles[0].1.to_str().unwrap()], 0);
+    let mut args = target.to_vec();
+    args.extend(["plan", "--format", "json", profiles[0].1.to_str().unwrap()]);
+    json(&indexed, &args, 0);
     let mut pairs = 0;
     for (old_rel, old) in &profiles {
         // The oracle: OLD applied for real to a fresh home.
         let real = TestEnv::new();
-        let out = goenv(&real, &["apply", "--yes", old.to_str().unwrap()]);
+        let mut args = target.to_vec();
+        args.extend(["apply", "--yes", old.to_str().unwrap()]);
+        let out = goenv_any_platform(&real, &args);
         assert_eq!(out.status.code(), Some(0), "apply {old_rel}: {}", text(&out.stderr));
         for (new_rel, new) in &profiles {
-            let what = format!("{new_rel} against {old_rel}");
-            let expected =
-                json(&real, &["plan", "--format", "json", new.to_str().unwrap()], 0);
+            let what = format!("{new_rel} against {old_rel} on {platform}");
+            let mut args = target.to_vec();
+            args.extend(["plan", "--format", "json", new.to_str().unwrap()]);
+            let expected = json(&real, &args, 0);
 
             let against = TestEnv::new();
             decoy_home(&against);
@@ -231,15 +258,29 @@ fn against_equals_apply_then_plan_for_every_pair_on_linux_amd64() {
                 "plan",
                 "--format",
                 "json",
+                "--platform",
+                &platform,
                 "--against",
                 old.to_str().unwrap(),
                 new.to_str().unwrap(),
             ];
-            let got = json(&against, &args, 0);
+            let doc = json(&against, &args, 0);
             assert_eq!(server.requests(), Vec::<String>::new(), "{what}: no network");
-            assert_eq!(compared(&got), compared(&expected), "{what}");
+            assert_eq!(doc["platforms"].as_array().unwrap().len(), 1, "{what}");
+            let got = &doc["platforms"][0];
+            assert_eq!(compared(got, &against), compared(&expected, &real), "{what}");
             if old_rel == new_rel {
                 assert_eq!(got["changes"], Value::Array(vec![]), "{what}");
+                assert_eq!(doc["changes"], false, "{what}");
+            } else if pairs % 7 == 0 {
+                // With `--os`/`--arch` instead of `--platform`: the single-platform document
+                // (some pairs only: it is the same computation).
+                let mut args = target.to_vec();
+                args.extend(["plan", "--format", "json", "--against"]);
+                args.extend([old.to_str().unwrap(), new.to_str().unwrap()]);
+                let single = json(&against, &args, 0);
+                assert_eq!(single["schema"], "goenv.plan/1", "{what}");
+                assert_eq!(compared(&single, &against), compared(got, &against), "{what}");
             }
             pairs += 1;
         }
@@ -247,69 +288,17 @@ fn against_equals_apply_then_plan_for_every_pair_on_linux_amd64() {
     assert_eq!(pairs, profiles.len() * profiles.len());
 }
 
-/// macOS cannot be applied here (see the module doc): `--against` an empty profile is the plan
-/// of a fresh home, and a profile against itself changes nothing, on macos/arm64 (and, the
-/// same, on linux/amd64).
 #[test]
-fn against_on_macos_arm64_is_the_fresh_home_plan() {
-    let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let profiles = write_profiles(dir.path(), &server);
-    let empty = dir.path().join("empty.kdl");
-    std::fs::write(&empty, "version 1\n").unwrap();
-    let indexed = TestEnv::new();
-    json(&indexed, &["plan", "--format", "json", profiles[0].1.to_str().unwrap()], 0);
-    for (os, arch) in [("macos", "arm64"), ("linux", "amd64")] {
-        let platform = format!("{os}/{arch}");
-        for (rel, p) in &profiles {
-            let what = format!("{rel} on {platform}");
-            let fresh = TestEnv::new();
-            let expected = json(
-                &fresh,
-                &["--os", os, "--arch", arch, "plan", "--format", "json", p.to_str().unwrap()],
-                0,
-            );
-            assert!(expected["summary"]["add"].as_u64().unwrap() > 0, "{what}: {expected:#}");
-            let against = TestEnv::new();
-            decoy_home(&against);
-            copy_index_cache(&indexed, &against);
-            server.reset_counts();
-            let doc = json(
-                &against,
-                &[
-                    "plan",
-                    "--format",
-                    "json",
-                    "--platform",
-                    &platform,
-                    "--against",
-                    empty.to_str().unwrap(),
-                    p.to_str().unwrap(),
-                ],
-                0,
-            );
-            assert_eq!(doc["schema"], "goenv.plans/1", "{what}");
-            assert_eq!(doc["platforms"].as_array().unwrap().len(), 1, "{what}");
-            assert_eq!(compared(&doc["platforms"][0]), compared(&expected), "{what}");
-            let same = json(
-                &against,
-                &[
-                    "plan",
-                    "--format",
-                    "json",
-                    "--platform",
-                    &platform,
-                    "--detailed-exitcode",
-                    "--against",
-                    p.to_str().unwrap(),
-                    p.to_str().unwrap(),
-                ],
-                0,
-            );
-            assert_eq!(same["changes"], false, "{what} against itself: {same:#}");
-            assert_eq!(server.requests(), Vec::<String>::new(), "{what}: no network");
-        }
-    }
+fn against_equals_apply_then_plan_for_every_pair_on_linux_amd64() {
+    every_pair("linux", "amd64");
+}
+
+/// macOS is applied here on a temporary home with the tests' switch: its files are macOS's
+/// (`~/Library/Application Support/go/env`, `~/.zprofile`), its SDKs the darwin/arm64 archives
+/// of the loopback server, unpacked and never run.
+#[test]
+fn against_equals_apply_then_plan_for_every_pair_on_macos_arm64() {
+    every_pair("macos", "arm64");
 }
 
 /// Several platforms in one run: one section each, in the order given, `--detailed-exitcode` 2
@@ -390,7 +379,7 @@ fn against_without_a_cached_index_says_how_to_get_one() {
     server.reset_counts();
     let out = goenv(&env, &["plan", "--against", old.to_str().unwrap(), new.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("+ sdk:~/sdk/go1.22.12"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("+ sdk:go1.22.12"), "{}", text(&out.stdout));
     assert_eq!(server.requests(), Vec::<String>::new(), "no network");
 }
 

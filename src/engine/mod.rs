@@ -206,7 +206,9 @@ fn plan_error(e: PlanError, ctx: &Context) -> Error {
 /// `apply` refuses to pretend to be another platform or host: it changes this machine.
 pub fn check_host(ctx: &Context) -> Result<()> {
     use crate::context::{Arch, Os};
-    if ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch) {
+    let other_platform =
+        ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch);
+    if other_platform && !any_platform() {
         return Err(Error::new(
             ErrorKind::Usage,
             format!(
@@ -229,6 +231,14 @@ pub fn check_host(ctx: &Context) -> Result<()> {
         .hint("use `goenv plan --host …` to see what another machine would get"));
     }
     Ok(())
+}
+
+/// The tests' switch to apply for another platform's `--os`/`--arch` on a temporary home (a
+/// macOS home made on Linux, to check `plan --against` with): `TEST_GOENV_ANY_PLATFORM=1`.
+/// Debug builds only; a release build never reads it. The files written are the other
+/// platform's; an SDK is that platform's archive, unpacked and never run.
+fn any_platform() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("TEST_GOENV_ANY_PLATFORM").is_some_and(|v| v == "1")
 }
 
 /// A plan made under the lock, ready to be applied.
