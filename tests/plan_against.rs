@@ -317,8 +317,12 @@ fn several_platforms_in_one_run() {
     args.extend(platforms);
     args.push(new);
     let doc = json(&env, &args, 2);
-    let shown: Vec<&str> =
-        doc["platforms"].as_array().unwrap().iter().map(|p| p["platform"].as_str().unwrap()).collect();
+    let shown: Vec<&str> = doc["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
     assert_eq!(shown, ["macos/arm64", "linux/amd64"]);
     assert_eq!(doc["platforms"][0]["changes"], Value::Array(vec![]));
     assert_eq!(
@@ -330,7 +334,17 @@ fn several_platforms_in_one_run() {
     // Only macOS: nothing changes, exit 0.
     let doc = json(
         &env,
-        &["plan", "--format", "json", "--detailed-exitcode", "--platform", "macos/arm64", "--against", old, new],
+        &[
+            "plan",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+            "--platform",
+            "macos/arm64",
+            "--against",
+            old,
+            new,
+        ],
         0,
     );
     assert_eq!(doc["changes"], false);
@@ -370,7 +384,10 @@ fn against_without_a_cached_index_says_how_to_get_one() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("goenv::plan::no-index"), "{stderr}");
-    assert!(stderr.contains(&format!("needs the download index {}", server.index_url())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("needs the download index {}", server.index_url())),
+        "{stderr}"
+    );
     assert!(stderr.contains("new.kdl:2:4"), "{stderr}");
     assert!(stderr.contains("run `goenv plan` on this profile once online"), "{stderr}");
     assert_eq!(server.requests(), Vec::<String>::new(), "no network");
@@ -389,7 +406,10 @@ fn the_left_out_profiles_still_cannot_plan() {
     for (rel, node) in LEFT_OUT {
         let env = TestEnv::new();
         let empty = env.write("empty.kdl", "version 1\n");
-        let out = goenv(&env, &["plan", "--against", empty.to_str().unwrap(), common::repo(rel).to_str().unwrap()]);
+        let out = goenv(
+            &env,
+            &["plan", "--against", empty.to_str().unwrap(), common::repo(rel).to_str().unwrap()],
+        );
         assert_eq!(out.status.code(), Some(1), "{rel}");
         let stderr = text(&out.stderr);
         assert!(stderr.contains(&format!("{node} cannot be planned")), "{rel}: {stderr}");

@@ -322,7 +322,9 @@ pub fn run(mut cli: Cli) -> ExitCode {
             ErrorKind::Usage,
             format!("`--platform` and `{flag}` both say which platform to plan for"),
         )
-        .hint("give every platform with `--platform OS/ARCH` (repeatable), without `--os`/`--arch`");
+        .hint(
+            "give every platform with `--platform OS/ARCH` (repeatable), without `--os`/`--arch`",
+        );
         return error::report(&e, &ui);
     }
     let opts = ContextOptions {
@@ -352,9 +354,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Plan(a) => a.against.is_some(),
         _ => false,
     };
-    if !reads_no_state
-        && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx))
-    {
+    if !reads_no_state && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx)) {
         return error::report(&e, &ui);
     }
     let fault = engine::fault();

@@ -76,7 +76,11 @@ pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
         })?;
         plans.push((plan, ctx));
     }
-    let text = if several { several_text(ui, &args, &path, &plans) } else { one_text(ui, &args, &path, &plans[0]) };
+    let text = if several {
+        several_text(ui, &args, &path, &plans)
+    } else {
+        one_text(ui, &args, &path, &plans[0])
+    };
     print_out(&text);
     Ok(if args.detailed_exitcode && plans.iter().any(|(p, _)| !p.is_empty()) {
         ExitCode::from(2)
@@ -105,7 +109,12 @@ fn plan_one(
 }
 
 /// One platform, as `plan` has always printed it.
-fn one_text(ui: &Ui, args: &PlanArgs, path: &std::path::Path, (plan, ctx): &(Plan, Context)) -> String {
+fn one_text(
+    ui: &Ui,
+    args: &PlanArgs,
+    path: &std::path::Path,
+    (plan, ctx): &(Plan, Context),
+) -> String {
     match args.format {
         PlanFormat::Human if ui.quiet => {
             format!("{}\n", render::summary_line(plan, render::Title::Plan))

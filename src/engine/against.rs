@@ -21,9 +21,9 @@ use crate::probe::{DlvState, FileState, LinkState, Observed, SdkState};
 use crate::profile::Profile;
 use crate::resource::Kind;
 use crate::resource::content::Descriptor;
+use crate::rules;
 use crate::sdk::install;
 use crate::units::{self, delve};
-use crate::rules;
 
 /// The `go.env` every Go SDK since 1.21 ships (byte for byte that of go1.22.10 and go1.25.5).
 const SDK_GO_ENV: &str = "\
@@ -65,8 +65,7 @@ pub fn plan_against(
     prepare(new_input, &mut applied, Some(&old_plan), progress);
     let desired = units::desired(new_input, &applied)
         .map_err(|problems| Error::unplannable(new.sources.clone(), problems))?;
-    let mut plan =
-        plan::compute(&desired, &applied, &managed).map_err(|e| plan_error(e, ctx))?;
+    let mut plan = plan::compute(&desired, &applied, &managed).map_err(|e| plan_error(e, ctx))?;
     plan.findings = rules::findings(rules::Input {
         ctx,
         observed: &applied,
@@ -126,7 +125,11 @@ fn applied(plan: &Plan, ctx: &Context) -> (Observed, Managed) {
             observed.dirs.insert(dir.to_path_buf());
         }
         if c.managed {
-            managed.paths.push(ManagedPath { id: c.id.clone(), path: c.path.clone(), original: None });
+            managed.paths.push(ManagedPath {
+                id: c.id.clone(),
+                path: c.path.clone(),
+                original: None,
+            });
         }
     }
     (observed, managed)

@@ -177,8 +177,7 @@ pub fn make_plan_reporting(
     let observed = observe::observe_reporting(input, &managed, progress)?;
     let desired = units::desired(input, &observed)
         .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
-    let mut plan =
-        plan::compute(&desired, &observed, &managed).map_err(|e| plan_error(e, ctx))?;
+    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| plan_error(e, ctx))?;
     plan.findings = rules::findings(rules::Input {
         ctx,
         observed: &observed,
