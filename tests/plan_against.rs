@@ -364,6 +364,13 @@ fn several_platforms_in_one_run() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("goenv does not plan for `windows/amd64`: linux/amd64"), "{stderr}");
+    // The schema is not a formality: a document that breaks it is refused.
+    let mut broken = doc.clone();
+    broken["platforms"][0]["changes"] =
+        serde_json::json!([{"resource": "nope", "path": "/x", "action": "replace", "diff": ""}]);
+    assert_eq!(validator().iter_errors(&broken).count(), 2, "{broken:#}");
+    broken["platforms"] = serde_json::json!([]);
+    assert!(!validator().is_valid(&broken));
     // `darwin` is Go's name for macOS.
     let doc = json(&env, &["plan", "--format", "json", "--platform", "darwin/arm64", new], 0);
     assert_eq!(doc["platforms"][0]["platform"], "macos/arm64");
@@ -390,6 +397,36 @@ fn against_without_a_cached_index_says_how_to_get_one() {
     );
     assert!(stderr.contains("new.kdl:2:4"), "{stderr}");
     assert!(stderr.contains("run `goenv plan` on this profile once online"), "{stderr}");
+    assert_eq!(server.requests(), Vec::<String>::new(), "no network");
+    // Needed on one platform of several: the error names it.
+    let mac = env.write(
+        "mac.kdl",
+        &format!(
+            "version 1\nwhen os=\"macos\" {{\n    go \"1.22\" {{\n        index \"{}\"\n    }}\n}}\n",
+            server.index_url()
+        ),
+    );
+    let out = goenv(
+        &env,
+        &[
+            "plan",
+            "--platform",
+            "linux/amd64",
+            "--platform",
+            "macos/arm64",
+            "--against",
+            old.to_str().unwrap(),
+            mac.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("mac.kdl:3:8"), "{stderr}");
+    assert!(
+        stderr.contains("error: macos/arm64: the profile cannot be planned; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     assert_eq!(server.requests(), Vec::<String>::new(), "no network");
     // Planned once online, it caches the index; then `--against` works offline.
     assert_eq!(goenv(&env, &["plan", new.to_str().unwrap()]).status.code(), Some(0));

@@ -68,12 +68,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
     for (os, arch) in platforms {
         let mut ctx = ctx.clone();
         (ctx.os, ctx.arch) = (os, arch);
-        let plan = plan_one(&ctx, ui, &path, args.against.as_deref()).map_err(|mut e| {
-            if several {
-                e.message = format!("{os}/{arch}: {}", e.message);
-            }
-            e
-        })?;
+        let plan = plan_one(&ctx, ui, &path, args.against.as_deref(), several)?;
         plans.push((plan, ctx));
     }
     let text = if several {
@@ -90,22 +85,38 @@ pub fn run(ctx: &Context, ui: &Ui, args: PlanArgs) -> Result<ExitCode, Error> {
 }
 
 /// The plan of the profile at `path` for `ctx`'s platform: on this machine, or `--against` OLD.
+/// With `several` platforms, an error of the plan names the platform (a profile that does not
+/// load is invalid on every platform: goenv validates every `when` block).
 fn plan_one(
     ctx: &Context,
     ui: &Ui,
     path: &std::path::Path,
     against: Option<&std::path::Path>,
+    several: bool,
 ) -> Result<Plan, Error> {
     let profile = engine::load_profile(path, ctx)?;
     report_profile(ui, &profile);
-    match against {
+    let planned = match against {
         None => engine::make_plan_reporting(&profile, ctx, &mut progress(ui, ctx)),
         Some(old_path) => {
             let old = engine::load_profile(old_path, ctx)?;
-            report_profile(ui, &old);
+            if ui.verbose {
+                for f in old.sources.files() {
+                    super::eprintln_quietly(&format!(
+                        "read `{}`: the profile `--against` names",
+                        f.display
+                    ));
+                }
+            }
             engine::plan_against(&profile, &old, old_path, ctx, &mut progress(ui, ctx))
         }
-    }
+    };
+    planned.map_err(|mut e| {
+        if several {
+            e.message = format!("{}/{}: {}", ctx.os, ctx.arch, e.message);
+        }
+        e
+    })
 }
 
 /// One platform, as `plan` has always printed it.

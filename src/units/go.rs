@@ -242,8 +242,8 @@ impl Resolver<'_> {
             )
             .help(
                 "`plan --against` plans offline, from the copy goenv caches when it plans with \
-                 the network: run `goenv plan` on this profile once online, or pin the version \
-                 with `checksum`",
+                 the network: run `goenv plan` on this profile once online (for the same \
+                 platform), or pin the version with `checksum`",
             )
         })
     }
