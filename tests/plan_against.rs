@@ -452,3 +452,58 @@ fn the_left_out_profiles_still_cannot_plan() {
         assert!(stderr.contains(&format!("{node} cannot be planned")), "{rel}: {stderr}");
     }
 }
+
+/// A Delve OLD's `install=` builds is taken as built, with the release asked for (`latest`: the
+/// newest goenv knows that debugs the active Go): the same node again changes nothing, another
+/// release is a rebuild of that binary.
+#[test]
+fn against_takes_a_delve_install_as_built() {
+    let env = TestEnv::new();
+    let profile = |install: &str| {
+        format!(
+            "version 1\ngo \"1.22.10\" {{\n    checksum \"{}\"\n}}\ndelve install=\"{install}\"\n",
+            "a".repeat(64)
+        )
+    };
+    for install in ["v1.23.1", "latest"] {
+        let old = env.write("old.kdl", &profile(install));
+        let doc = json(
+            &env,
+            &[
+                "plan",
+                "--format",
+                "json",
+                "--against",
+                old.to_str().unwrap(),
+                old.to_str().unwrap(),
+            ],
+            0,
+        );
+        assert_eq!(doc["changes"], Value::Array(vec![]), "{install}: {doc:#}");
+        let findings: Vec<&str> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert!(!findings.contains(&"goenv::finding::delve-missing"), "{install}: {findings:?}");
+        assert!(
+            !findings.contains(&"goenv::finding::delve-incompatible"),
+            "{install}: {findings:?}"
+        );
+    }
+    let old = env.write("old.kdl", &profile("v1.23.1"));
+    let new = env.write("new.kdl", &profile("v1.24.0"));
+    let doc = json(
+        &env,
+        &["plan", "--format", "json", "--against", old.to_str().unwrap(), new.to_str().unwrap()],
+        0,
+    );
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{doc:#}");
+    assert_eq!(changes[0]["resource"], "tool:~/go/bin/dlv");
+    assert_eq!(changes[0]["action"], "update");
+    let diff = changes[0]["diff"].as_str().unwrap();
+    assert!(diff.contains("-version = \"v1.23.1\""), "{diff}");
+    assert!(diff.contains("+version = \"v1.24.0\""), "{diff}");
+}
