@@ -131,6 +131,34 @@ fn main() {
     if let Some(baseline) = std::env::var_os("BENCH_GOENV_BASELINE") {
         against_baseline(Path::new(&baseline));
     }
+    go_env_file_scaling();
+}
+
+/// `plan` and `doctor` on a home whose Go env file (written by `go env -w` or by hand) has
+/// 10,000, 40,000 and 100,000 lines of distinct keys: the time per line must stay flat (issue 17
+/// found 13 s at 100,000 lines when each line searched the keys seen so far).
+fn go_env_file_scaling() {
+    const SCALING_RUNS: usize = 5;
+    println!("\nGo env file of N distinct keys (median of {SCALING_RUNS} runs):");
+    let temp = tempfile::tempdir().expect("temporary directory");
+    for n in [10_000usize, 40_000, 100_000] {
+        let bench = Bench::new(&temp.path().join(n.to_string()));
+        let file = bench.home.join(".config/go/env");
+        std::fs::create_dir_all(file.parent().unwrap()).expect("create ~/.config/go");
+        let text: String = (0..n).map(|i| format!("K{i}=v{i}\n")).collect();
+        std::fs::write(&file, text).expect("write the Go env file");
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mut plan = bench.times(SCALING_RUNS, &["plan", "profile.kdl"], 0);
+        let mut doctor = bench.times(SCALING_RUNS, &["doctor"], 0);
+        let (plan, doctor) = (median(&mut plan), median(&mut doctor));
+        println!(
+            "  {n:>7} lines: plan {:>8.2} ms ({:.2} µs/line), doctor {:>8.2} ms ({:.2} µs/line)",
+            ms(plan),
+            ms(plan) * 1e3 / n as f64,
+            ms(doctor),
+            ms(doctor) * 1e3 / n as f64,
+        );
+    }
 }
 
 /// `BENCH_GOENV_BASELINE=EXE`: `plan` of this goenv against another build (an earlier

@@ -36,7 +36,10 @@ pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Atomically replaces the content of `path` (or of its final symlink target). An existing file
-/// keeps its mode and owner; a new one gets `new_mode`. Missing parent directories are created.
+/// keeps its mode and owner; a new one gets `new_mode` less the process's umask, as `open(2)`
+/// would give it. A `new_mode` with no group or other bits (`0600`: the file holds a secret) is
+/// private whatever the file had: an existing file loses its group and other bits too. Missing
+/// parent directories are created.
 pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
     let real = resolve(path)?;
     if real != path && !fs::exists(&real)? {
@@ -68,12 +71,35 @@ pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::R
     if let Some(meta) = &existing {
         keep_owner(tmp.as_file(), meta)?;
     }
-    let mode = existing.as_ref().map_or(new_mode, mode_of);
+    let mut mode = existing.as_ref().map_or(new_mode & !umask(), mode_of);
+    if new_mode & 0o077 == 0 {
+        mode &= !0o077;
+    }
     tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(&real).map_err(|e| e.error)?;
     sync_dir(dir)
+}
+
+/// The process's file mode creation mask, read once. On Linux from `/proc/self/status`, which
+/// reads it without changing it; elsewhere by setting and restoring it (the first call happens
+/// before goenv starts a thread that creates files).
+pub(crate) fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let from_proc = fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+            let line = s.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+            u32::from_str_radix(line.trim(), 8).ok()
+        });
+        from_proc.unwrap_or_else(|| {
+            use rustix::fs::Mode;
+            let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+            rustix::process::umask(old);
+            #[allow(clippy::useless_conversion)] // mode_t is u16 on macOS
+            u32::from(old.as_raw_mode())
+        }) & 0o777
+    })
 }
 
 /// Removes `path` (its final symlink target, so a link goenv did not create stays). Absent is

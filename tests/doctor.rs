@@ -541,7 +541,25 @@ fn pam_environment_root_owned_cache_and_cgroup_limit() {
     ] {
         chown(&p, Some(4321), Some(4321)).unwrap();
     }
-    let (_, v) = doctor_json(&env, &[]);
+    // doctor runs as the home's owner (as root it refuses someone else's home)
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let as_user = || {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=4321", "--regid=4321", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_goenv"))
+            .arg("--home")
+            .arg(&home)
+            .args(["doctor", "--shell", "/bin/bash", "--format", "json"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"));
+        cmd
+    };
+    let out = as_user().output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    common::doctor_schema::assert_valid(&v);
     let pam = findings(&v, "pam-environment");
     assert_eq!(pam.len(), 1, "{v:#}");
     assert_eq!(pam[0]["path"], "~/.pam_environment");
@@ -561,15 +579,7 @@ fn pam_environment_root_owned_cache_and_cgroup_limit() {
     std::fs::create_dir_all(root.join("sys/fs/cgroup/user.slice/app.scope")).unwrap();
     std::fs::write(root.join("sys/fs/cgroup/user.slice/memory.max"), "536870912\n").unwrap();
     std::fs::write(root.join("sys/fs/cgroup/user.slice/app.scope/memory.max"), "max\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_goenv"))
-        .arg("--home")
-        .arg(&home)
-        .args(["doctor", "--shell", "/bin/bash", "--format", "json"])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("TEST_GOENV_SYSROOT", &root)
-        .output()
-        .unwrap();
+    let out = as_user().env("TEST_GOENV_SYSROOT", &root).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = findings(&v, "gomemlimit-cgroup");
     assert_eq!(f.len(), 1, "{v:#}");

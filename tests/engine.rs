@@ -436,3 +436,67 @@ fn default_shells_follow_what_is_configured() {
     assert!(plan.contains("+ file:~/.config/goenv/env.fish"), "{plan}");
     assert!(plan.contains("+ block:~/.zshenv"), "{plan}");
 }
+
+/// `goenv --home HOME ARGS` under `umask MASK` (set by a shell, which then execs goenv).
+fn goenv_under_umask(env: &TestEnv, mask: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_goenv"))
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
+        .output()
+        .expect("goenv runs")
+}
+
+#[test]
+fn new_files_honour_the_umask_and_files_holding_a_secret_are_private() {
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for (mask, open) in [("022", 0o644), ("077", 0o600), ("027", 0o640)] {
+        let env = TestEnv::new();
+        env.write("profile.kdl", PROFILE);
+        let home = env.home();
+        std::fs::create_dir_all(&home).unwrap();
+        let out = goenv_under_umask(&env, mask, &["apply", "--yes", "profile.kdl"]);
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        // The Go env file holds no secret here: created as open(2) would under this umask.
+        assert_eq!(mode(&home.join(".config/go/env")), open, "umask {mask}");
+        // env.sh and the environment.d file hold API_TOKEN's value: owner only.
+        for secret in [".config/goenv/env.sh", ".config/environment.d/50-goenv.conf"] {
+            let bytes = std::fs::read(home.join(secret)).unwrap();
+            assert!(text(&bytes).contains("s3cr3t-token"), "{secret}");
+            assert_eq!(mode(&home.join(secret)), 0o600, "{secret} under umask {mask}");
+        }
+    }
+
+    // A proxy URL with credentials makes the Go env file private.
+    let env = TestEnv::new();
+    env.write(
+        "profile.kdl",
+        "version 1\nproxy {\n    url \"https://bob:hunter2@athens.corp.example.com\" \"direct\"\n}\n",
+    );
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let go_env = env.home().join(".config/go/env");
+    assert!(text(&std::fs::read(&go_env).unwrap()).contains("hunter2"));
+    assert_eq!(mode(&go_env), 0o600);
+
+    // A file goenv wrote earlier, readable by all, is made private when a secret arrives.
+    let env = TestEnv::new();
+    env.write("profile.kdl", &PROFILE.replace("    API_TOKEN \"s3cr3t-token\" secret=#true\n", ""));
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    let env_sh = env.home().join(".config/goenv/env.sh");
+    assert_eq!(mode(&env_sh), 0o644);
+    env.write("profile.kdl", PROFILE);
+    assert_eq!(code(&env.goenv(&["apply", "--yes", "profile.kdl"])), 0);
+    assert_eq!(mode(&env_sh), 0o600);
+    // Rolled back to the value-less content, it stays private (a mode is only ever tightened).
+    assert_eq!(code(&env.goenv(&["rollback", "--yes"])), 0);
+    assert!(!text(&std::fs::read(&env_sh).unwrap()).contains("s3cr3t-token"));
+    assert_eq!(mode(&env_sh), 0o600);
+}

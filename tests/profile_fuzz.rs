@@ -1,5 +1,7 @@
-//! Property tests: whatever text arrives, the profile loader never panics, and every problem
-//! it reports points inside the file it names.
+//! Property tests: whatever text arrives, the profile loader never panics, every problem it
+//! reports points inside the file it names, and the report people read renders (miette panics
+//! on a label beyond column 65,535; goenv cuts long lines first). Plus the shapes issue 17's
+//! fuzzing found: very long lines, deep nesting (which overflowed the stack).
 
 use std::path::Path;
 
@@ -13,16 +15,23 @@ fn ctx() -> Context {
 
 fn assert_sane(result: Result<profile::Profile, Rejected>) {
     if let Err(r) = result {
-        assert!(!r.problems.is_empty(), "a rejected profile names at least one problem");
-        for p in &r.problems {
-            let loc = p.loc.expect("problems in a readable file have a location");
-            let file = r.sources.get(loc.file);
-            assert!(loc.offset + loc.len <= file.text.len(), "{p:?} is outside the file");
-            let (line, col) = file.line_col(loc.offset);
-            assert!(line >= 1 && col >= 1);
-            assert!(!p.message.is_empty());
-        }
+        sane(&r);
     }
+}
+
+/// Every problem points inside its file, and the whole report renders.
+fn sane(r: &Rejected) {
+    assert!(!r.problems.is_empty(), "a rejected profile names at least one problem");
+    for p in &r.problems {
+        let loc = p.loc.expect("problems in a readable file have a location");
+        let file = r.sources.get(loc.file);
+        assert!(loc.offset + loc.len <= file.text.len(), "{p:?} is outside the file");
+        let (line, col) = file.line_col(loc.offset);
+        assert!(line >= 1 && col >= 1);
+        assert!(!p.message.is_empty());
+    }
+    let shown = goenv::cli::report::human(&r.sources, &r.problems, false);
+    assert_eq!(shown.matches("  × ").count(), r.problems.len(), "every problem renders: {shown}");
 }
 
 fn load(text: &str) {
@@ -217,5 +226,88 @@ fn shipped_profiles_are_valid_as_written() {
         if let Err(r) = profile::load_str(&path, text, &ctx()) {
             panic!("{:?}", r.problems);
         }
+    }
+}
+
+/// Loads `text`, which must be rejected with `code`; the report renders, and its header names the
+/// real line and column of the first problem. Returns the report.
+#[track_caller]
+fn rejected(text: &str, code: &str) -> String {
+    let path = Path::new("/p/profile.kdl");
+    let r = profile::load_str(path, text, &ctx()).expect_err("rejected");
+    sane(&r);
+    assert_eq!(r.problems[0].code, code, "{:?}", r.problems);
+    let loc = r.problems[0].loc.expect("located");
+    let (line, col) = r.sources.get(loc.file).line_col(loc.offset);
+    let shown = goenv::cli::report::human(&r.sources, &r.problems, false);
+    assert!(shown.contains(&format!("[/p/profile.kdl:{line}:{col}]")), "{shown}");
+    shown
+}
+
+#[test]
+fn a_label_beyond_column_65535_is_shown_cut_with_its_real_column() {
+    let long = "x".repeat(70_000);
+    let shown = rejected(
+        &format!("version 1\nexport {{\n    A \"{long}\" bad=1\n}}\n"),
+        "goenv::profile::unknown-property",
+    );
+    assert!(shown.contains("profile.kdl:3:70010]"), "{shown}");
+    assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
+    // The value itself is the label: underlined in part, never 70,000 characters wide.
+    let shown = rejected(
+        &format!("version 1\nexport {{\n    GOMEMLIMIT \"512MB{long}\"\n}}\n"),
+        "goenv::value::gomemlimit",
+    );
+    assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
+    // Multi-byte characters on a long line, and a long line that is not the label's.
+    let wide = "é".repeat(40_000);
+    let text = format!("version 1\n// {wide}\nexport {{\n    A \"{wide}\" nope=1\n}}\n");
+    let shown = rejected(&text, "goenv::profile::unknown-property");
+    assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
+}
+
+#[test]
+fn deep_nesting_is_a_problem_not_a_stack_overflow() {
+    for (open, close) in
+        [("when os=\"linux\" {", "}"), ("foo {", "}"), ("/*", "*/"), ("export {", "}")]
+    {
+        for n in [33, 2_000, 5_000] {
+            let text = format!("version 1\n{}\n{}\n", open.repeat(n), close.repeat(n));
+            let shown = rejected(&text, "goenv::profile::too-deep");
+            assert!(shown.contains("nested more than 32 deep"), "{shown}");
+        }
+    }
+    // 32 levels are fine as far as nesting goes (the nodes themselves are then checked).
+    let text = format!("version 1\n{}\n{}\n", "when os=\"linux\" {".repeat(32), "}".repeat(32));
+    if let Err(r) = profile::load_str(Path::new("/p/profile.kdl"), &text, &ctx()) {
+        assert!(
+            r.problems.iter().all(|p| p.code != "goenv::profile::too-deep"),
+            "{:?}",
+            r.problems
+        );
+    }
+    // Braces inside strings, raw strings and comments do not count.
+    let braces = "{".repeat(100);
+    let text = format!(
+        "version 1\n// {braces}\n/* {braces} */\nexport {{\n    A \"{braces}\"\n    B #\"{braces}\"\\\"#\n    C \"\"\"\n    {braces}\n    \"\"\"\n}}\n"
+    );
+    if let Err(r) = profile::load_str(Path::new("/p/profile.kdl"), &text, &ctx()) {
+        panic!("{:?}", r.problems);
+    }
+}
+
+#[test]
+fn many_problems_in_a_large_profile_are_reported_in_linear_time() {
+    // 3,000 unknown nodes on one 20 KB line and on 3,000 lines: every one reported and rendered.
+    for sep in [" ", "\n"] {
+        let text = format!(
+            "version 1\n{}\n",
+            (0..3000).map(|i| format!("x{i};")).collect::<Vec<_>>().join(sep)
+        );
+        let r =
+            profile::load_str(Path::new("/p/profile.kdl"), &text, &ctx()).expect_err("rejected");
+        assert_eq!(r.problems.len(), 3000);
+        let shown = goenv::cli::report::human(&r.sources, &r.problems, false);
+        assert_eq!(shown.matches("unknown node").count(), 3000);
     }
 }

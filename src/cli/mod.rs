@@ -347,6 +347,12 @@ pub fn run(mut cli: Cli) -> ExitCode {
         }
         Err(e) => return error::report(&Error::from_diagnostic(ErrorKind::Usage, &e), &ui),
     };
+    // check reads only the profile; everything else reads or writes the home as its owner
+    if !matches!(cli.command, Command::Check(_))
+        && let Err(e) = engine::refuse_foreign_home(&ctx)
+    {
+        return error::report(&e, &ui);
+    }
     // doctor only reads, and `plan --against` reads nothing of the machine: they leave an
     // interrupted transaction for the next command to recover
     let reads_no_state = match &cli.command {

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::context::{Context, Os};
 
@@ -129,7 +130,11 @@ type BinaryFacts = (Option<String>, Option<String>, Option<String>, Option<Strin
 thread_local! {
     /// What each binary is, read once per run: every context finds the same `go` and `dlv`.
     static BINARIES: std::cell::RefCell<BTreeMap<PathBuf, BinaryFacts>> = Default::default();
+    /// Each Go env file's values, parsed once per run: most contexts read the same file.
+    static GO_ENV_FILES: std::cell::RefCell<BTreeMap<PathBuf, Rc<GoEnvLines>>> = Default::default();
 }
+
+type GoEnvLines = BTreeMap<String, (String, u32)>;
 
 /// Reads a binary's Go version, module version, architecture and OS without running it.
 fn binary(sys: &Sys, path: &Path) -> BinaryFacts {
@@ -189,7 +194,7 @@ pub fn env_file(ctx: &Context, env: &Env) -> Result<Option<PathBuf>, Why> {
 }
 
 /// The Go env file's (or `go.env`'s) effective values with their lines, as Go reads them.
-fn go_env_lines(bytes: &[u8]) -> BTreeMap<String, (String, u32)> {
+fn go_env_lines(bytes: &[u8]) -> GoEnvLines {
     crate::formats::goenvfile::located(bytes)
         .into_iter()
         .map(|(k, v, line)| (k, (String::from_utf8_lossy(&v).into_owned(), line as u32)))
@@ -204,13 +209,19 @@ pub fn view(sys: &Sys, ctx: &Context, env: &Env, editor: Option<&EditorGo>) -> G
     let file = env_file(ctx, env);
     let (file_path, file_vals) = match &file {
         Ok(Some(p)) => {
-            let vals = sys
-                .read_text(p, "the Go env file (`go env -w`)")
-                .map(|t| go_env_lines(t.as_bytes()))
-                .unwrap_or_default();
+            let cached = GO_ENV_FILES.with(|c| c.borrow().get(p).cloned());
+            let vals = cached.unwrap_or_else(|| {
+                let vals = Rc::new(
+                    sys.read_text(p, "the Go env file (`go env -w`)")
+                        .map(|t| go_env_lines(t.as_bytes()))
+                        .unwrap_or_default(),
+                );
+                GO_ENV_FILES.with(|c| c.borrow_mut().insert(p.clone(), vals.clone()));
+                vals
+            });
             (Some(p.clone()), vals)
         }
-        _ => (None, BTreeMap::new()),
+        _ => (None, Rc::default()),
     };
     let path = env.get("PATH");
     let go: Result<Option<(PathBuf, &'static str)>, Why> =

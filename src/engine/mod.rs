@@ -81,6 +81,35 @@ fn holder(command: &str) -> String {
 }
 
 /// Any goenv command that finds a journal first puts every touched path back, and says so.
+/// Refuses a home that belongs to another user than the one goenv runs as (root with
+/// `--home /home/alice`). goenv reads and writes a home as its owner would: as anyone else it
+/// could follow the owner's links out of the home (`~/.config/go/env -> /etc/shadow`), show
+/// files the owner cannot read, and leave files the owner cannot change. A home that does not
+/// exist yet is fine: what goenv creates is then the caller's.
+pub fn refuse_foreign_home(ctx: &Context) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(&ctx.home) else { return Ok(()) };
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() == me {
+        return Ok(());
+    }
+    let who = if me == 0 { "root".to_owned() } else { format!("uid {me}") };
+    Err(Error::new(
+        ErrorKind::Usage,
+        format!(
+            "goenv runs as {who}, but the home `{}` belongs to uid {}",
+            ctx.home.display(),
+            meta.uid()
+        ),
+    )
+    .hint(format!(
+        "run goenv as the home's owner, e.g. `sudo -u '#{}' goenv …` (in Ansible, `become_user`): \
+         as anyone else it could follow the owner's links out of the home and leave files the \
+         owner cannot change",
+        meta.uid()
+    )))
+}
+
 pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<()> {
     if !state_dir(ctx).join("journal.toml").exists() {
         return Ok(());

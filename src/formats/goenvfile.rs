@@ -34,9 +34,11 @@ pub fn parse(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     located(bytes).into_iter().map(|(k, v, _)| (k, v)).collect()
 }
 
-/// [`parse`], with the 1-based line each effective value comes from.
+/// [`parse`], with the 1-based line each effective value comes from. Linear in the file's
+/// length: a key's slot is found through an index, not a scan.
 pub fn located(bytes: &[u8]) -> Vec<(String, Vec<u8>, usize)> {
     let mut out: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    let mut slots: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let Some(eq) = line.iter().position(|&b| b == b'=') else { continue };
         if !line[0].is_ascii_uppercase() {
@@ -44,12 +46,15 @@ pub fn located(bytes: &[u8]) -> Vec<(String, Vec<u8>, usize)> {
         }
         let Ok(key) = std::str::from_utf8(&line[..eq]) else { continue };
         let value = line[eq + 1..].to_vec();
-        match out.iter_mut().find(|(k, _, _)| k == key) {
-            Some(slot) => {
-                slot.1 = value;
-                slot.2 = i + 1;
+        match slots.get(key) {
+            Some(&slot) => {
+                out[slot].1 = value;
+                out[slot].2 = i + 1;
             }
-            None => out.push((key.to_owned(), value, i + 1)),
+            None => {
+                slots.insert(key, out.len());
+                out.push((key.to_owned(), value, i + 1));
+            }
         }
     }
     out
@@ -109,5 +114,19 @@ mod tests {
                 .collect();
             assert_eq!(back, entries, "case {n}");
         }
+    }
+
+    /// 200,000 distinct keys parse in well under a second even in a debug build; the scan this
+    /// replaced (a linear search per line) took minutes. Figures: `cargo bench --bench engine`.
+    #[test]
+    fn located_is_linear_in_the_file_length() {
+        let n = 200_000;
+        let text: String = (0..n).map(|i| format!("K{i}=v{i}\n")).collect();
+        let start = std::time::Instant::now();
+        let got = located(text.as_bytes());
+        let took = start.elapsed();
+        assert_eq!(got.len(), n);
+        assert_eq!(got[n - 1], (format!("K{}", n - 1), format!("v{}", n - 1).into_bytes(), n));
+        assert!(took < std::time::Duration::from_secs(20), "{n} keys took {took:?}");
     }
 }

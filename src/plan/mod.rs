@@ -227,6 +227,13 @@ pub fn compute(
                 _ => descriptor.render(),
             },
         };
+        // A whole file goenv owns that holds a secret (an exported `secret=#true` value, a proxy
+        // URL's credentials) is for its owner only, new or not.
+        let mode = if r.id.kind == Kind::File && holds_secret(&after, &plan.secrets) {
+            mode & 0o700
+        } else {
+            mode
+        };
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
@@ -315,6 +322,14 @@ pub fn put_back(kind: Kind, current: Option<&[u8]>, wanted: Option<&[u8]>) -> Op
     }
 }
 
+/// Whether `content` holds any of `secrets`.
+fn holds_secret(content: &[u8], secrets: &[String]) -> bool {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .any(|s| content.windows(s.len()).any(|w| w == s.as_bytes()))
+}
+
 /// What a path holds now, as the probe found it, by its shape.
 fn state(
     observed: &Observed,
@@ -327,6 +342,16 @@ fn state(
             FileState::Absent => Ok((None, 0o644)),
             FileState::Present { bytes, mode } => Ok((Some(bytes.clone()), *mode)),
             FileState::Unreadable(reason) => Err(PlanError::path(path, reason.clone())),
+            FileState::ReadOnly { reason, .. } => Err(PlanError::Path {
+                path: path.to_path_buf(),
+                at: None,
+                reason: reason.clone(),
+                hint: Some(
+                    "goenv does not replace a file you cannot write, as an editor would not: make \
+                     it writable for you (`chmod u+w`, or `chown` it to you) or ask its owner"
+                        .into(),
+                ),
+            }),
             FileState::Dangling { link, missing } => Err(PlanError::Path {
                 path: path.to_path_buf(),
                 at: None,

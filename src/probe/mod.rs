@@ -29,6 +29,13 @@ pub enum FileState {
     },
     /// Present but unreadable (permissions, a directory in the way): planning must stop.
     Unreadable(String),
+    /// Present and readable, but this user cannot write it (a root-owned 0444 file in the home,
+    /// a read-only file system): read like any file, never a target, as an editor would refuse.
+    ReadOnly {
+        bytes: Vec<u8>,
+        mode: u32,
+        reason: String,
+    },
     /// A symbolic link whose chain ends at a missing file (`~/.bashrc -> dotfiles/missing`):
     /// writing it would create that file somewhere the user probably does not expect, so
     /// planning stops. `link` is the first link's target as written, `missing` where it ends.
@@ -41,7 +48,7 @@ pub enum FileState {
 impl FileState {
     pub fn bytes(&self) -> Option<&[u8]> {
         match self {
-            Self::Present { bytes, .. } => Some(bytes),
+            Self::Present { bytes, .. } | Self::ReadOnly { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
@@ -68,7 +75,25 @@ pub fn read(path: &Path) -> FileState {
             FileState::Unreadable("it is not a regular file (a FIFO, socket or device)".into())
         }
         Ok(m) => match std::fs::read(path) {
-            Ok(bytes) => FileState::Present { bytes, mode: m.permissions().mode() & 0o7777 },
+            Ok(bytes) => {
+                let mode = m.permissions().mode() & 0o7777;
+                match rustix::fs::access(path, rustix::fs::Access::WRITE_OK) {
+                    Ok(()) => FileState::Present { bytes, mode },
+                    Err(e) => {
+                        use std::os::unix::fs::MetadataExt;
+                        let reason = if e == rustix::io::Errno::ROFS {
+                            "it is on a read-only file system".to_owned()
+                        } else {
+                            format!(
+                                "you cannot write it (owner uid {}, mode {:04o})",
+                                m.uid(),
+                                mode
+                            )
+                        };
+                        FileState::ReadOnly { bytes, mode, reason }
+                    }
+                }
+            }
             Err(e) => FileState::Unreadable(e.to_string()),
         },
     }

@@ -189,6 +189,17 @@ impl<'c> Decoder<'c> {
     }
 
     fn decode_text(&mut self, path: &Path, text: String, acc: &mut Acc) {
+        if let Some(at) = too_deep(&text) {
+            let file = self.sources.add(path, text);
+            self.err(
+                Loc { file, offset: at, len: 1 },
+                "goenv::profile::too-deep",
+                format!("blocks or comments are nested more than {MAX_NESTING} deep"),
+                "one level too many opens here",
+                "a profile needs a few levels at most (a `when` inside a node): flatten this",
+            );
+            return;
+        }
         let parsed = KdlDocument::parse_v2(&text);
         let file = self.sources.add(path, text);
         let doc = match parsed {
@@ -1615,4 +1626,86 @@ fn lower_first(s: &str) -> String {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// How deep `{ … }` blocks and `/* … */` comments may nest. KDL's parser recurses per level
+/// (thousands of levels overflow the stack); no real profile needs more than four.
+const MAX_NESTING: usize = 32;
+
+/// The byte offset of the first `{` or `/*` that opens level `MAX_NESTING + 1`, skipping
+/// strings (quoted, multi-line, raw with any number of `#`) and comments as KDL 2 does. One pass,
+/// no recursion: it runs before the parser so that the parser never sees such a text.
+fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth, mut comments) = (0, 0usize, 0usize);
+    // Skips a string whose opening quote(s) start at `i`, with `hashes` `#` before them.
+    let skip_string = |mut i: usize, hashes: usize| -> usize {
+        let multi = b[i..].starts_with(b"\"\"\"");
+        i += if multi { 3 } else { 1 };
+        while i < b.len() {
+            if hashes == 0 && b[i] == b'\\' {
+                i += 2;
+                continue;
+            }
+            let close: &[u8] = if multi { b"\"\"\"" } else { b"\"" };
+            if b[i..].starts_with(close)
+                && b[i + close.len()..].iter().take_while(|&&c| c == b'#').count() >= hashes
+            {
+                return i + close.len() + hashes;
+            }
+            i += 1;
+        }
+        b.len()
+    };
+    while i < b.len() {
+        if comments > 0 {
+            if b[i..].starts_with(b"/*") {
+                comments += 1;
+                if depth + comments > MAX_NESTING {
+                    return Some(i);
+                }
+                i += 2;
+            } else if b[i..].starts_with(b"*/") {
+                comments -= 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        match b[i] {
+            b'"' => i = skip_string(i, 0),
+            b'#' => {
+                let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
+                if b.get(i + hashes) == Some(&b'"') {
+                    i = skip_string(i + hashes, hashes);
+                } else {
+                    i += hashes;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                comments = 1;
+                if depth + comments > MAX_NESTING {
+                    return Some(i);
+                }
+                i += 2;
+            }
+            b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
