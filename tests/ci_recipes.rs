@@ -96,7 +96,7 @@ go-env {
 "#;
 
 #[test]
-#[ignore = "needs plan --against (branch against)"]
+
 fn the_step_plans_the_change_against_the_base_commit() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.home()).unwrap();
@@ -165,7 +165,7 @@ fn the_step_plans_the_change_against_the_base_commit() {
 
 /// A profile that does not load: the step still writes a comment saying why, and records 1.
 #[test]
-#[ignore = "needs plan --against (branch against)"]
+
 fn a_broken_profile_gives_a_comment_that_says_why() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.home()).unwrap();

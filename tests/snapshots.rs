@@ -206,6 +206,92 @@ fn plan_with_service_findings() {
     );
 }
 
+// ---- plan --against, --platform ---------------------------------------------------------------
+
+/// The previous profile of a pull request: what the machines follow now.
+const OLD_PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOTOOLCHAIN "local"
+}
+export {
+    API_TOKEN "s3cr3t-token" secret=#true
+}
+shells "bash" "zsh"
+"#;
+
+/// The pull request's profile: one Go setting more, zsh no longer wired, and on Linux the
+/// desktop session and a variable more.
+const NEW_PROFILE: &str = r#"version 1
+go-env {
+    GOPATH "~/go"
+    GOTOOLCHAIN "local"
+    GOFLAGS "-mod=readonly"
+}
+export {
+    API_TOKEN "s3cr3t-token" secret=#true
+}
+shells "bash"
+when os="linux" {
+    session
+    export {
+        GREETING "hello world"
+    }
+}
+"#;
+
+/// Two platforms against the previous profile, on a home whose own files (`seeded`) it must
+/// not read: macOS gets the Go setting and loses zsh's block, Linux gets the session too.
+#[test]
+fn plan_against_two_platforms() {
+    let env = seeded();
+    env.write("old.kdl", OLD_PROFILE);
+    env.write("new.kdl", NEW_PROFILE);
+    let args = |format: &'static str| {
+        [
+            "plan",
+            "--format",
+            format,
+            "--detailed-exitcode",
+            "--against",
+            "old.kdl",
+            "--platform",
+            "linux/amd64",
+            "--platform",
+            "macos/arm64",
+            "new.kdl",
+        ]
+    };
+    snapshot!("plan_against_platforms_human", env.run(&args("human")));
+    snapshot!("plan_against_platforms_markdown", env.run(&args("markdown")));
+    snapshot!(
+        "plan_against_platforms_quiet",
+        env.run(&[
+            "-q",
+            "plan",
+            "--against",
+            "old.kdl",
+            "--platform",
+            "linux/amd64",
+            "--platform",
+            "macos/arm64",
+            "new.kdl"
+        ])
+    );
+    // Only Linux differs once macOS has both changes: macOS is one line.
+    env.write("old.kdl", &NEW_PROFILE.replace("when os=\"linux\"", "when host=\"elsewhere\""));
+    snapshot!("plan_against_platforms_one_line_markdown", env.run(&args("markdown")));
+}
+
+#[test]
+fn refused_platform_beside_os() {
+    let env = seeded();
+    snapshot!(
+        "refused_platform_beside_os",
+        env.run(&["--os", "macos", "plan", "--platform", "linux/amd64", "profile.kdl"])
+    );
+}
+
 // ---- apply -----------------------------------------------------------------------------------
 
 #[test]

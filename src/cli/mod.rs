@@ -457,6 +457,21 @@ pub fn run(mut cli: Cli) -> ExitCode {
         }
         None => {}
     }
+    if let Command::Plan(a) = &cli.command
+        && !a.platforms.is_empty()
+        && let Some(flag) = [(platform.os.is_some(), "--os"), (platform.arch.is_some(), "--arch")]
+            .into_iter()
+            .find_map(|(given, flag)| given.then_some(flag))
+    {
+        let e = Error::new(
+            ErrorKind::Usage,
+            format!("`--platform` and `{flag}` both say which platform to plan for"),
+        )
+        .hint(
+            "give every platform with `--platform OS/ARCH` (repeatable), without `--os`/`--arch`",
+        );
+        return error::report(&e, &ui);
+    }
     let opts = ContextOptions {
         home: cli.home,
         os: platform.os.as_deref().and_then(Os::parse),
@@ -489,10 +504,14 @@ pub fn run(mut cli: Cli) -> ExitCode {
     {
         return fail(&e, &json, None);
     }
-    // doctor only reads: it leaves an interrupted transaction for the next command to recover
-    if !matches!(cli.command, Command::Doctor(_))
-        && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx))
-    {
+    // doctor only reads, and `plan --against` reads nothing of the machine: they leave an
+    // interrupted transaction for the next command to recover
+    let reads_no_state = match &cli.command {
+        Command::Doctor(_) => true,
+        Command::Plan(a) => a.against.is_some(),
+        _ => false,
+    };
+    if !reads_no_state && let Err(e) = engine::recover_if_needed(&ctx, &mut progress(&ui, &ctx)) {
         return fail(&e, &json, Some(&ctx));
     }
     let fault = engine::fault();

@@ -181,7 +181,7 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
 /// A plan as Markdown for a pull-request comment, in one document of at most `limit`
 /// characters (a diff too long is cut at a line boundary, with a note; none is left out).
 pub fn markdown(plan: &Plan, ctx: &Context, limit: usize) -> String {
-    let (mut head, diffs) = markdown_blocks(plan, ctx);
+    let (mut head, diffs) = markdown_blocks(plan, ctx, "####");
     head.insert(0, Block::Text("### goenv plan\n\n".into()));
     markdown::fit(&head, &diffs, limit)
 }
@@ -189,7 +189,7 @@ pub fn markdown(plan: &Plan, ctx: &Context, limit: usize) -> String {
 /// The same in parts of at most `limit` characters each, each valid on its own: `### goenv plan
 /// (part 2 of 3)`, then what fits; a table or a diff too long for a part is cut.
 pub fn markdown_parts(plan: &Plan, ctx: &Context, limit: usize) -> Vec<String> {
-    let (mut blocks, diffs) = markdown_blocks(plan, ctx);
+    let (mut blocks, diffs) = markdown_blocks(plan, ctx, "####");
     blocks.extend(diffs);
     let title = |n: usize, total: usize| {
         if total == 1 {
@@ -204,7 +204,7 @@ pub fn markdown_parts(plan: &Plan, ctx: &Context, limit: usize) -> Vec<String> {
 /// A plan's Markdown blocks without a title: the summary, the table of changes and the findings,
 /// then one folded diff per change. Other renderers (one section per platform) put them under
 /// their own headings.
-pub fn markdown_blocks(plan: &Plan, ctx: &Context) -> (Vec<Block>, Vec<Block>) {
+pub fn markdown_blocks(plan: &Plan, ctx: &Context, heading: &str) -> (Vec<Block>, Vec<Block>) {
     let mut head =
         vec![Block::Text(format!("**{}**\n\n", markdown::prose(&summary_line(plan, Title::Plan))))];
     if !plan.changes.is_empty() {
@@ -234,7 +234,7 @@ pub fn markdown_blocks(plan: &Plan, ctx: &Context) -> (Vec<Block>, Vec<Block>) {
                 )
             })
             .collect();
-        head.push(Block::Table { header: "#### Findings\n\n".into(), rows });
+        head.push(Block::Table { header: format!("{heading} Findings\n\n"), rows });
     }
     let diffs = plan
         .changes
@@ -242,6 +242,56 @@ pub fn markdown_blocks(plan: &Plan, ctx: &Context) -> (Vec<Block>, Vec<Block>) {
         .map(|c| Block::Diff { summary: c.id.to_string(), diff: diff(c, ctx, &plan.secrets) })
         .collect();
     (head, diffs)
+}
+
+/// One plan per platform (`plan --platform …`): a section each, under a heading naming the
+/// platform; a platform without changes (and without a warning or an error) is one line. Each
+/// section gets an equal share of the comment's `limit` (diffs too long are cut, with a note).
+pub fn markdown_platforms(plans: &[(&Plan, &Context)], limit: usize) -> String {
+    let mut out = String::from("### goenv plan\n\n");
+    let with_changes = plans.iter().filter(|(p, _)| !quiet_platform(p)).count().max(1);
+    let share = limit.saturating_sub(markdown::size(&out) + 200 * plans.len()) / with_changes;
+    for (plan, ctx) in plans {
+        let platform = markdown::text(&format!("{}/{}", ctx.os, ctx.arch));
+        if quiet_platform(plan) {
+            out.push_str(&format!("#### {platform}: no changes\n\n"));
+            continue;
+        }
+        let (mut head, diffs) = markdown_blocks(plan, ctx, "#####");
+        head.insert(0, Block::Text(format!("#### {platform}\n\n")));
+        out.push_str(&markdown::fit(&head, &diffs, share));
+    }
+    out
+}
+
+/// The same in parts of at most `limit` characters each, each valid on its own (`plan
+/// --platform … --markdown-out FILE`): the sections in order, a part break where one is full.
+pub fn markdown_platforms_parts(plans: &[(&Plan, &Context)], limit: usize) -> Vec<String> {
+    let mut blocks = Vec::new();
+    for (plan, ctx) in plans {
+        let platform = markdown::text(&format!("{}/{}", ctx.os, ctx.arch));
+        if quiet_platform(plan) {
+            blocks.push(Block::Text(format!("#### {platform}: no changes\n\n")));
+            continue;
+        }
+        let (head, diffs) = markdown_blocks(plan, ctx, "#####");
+        blocks.push(Block::Text(format!("#### {platform}\n\n")));
+        blocks.extend(head);
+        blocks.extend(diffs);
+    }
+    let title = |n: usize, total: usize| {
+        if total == 1 {
+            "### goenv plan\n\n".to_owned()
+        } else {
+            format!("### goenv plan (part {n} of {total})\n\n")
+        }
+    };
+    markdown::split(&title, &blocks, limit)
+}
+
+/// No changes, and nothing worse than a note to say.
+fn quiet_platform(plan: &Plan) -> bool {
+    plan.is_empty() && plan.findings.iter().all(|f| f.severity == crate::plan::Severity::Info)
 }
 
 pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {

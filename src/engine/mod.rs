@@ -5,6 +5,7 @@
 //! history, and emptying the trash. The command line parses arguments, calls one function here,
 //! and renders what it returns; the engine never prints (it reports through [`Progress`]).
 
+mod against;
 mod debris;
 mod error;
 mod history;
@@ -17,6 +18,7 @@ mod rollback;
 use std::path::{Path, PathBuf};
 
 pub use crate::apply::Fault;
+pub use against::plan_against;
 pub use debris::{Debris, leftovers};
 pub use error::{Changed, Error, ErrorKind, Result};
 pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generations, show, status};
@@ -223,17 +225,7 @@ pub(crate) fn plan_parts(
     let mut observed = observe::observe_pinned(input, &managed, progress, pinned)?;
     let desired = units::desired(input, &observed)
         .map_err(|problems| Error::unplannable(profile.sources.clone(), problems))?;
-    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| match e {
-        PlanError::Path { path, at, reason, hint } => {
-            let at = at.map(|(line, column)| format!(":{line}:{column}")).unwrap_or_default();
-            let hint = hint.unwrap_or_else(|| "fix the file by hand".into());
-            Error::new(
-                ErrorKind::Machine,
-                format!("cannot plan `{}{at}`: {reason}", tilde_path(&path, &ctx.home)),
-            )
-            .hint(format!("{hint}, then plan again"))
-        }
-    })?;
+    let mut plan = plan::compute(&desired, &observed, &managed).map_err(|e| plan_error(e, ctx))?;
     plan.findings = rules::findings(rules::Input {
         ctx,
         observed: &observed,
@@ -244,10 +236,27 @@ pub(crate) fn plan_parts(
     Ok((plan, resolved))
 }
 
+/// A file the plan cannot be made over, as the engine's error.
+fn plan_error(e: PlanError, ctx: &Context) -> Error {
+    match e {
+        PlanError::Path { path, at, reason, hint } => {
+            let at = at.map(|(line, column)| format!(":{line}:{column}")).unwrap_or_default();
+            let hint = hint.unwrap_or_else(|| "fix the file by hand".into());
+            Error::new(
+                ErrorKind::Machine,
+                format!("cannot plan `{}{at}`: {reason}", tilde_path(&path, &ctx.home)),
+            )
+            .hint(format!("{hint}, then plan again"))
+        }
+    }
+}
+
 /// `apply` refuses to pretend to be another platform or host: it changes this machine.
 pub fn check_host(ctx: &Context) -> Result<()> {
     use crate::context::{Arch, Os};
-    if ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch) {
+    let other_platform =
+        ctx.os != Os::host().unwrap_or(ctx.os) || ctx.arch != Arch::host().unwrap_or(ctx.arch);
+    if other_platform && !any_platform() {
         return Err(Error::new(
             ErrorKind::Usage,
             format!(
@@ -270,6 +279,14 @@ pub fn check_host(ctx: &Context) -> Result<()> {
         .hint("use `goenv plan --host …` to see what another machine would get"));
     }
     Ok(())
+}
+
+/// The tests' switch to apply for another platform's `--os`/`--arch` on a temporary home (a
+/// macOS home made on Linux, to check `plan --against` with): `TEST_GOENV_ANY_PLATFORM=1`.
+/// Debug builds only; a release build never reads it. The files written are the other
+/// platform's; an SDK is that platform's archive, unpacked and never run.
+fn any_platform() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("TEST_GOENV_ANY_PLATFORM").is_some_and(|v| v == "1")
 }
 
 /// A plan made under the lock, ready to be applied.

@@ -56,8 +56,7 @@ pub fn load_index(
     cache_dir: &Path,
 ) -> Result<crate::sdk::index::FetchedIndex, LoadIndexError> {
     use crate::sdk::index::FetchedIndex;
-    let file = cache_dir
-        .join(format!("index-{}.json", &crate::digest::sha256(url.as_bytes()).as_str()[..16]));
+    let file = index_cache_file(url, cache_dir);
     let cached = fs::metadata(&file)
         .ok()
         .and_then(|m| m.modified().ok())
@@ -94,6 +93,24 @@ pub fn load_index(
             }
         }
     }
+}
+
+/// The cached copy of the download index at `url`, whatever its age, and that age; `None` when
+/// there is none (or it does not parse). Reads one file in goenv's cache, never the network: for
+/// plans that must be made offline (`plan --against`).
+pub fn cached_index(
+    url: &str,
+    cache_dir: &Path,
+) -> Option<(crate::sdk::index::FetchedIndex, std::time::Duration)> {
+    let file = index_cache_file(url, cache_dir);
+    let age = fs::metadata(&file).ok()?.modified().ok()?.elapsed().unwrap_or_default();
+    let index = super::index::Index::parse(&fs::read(&file).ok()?).ok()?;
+    Some((crate::sdk::index::FetchedIndex { url: url.to_owned(), index, stale: None }, age))
+}
+
+/// Where the download index at `url` is cached.
+pub fn index_cache_file(url: &str, cache_dir: &Path) -> PathBuf {
+    cache_dir.join(format!("index-{}.json", &crate::digest::sha256(url.as_bytes()).as_str()[..16]))
 }
 
 #[derive(Debug, thiserror::Error)]

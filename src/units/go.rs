@@ -230,11 +230,20 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn index(&self, at: Loc) -> Result<&FetchedIndex, Problem> {
         self.observed.index.as_ref().ok_or_else(|| {
+            // Only a plan made offline (`plan --against`) gets here without an index.
             Problem::new(
                 at,
                 "goenv::plan::no-index",
-                "the download index was not read, so this version cannot be resolved",
+                format!(
+                    "this version needs the download index {}, and goenv has no copy of it",
+                    crate::sdk::fetch::redact_url(&index_url(self.go))
+                ),
                 "needs the index",
+            )
+            .help(
+                "`plan --against` plans offline, from the copy goenv caches when it plans with \
+                 the network: run `goenv plan` on this profile once online (for the same \
+                 platform), or pin the version with `checksum`",
             )
         })
     }
