@@ -96,7 +96,6 @@ go-env {
 "#;
 
 #[test]
-
 fn the_step_plans_the_change_against_the_base_commit() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.home()).unwrap();
@@ -160,12 +159,13 @@ fn the_step_plans_the_change_against_the_base_commit() {
     let out = run_step(&env, &repo, &moved);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(read("status").trim(), "2");
-    assert!(read("post.1.md").contains("block:~/.bashrc"), "everything is new");
+    // An empty profile already wires bash (goenv's default): the Go env file is what is new.
+    let post = read("post.1.md");
+    assert!(post.contains("| `+` | `file:~/.config/go/env` | Create |"), "{post}");
 }
 
 /// A profile that does not load: the step still writes a comment saying why, and records 1.
 #[test]
-
 fn a_broken_profile_gives_a_comment_that_says_why() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.home()).unwrap();

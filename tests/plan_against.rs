@@ -27,10 +27,7 @@ use common::goserver::{GoServer, fake_sdk_archive};
 use serde_json::Value;
 
 /// The profiles this goenv cannot plan yet, and the node that stops them.
-const LEFT_OUT: [(&str, &str); 2] = [
-    ("profiles/service-runtime.kdl", "`service`"),
-    ("profiles/vscode-ubuntu.kdl", "`session live=#true`"),
-];
+const LEFT_OUT: [(&str, &str); 1] = [("profiles/vscode-ubuntu.kdl", "`session live=#true`")];
 
 /// Every SDK version a shipped profile names, and 1.22.12, the newest 1.22.x (`go "1.22"`).
 const VERSIONS: [&str; 4] = ["1.23.9", "1.22.12", "1.22.10", "1.21.13"];
@@ -107,7 +104,17 @@ fn write_profiles(dir: &Path, server: &GoServer) -> Vec<(String, PathBuf)> {
 }
 
 fn goenv(env: &TestEnv, args: &[&str]) -> Output {
-    env.goenv(args)
+    env.goenv(&findings_are_not_the_point(args))
+}
+
+/// `plan` and `apply` exit 3 on an error-level finding (a shipped profile's Delve that cannot
+/// debug its Go); these tests compare changes, so findings do not set the exit code here.
+fn findings_are_not_the_point<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    if args.iter().any(|a| *a == "plan" || *a == "apply") && !args.contains(&"--fail-on") {
+        all.extend(["--fail-on", "never"]);
+    }
+    all
 }
 
 /// Runs goenv, which must exit `code`, and returns stdout as JSON.
@@ -216,7 +223,7 @@ fn goenv_any_platform(env: &TestEnv, args: &[&str]) -> Output {
         .env("TEST_GOENV_ANY_PLATFORM", "1")
         .arg("--home")
         .arg(env.home())
-        .args(args)
+        .args(findings_are_not_the_point(args))
         .output()
         .unwrap()
 }
