@@ -102,6 +102,10 @@ pub struct Context {
     pub host: String,
     /// The process environment when goenv started; empty for a `--home` Context.
     pub env: BTreeMap<String, String>,
+    /// Where the user's `systemd --user` manager listens: `XDG_RUNTIME_DIR` (read with
+    /// `--home` too: that is how tests point goenv at a throwaway manager), else, without
+    /// `--home`, `/run/user/UID` when it exists. Only effects use it.
+    pub runtime_dir: Option<PathBuf>,
     /// The clock, in seconds since the Unix epoch, when tests pin it (`TEST_GOENV_NOW`, read by
     /// debug builds only); `None` reads the system clock.
     pub pinned_now: Option<u64>,
@@ -144,8 +148,12 @@ impl Context {
             ContextError::Platform(format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH))
         })?;
         let host = opts.host.clone().unwrap_or_else(host_name);
+        let runtime_env =
+            std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_absolute());
         if let Some(home) = &opts.home {
-            return Ok(Self::hermetic(absolute(home), os, arch, host));
+            let mut ctx = Self::hermetic(absolute(home), os, arch, host);
+            ctx.runtime_dir = runtime_env;
+            return Ok(ctx);
         }
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let home = env
@@ -170,6 +178,7 @@ impl Context {
             host,
             env,
             pinned_now: pinned_now(),
+            runtime_dir: runtime_env.or_else(user_runtime_dir),
         })
     }
 
@@ -185,6 +194,7 @@ impl Context {
             host,
             env: BTreeMap::new(),
             pinned_now: pinned_now(),
+            runtime_dir: None,
         }
     }
 
@@ -217,6 +227,13 @@ impl Context {
 
 /// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
 /// a release build never reads it.
+/// `/run/user/UID` when it exists (the owner of `/proc/self` is this process's user).
+fn user_runtime_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    Some(PathBuf::from(format!("/run/user/{uid}"))).filter(|p| p.is_dir())
+}
+
 fn pinned_now() -> Option<u64> {
     if !cfg!(debug_assertions) {
         return None;

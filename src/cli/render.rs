@@ -32,8 +32,17 @@ impl Title {
 /// Markdown stays under this many characters (GitHub's comment limit is 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
 
-/// A unified diff of one change, with paths shown from `~`.
+/// A unified diff of one change, with paths shown from `~`; for an effect, what it runs.
 pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
+    if c.id.kind == Kind::Effect {
+        let effect = c.after.as_deref().and_then(crate::resource::effect::Effect::parse);
+        return match effect {
+            Some(e) => {
+                e.commands().iter().map(|l| format!("run {}\n", redact(l, secrets))).collect()
+            }
+            None => "run (an effect this goenv cannot read)\n".into(),
+        };
+    }
     let shown = |bytes: &Option<Vec<u8>>| {
         let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
         // A link's content is its target: shown as one line.
@@ -106,7 +115,9 @@ pub fn summary_line(plan: &Plan, title: Title) -> String {
         return "No changes. The machine matches the profile.".into();
     }
     let (add, change, remove) = plan.counts();
-    format!("{}: {add} to add, {change} to change, {remove} to remove.", title.word())
+    let run = plan.effects().count();
+    let effects = if run == 0 { String::new() } else { format!(", {run} to run") };
+    format!("{}: {add} to add, {change} to change, {remove} to remove{effects}.", title.word())
 }
 
 /// Drift as people read it: the unified diff, except for the Go env file, whose change is shown
@@ -154,6 +165,7 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
             Action::Create => AnsiColor::Green.on_default(),
             Action::Update => AnsiColor::Yellow.on_default(),
             Action::Delete => AnsiColor::Red.on_default(),
+            Action::Run => AnsiColor::Cyan.on_default(),
         };
         let _ = writeln!(out, "{} {}", paint(&c.action.sign().to_string(), style, color), c.id);
     }
@@ -232,14 +244,20 @@ pub fn markdown(plan: &Plan, ctx: &Context) -> String {
 
 pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {
     let (add, change, remove) = plan.counts();
+    let mut summary = json!({"add": add, "change": change, "remove": remove});
+    // Effects to run, when there are any (plans without effects read as before).
+    let run = plan.effects().count();
+    if run > 0 {
+        summary["run"] = json!(run);
+    }
     json!({
         "schema": "goenv.plan/1",
         "profile": profile,
         "platform": format!("{}/{}", ctx.os, ctx.arch),
-        "summary": {"add": add, "change": change, "remove": remove},
+        "summary": summary,
         "changes": plan.changes.iter().map(|c| json!({
             "resource": c.id.to_string(),
-            "path": c.path.display().to_string(),
+            "path": (c.id.kind != Kind::Effect).then(|| c.path.display().to_string()),
             "action": c.action,
             "diff": diff(c, ctx, &plan.secrets),
         })).collect::<Vec<_>>(),

@@ -68,10 +68,11 @@ pub enum Code {
     VscodeAlternateGoDiffers,
     VscodeSettingsUnreadable,
     VscodeDlvIncompatible,
+    UserManagerUnreachable,
 }
 
 impl Code {
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 27] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -98,6 +99,7 @@ impl Code {
         Code::VscodeAlternateGoDiffers,
         Code::VscodeSettingsUnreadable,
         Code::VscodeDlvIncompatible,
+        Code::UserManagerUnreachable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +130,7 @@ impl Code {
             Code::VscodeAlternateGoDiffers => "goenv::finding::vscode-alternate-go-differs",
             Code::VscodeSettingsUnreadable => "goenv::finding::vscode-settings-unreadable",
             Code::VscodeDlvIncompatible => "goenv::finding::vscode-dlv-incompatible",
+            Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
         }
     }
 }
@@ -171,6 +174,25 @@ impl Finding {
         (self.path, self.line) = (Some(path), line);
         self
     }
+}
+
+/// The effects of an apply or rollback were skipped: no `systemd --user` manager answered for
+/// this home (`why`). The files were written; the manager reads them at the next login.
+pub fn user_manager_unreachable(why: &str, skipped: &[String]) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        Code::UserManagerUnreachable,
+        format!(
+            "no user manager to run the effects: {why}; skipped {}; the files were written",
+            skipped.join(", ")
+        ),
+    )
+    .help(
+        "the running session keeps its old values until the next login (or run the skipped \
+         commands yourself); without a session, e.g. over ssh, `loginctl enable-linger` starts \
+         a user manager"
+            .into(),
+    )
 }
 
 /// What rules look at: the machine always; the profile and what it wants when there is one.

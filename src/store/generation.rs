@@ -30,6 +30,9 @@ pub(crate) struct Generation {
     pub summary: String,
     #[serde(default)]
     pub paths: Vec<PathRecord>,
+    /// The effects that ran after the paths were written, each with what undoes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -442,6 +445,7 @@ mod tests {
             profile_sha256: Some(sha256(b"profile")),
             summary: format!("generation {number}"),
             paths,
+            effects: Vec::new(),
         }
     }
 
