@@ -900,8 +900,7 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
                 undid,
                 Some(
                     "goenv: undid its effects on the user manager: systemctl --user \
-                     set-environment PATH GREETING, systemctl --user unset-environment EDITOR, \
-                     systemctl --user set-environment GOGC"
+                     set-environment PATH GREETING, systemctl --user set-environment GOGC"
                 ),
                 "{point}:\n{}",
                 out.stderr
