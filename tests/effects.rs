@@ -146,6 +146,11 @@ fn changing_the_profile_updates_and_unsets_what_changed() {
     let manager = UserManager::start(&env.home(), &run);
     let before = environment(&manager);
     ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    // Log in again: the values now come from systemd's generator reading goenv's file, which
+    // `unset-environment` alone cannot take away.
+    drop(manager);
+    let manager = UserManager::start(&env.home(), &run);
+    assert_eq!(environment(&manager)["GOFLAGS"], "-mod=mod");
     env.write(
         "profile.kdl",
         &PROFILE.replace("    GOFLAGS \"-mod=mod\"\n", "").replace("~/tools/bin", "~/bin"),
@@ -200,4 +205,152 @@ fn without_a_user_manager_the_effects_are_skipped_and_the_files_written() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("runs for HOME="), "{stderr}");
     assert!(!environment(&_manager).contains_key("GREETING"));
+}
+
+// ---- services: daemon-reload and try-restart ---------------------------------------------
+
+/// A real user service whose shell writes its environment to `<home>/NAME.env` at start.
+fn write_service(home: &Path, name: &str, extra: &str) {
+    let units = home.join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    let out = home.join(format!("{name}.env"));
+    std::fs::write(
+        units.join(format!("{name}.service")),
+        format!(
+            "[Service]\n{extra}ExecStart=/bin/sh -c 'env > {0}.tmp && mv {0}.tmp {0} && exec sleep 600'\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+}
+
+/// The service's environment, once it has written it (NAME → value).
+#[track_caller]
+fn service_env(home: &Path, name: &str) -> BTreeMap<String, String> {
+    let path = home.join(format!("{name}.env"));
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return text
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{name} wrote no {} within 20 s", path.display());
+}
+
+#[test]
+fn a_service_sees_the_new_values_after_apply_and_the_old_after_rollback() {
+    let env = TestEnv::new();
+    let home = env.home();
+    write_service(&home, "api", "");
+    write_service(&home, "worker", "");
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&home, &run);
+    manager.systemctl_ok(&["start", "api.service", "worker.service"]);
+    let api_before = service_env(&home, "api");
+    assert!(!api_before.contains_key("GOMEMLIMIT"));
+    let worker_pid = manager.property("worker.service", "MainPID");
+
+    env.write(
+        "profile.kdl",
+        "version 1\nservice \"api.service\" restart=#true {\n    GOMEMLIMIT \"300MiB\"\n    \
+         GOGC \"50\"\n}\nservice \"worker.service\" {\n    GOGC \"200\"\n}\n",
+    );
+    let plan = goenv(&env, &run, &["plan", "profile.kdl"]);
+    ok(&plan, "plan");
+    let stdout = text(&plan.stdout);
+    for line in [
+        "> effect:systemd-user/daemon-reload\n",
+        "> effect:systemd-user/try-restart/api.service\n",
+        "run systemctl --user daemon-reload\n",
+        "run systemctl --user try-restart api.service\n",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    assert!(!stdout.contains("worker.service\n"), "restart=#false: no restart: {stdout}");
+
+    std::fs::remove_file(home.join("api.env")).unwrap();
+    let apply = goenv(&env, &run, &["apply", "--yes", "profile.kdl"]);
+    ok(&apply, "apply");
+    // The test ran no systemctl: goenv reloaded the manager and restarted api.
+    let api = service_env(&home, "api");
+    assert_eq!(api.get("GOMEMLIMIT").map(String::as_str), Some("300MiB"));
+    assert_eq!(api.get("GOGC").map(String::as_str), Some("50"));
+    // worker was not restarted, but the manager knows its new environment.
+    assert_eq!(manager.property("worker.service", "MainPID"), worker_pid);
+    assert_eq!(manager.property("worker.service", "Environment"), "GOGC=200");
+
+    // Applying again changes no drop-in: nothing runs.
+    let again = goenv(&env, &run, &["apply", "--yes", "profile.kdl"]);
+    ok(&again, "apply again");
+    assert!(!text(&again.stderr).contains("ran "), "{}", text(&again.stderr));
+
+    std::fs::remove_file(home.join("api.env")).unwrap();
+    let rollback = goenv(&env, &run, &["rollback", "--yes"]);
+    ok(&rollback, "rollback");
+    let stderr = text(&rollback.stderr);
+    assert!(
+        stderr.contains(
+            "ran systemctl --user daemon-reload, systemctl --user try-restart api.service"
+        ),
+        "{stderr}"
+    );
+    let api = service_env(&home, "api");
+    assert!(!api.contains_key("GOMEMLIMIT"), "rolled back: {api:?}");
+    assert_eq!(api.get("GOGC"), api_before.get("GOGC"));
+    assert_eq!(manager.property("worker.service", "Environment"), "");
+    assert!(!home.join(".config/systemd/user/api.service.d").exists());
+}
+
+#[test]
+fn a_failing_effect_puts_the_files_and_the_manager_back() {
+    let env = TestEnv::new();
+    let home = env.home();
+    // A oneshot service that refuses to start with GOGC=13: try-restart waits for it and fails.
+    let units = home.join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(
+        units.join("picky.service"),
+        "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'test \"$GOGC\" != 13'\n",
+    )
+    .unwrap();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&home, &run);
+    manager.systemctl_ok(&["start", "picky.service"]);
+    env.write(
+        "profile.kdl",
+        "version 1\nexport {\n    GREETING \"hi\"\n}\nsession live=#true\n\
+         service \"picky.service\" restart=#true {\n    GOGC \"13\"\n}\n",
+    );
+    let before = environment(&manager);
+    let out = goenv(&env, &run, &["apply", "--yes", "profile.kdl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).expect("an error line");
+    assert!(
+        error.starts_with("error: `systemctl --user try-restart picky.service` failed (exit 1):"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "(it had already run: systemctl --user set-environment PATH GREETING, systemctl \
+             --user daemon-reload); goenv put every file back as it was and undid the effects \
+             that had run; nothing was changed"
+        ),
+        "{error}"
+    );
+    // Everything as before: no drop-in, no environment.d file, the manager's environment and
+    // the unit's, no generation.
+    assert!(!units.join("picky.service.d").exists());
+    assert!(!home.join(".config/environment.d/50-goenv.conf").exists());
+    assert_eq!(environment(&manager), before);
+    assert_eq!(manager.property("picky.service", "Environment"), "");
+    assert!(!home.join(".local/state/goenv/journal.toml").exists());
+    let gens = goenv(&env, &run, &["generations"]);
+    ok(&gens, "generations");
+    assert!(!text(&gens.stdout).contains("apply"), "{}", text(&gens.stdout));
 }

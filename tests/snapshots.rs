@@ -156,6 +156,20 @@ fn plan_with_findings() {
     );
 }
 
+/// A `service` node: its drop-in, with a value that needs systemd's quoting.
+#[test]
+fn plan_with_service() {
+    let env = seeded();
+    env.write(
+        "profile.kdl",
+        &format!(
+            "{PROFILE}service \"api.service\" restart=#true {{\n    GOMEMLIMIT \"400MiB\"\n    \
+             GOTRACEBACK \"crash\"\n    API_NOTE \"100% \\\"sure\\\" $HOME\"\n}}\n"
+        ),
+    );
+    snapshot!("plan_service_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+}
+
 // ---- apply -----------------------------------------------------------------------------------
 
 #[test]
@@ -296,14 +310,17 @@ fn unreadable_journal_stops_every_command() {
     snapshot!("refused_unreadable_journal", env.run(&["plan", "profile.kdl"]));
 }
 
+/// `session live=#true`: the environment.d file, and the effect that updates the running user
+/// manager (planning runs nothing).
 #[test]
-fn refused_unsupported_node() {
+fn plan_with_live_session() {
     let env = seeded();
-    env.write(
-        "profile.kdl",
-        &format!("{PROFILE}service \"api.service\" {{\n    GOMEMLIMIT \"1GiB\"\n}}\n"),
+    env.write("profile.kdl", &PROFILE.replace("\nsession\n", "\nsession live=#true\n"));
+    snapshot!("plan_session_live_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    snapshot!(
+        "plan_session_live_json",
+        env.run_linux_amd64(&["plan", "--format", "json", "profile.kdl"])
     );
-    snapshot!("refused_service_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
 }
 
 #[test]

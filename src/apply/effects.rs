@@ -52,7 +52,10 @@ impl UserManager {
         let Some(dir) = &self.runtime_dir else {
             return Err("`XDG_RUNTIME_DIR` is not set".into());
         };
-        let shown = format!("systemctl --user {}", args.first().map_or("", String::as_str));
+        // Without values (a secret must not reach a message): `NAME=value` is shown as `NAME`.
+        let words: Vec<&str> =
+            args.iter().map(|a| a.split_once('=').map_or(a.as_str(), |(n, _)| n)).collect();
+        let shown = format!("systemctl --user {}", words.join(" "));
         let out = self
             .command(dir)
             .args(args)
@@ -60,8 +63,9 @@ impl UserManager {
             .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr: Vec<&str> = stderr.split_whitespace().collect();
             let code = out.status.code().map_or("a signal".to_owned(), |c| format!("exit {c}"));
-            return Err(format!("`{shown}` failed ({code}): {}", stderr.trim()));
+            return Err(format!("`{shown}` failed ({code}): {}", stderr.join(" ")));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -84,28 +88,43 @@ impl UserManager {
         }
     }
 
-    /// Runs `run`; a set-environment is verified with `show-environment` afterwards.
+    /// Runs `run`; a set-environment is verified with `show-environment` afterwards. A variable
+    /// systemd's generator set (from an environment.d file at login or at the last reload) is
+    /// not removed by `unset-environment`, which only removes what `set-environment` set: when
+    /// one is still there, the manager reloads (the generator then reads the files as they are
+    /// now, without it) and is asked again.
     pub fn run(&self, run: &Run) -> Result<(), String> {
         for argv in run.argvs() {
             self.systemctl(&argv)?;
         }
-        if let Run::SetEnvironment { vars } = run {
-            let env = match self.environment() {
-                Reach::Answers(env) => env,
-                Reach::Unreachable(why) => return Err(why),
-            };
-            for v in vars {
-                if env.get(&v.name) != v.value.as_ref() {
-                    return Err(format!(
-                        "after `systemctl --user set-environment`, the manager's `{}` is {}, not \
-                         the value goenv set",
-                        v.name,
-                        if env.contains_key(&v.name) { "different" } else { "unset" }
-                    ));
-                }
+        let Run::SetEnvironment { vars } = run else { return Ok(()) };
+        let mut env = self.answered()?;
+        if vars.iter().any(|v| v.value.is_none() && env.contains_key(&v.name)) {
+            self.systemctl(&["daemon-reload".to_owned()])?;
+            env = self.answered()?;
+        }
+        for v in vars {
+            if env.get(&v.name) != v.value.as_ref() {
+                return Err(format!(
+                    "after `systemctl --user {}-environment`, the manager's `{}` is {}",
+                    if v.value.is_some() { "set" } else { "unset" },
+                    v.name,
+                    if env.contains_key(&v.name) {
+                        "still set (something else sets it)"
+                    } else {
+                        "unset, not the value goenv set"
+                    }
+                ));
             }
         }
         Ok(())
+    }
+
+    fn answered(&self) -> Result<BTreeMap<String, String>, String> {
+        match self.environment() {
+            Reach::Answers(env) => Ok(env),
+            Reach::Unreachable(why) => Err(why),
+        }
     }
 }
 

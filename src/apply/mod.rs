@@ -72,8 +72,7 @@ pub(crate) enum ApplyError {
     #[diagnostic(code(goenv::store))]
     Store(#[from] StoreError),
     #[error(
-        "`{command}` failed: {why}{}; goenv put every file back as it was and undid the effects \
-         that had run",
+        "{why}{}; goenv put every file back as it was and undid the effects that had run",
         if done.is_empty() { String::new() } else { format!(" (it had already run: {})", done.join(", ")) }
     )]
     #[diagnostic(
@@ -82,7 +81,7 @@ pub(crate) enum ApplyError {
             "nothing is left changed; fix the cause (`systemctl --user status`) and run the command again"
         )
     )]
-    Effect { command: String, why: String, done: Vec<String> },
+    Effect { why: String, done: Vec<String> },
     #[error("cannot undo the effects of an interrupted change: {0}")]
     #[diagnostic(code(goenv::apply::undo))]
     Undo(String),
@@ -189,7 +188,7 @@ pub fn apply(
             store.remove_journal()?;
             tidy(store);
             let done = effects[..i].iter().map(|s| s.run.names()).collect();
-            return Err(ApplyError::Effect { command: step.run.names(), why, done });
+            return Err(ApplyError::Effect { why, done });
         }
         Fault::reached(fault, &format!("effect-{}", i + 1));
     }

@@ -1,7 +1,8 @@
 //! Byte-exact rendering and editing of the foreign file formats goenv writes: the Go env file
 //! (`go env -w`), the POSIX sh and fish files sourced at shell start, goenv's marker block inside
-//! rc files someone else owns, the systemd environment.d drop-in, and the few keys goenv owns in
-//! VS Code's `settings.json`. Everything here is a pure function on bytes or strings; nothing
+//! rc files someone else owns, the systemd environment.d drop-in, a systemd unit's `Environment=`
+//! drop-in (and the reader of unit files), and the few keys goenv owns in VS Code's
+//! `settings.json`. Everything here is a pure function on bytes or strings; nothing
 //! touches the disk except the tests, which run the real programs (bash, dash, zsh, fish,
 //! systemd's generator, VS Code's JSONC parser) as oracles.
 
@@ -11,6 +12,7 @@ pub mod goenvfile;
 pub mod jsonc;
 pub mod lines;
 pub mod shell;
+pub mod systemd;
 
 /// True for a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
 pub fn is_env_name(s: &str) -> bool {

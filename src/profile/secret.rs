@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::{Profile, Value};
-use crate::formats::shell;
+use crate::formats::{shell, systemd};
 
 /// What stands in for a hidden value.
 pub const REDACTED: &str = "<redacted>";
@@ -68,9 +68,12 @@ pub fn of(profile: &Profile) -> Vec<String> {
     for v in values() {
         out.extend(url_credentials(&v.text));
     }
-    // Shell renderings quote values: a secret also appears as its quoted forms.
-    let quoted: Vec<String> =
-        out.iter().flat_map(|v| [shell::sh_quote(v), shell::fish_quote(v)]).collect();
+    // Shell renderings quote values, and a systemd drop-in escapes them: a secret also appears
+    // in those forms.
+    let quoted: Vec<String> = out
+        .iter()
+        .flat_map(|v| [shell::sh_quote(v), shell::fish_quote(v), systemd::escape(v)])
+        .collect();
     out.extend(quoted);
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out.dedup();

@@ -11,6 +11,7 @@
 //! session                         // session:  file:~/.config/environment.d/50-goenv.conf
 //! session live=#true              //           and effect:systemd-user/set-environment
 //! vscode                          // vscode:   json:~/.config/Code/User/settings.json
+//! service "api.service" { … }      // service:  file:~/.config/systemd/user/api.service.d/50-goenv.conf
 //! ```
 //!
 //! Pure: a unit reads the profile, the Context and the [`Observed`] machine, and renders contents
@@ -21,6 +22,7 @@
 pub mod delve;
 pub mod go;
 pub mod go_env;
+pub mod service;
 pub mod session;
 pub mod shells;
 pub mod vscode;
@@ -154,8 +156,15 @@ pub trait Unit: Sync {
 }
 
 /// Every unit, in the order they resolve (`go` first: the others read the active SDK).
-pub const UNITS: &[&dyn Unit] =
-    &[&go::Go, &delve::Delve, &go_env::GoEnv, &shells::Shells, &session::Session, &vscode::VsCode];
+pub const UNITS: &[&dyn Unit] = &[
+    &go::Go,
+    &delve::Delve,
+    &go_env::GoEnv,
+    &shells::Shells,
+    &session::Session,
+    &vscode::VsCode,
+    &service::Services,
+];
 
 /// Everything every unit reads, for `managed` paths too (the last generation's files: a removal
 /// must know their content).
@@ -176,35 +185,8 @@ pub fn then(input: Input<'_>, observed: &Observed) -> Then {
     then
 }
 
-/// The nodes whose targets are not built yet: planning them would be a silent skip.
-fn unsupported(profile: &Profile) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let mut add = |at, node: &str| {
-        out.push(
-            Problem::new(
-                at,
-                "goenv::plan::not-yet-supported",
-                format!("`{node}` cannot be planned by this version of goenv yet"),
-                "not supported yet",
-            )
-            .help(format!(
-                "remove `{node}` (or move it into a `when host=\"…\"` block for machines that \
-                 have a newer goenv); `goenv check` still validates it"
-            )),
-        );
-    };
-    if let Some(s) = profile.services.first() {
-        add(s.at, "service");
-    }
-    out
-}
-
 /// What the profile wants on this machine, or the problems that stop the plan.
 pub fn desired(input: Input<'_>, observed: &Observed) -> Result<Desired, Vec<Problem>> {
-    let problems = unsupported(input.profile);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let mut planning = Planning { input, observed, go: None };
     let mut resources = Vec::new();
     for unit in UNITS {
