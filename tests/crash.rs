@@ -801,16 +801,30 @@ fn two_applies_started_together_end_in_the_clean_state() {
 /// user manager's environment.
 fn live_profile() -> String {
     PROFILE.replace("    session\n", "    session live=#true\n")
+        + "service \"api.service\" restart=#true {\n    GOMEMLIMIT \"100MiB\"\n}\n"
 }
 
 /// The live profile changed: GREETING has a new value, GOGC is no longer exported (unset in the
-/// manager), PATH has another entry. Its apply runs two effects: set-environment, then
-/// unset-environment.
+/// manager), PATH has another entry, api.service another GOMEMLIMIT. Its apply runs four
+/// effects: set-environment, unset-environment, daemon-reload, try-restart api.service.
 fn live_profile_changed() -> String {
     live_profile()
         .replace("GREETING \"hello world\"", "GREETING \"goodbye\"")
         .replace("    GOGC \"200\"\n", "")
         .replace("~/tools/bin", "~/bin")
+        .replace("100MiB", "200MiB")
+}
+
+/// What the manager has loaded for api.service, and what its running process was started with.
+fn api_view(m: &UserManager) -> (String, String) {
+    let pid = m.property("api.service", "MainPID");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let limit = environ
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"GOMEMLIMIT="))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default();
+    (m.property("api.service", "Environment"), limit)
 }
 
 /// The manager's environment with the test directory written as `<DIR>`, so that managers of
@@ -829,8 +843,13 @@ fn manager_env(m: &UserManager, env: &TestEnv) -> BTreeMap<String, String> {
 fn live_seeded() -> (TestEnv, UserManager) {
     let env = seeded();
     env.write("profile.kdl", &live_profile());
+    let units = env.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(units.join("api.service"), "[Service]\nExecStart=/bin/sleep 600\n").unwrap();
     let manager = UserManager::start(&env.home(), &env.dir.path().join("run"));
+    manager.systemctl_ok(&["start", "api.service"]);
     run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+    assert_eq!(api_view(&manager), ("GOMEMLIMIT=100MiB".into(), "100MiB".into()));
     env.write("profile.kdl", &live_profile_changed());
     (env, manager)
 }
@@ -845,7 +864,7 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
     assert!(plan.stdout.contains("> effect:systemd-user/set-environment\n"), "{}", plan.stdout);
     assert!(plan.stdout.contains("> effect:systemd-user/unset-environment\n"), "{}", plan.stdout);
     let summary = plan.stdout.lines().find(|l| l.starts_with("Plan:")).expect("a summary");
-    assert!(summary.ends_with(", 2 to run."), "{summary}");
+    assert!(summary.ends_with(", 4 to run."), "{summary}");
     let numbers: Vec<usize> = summary
         .split_whitespace()
         .filter_map(|w| w.trim_end_matches([',', '.']).parse().ok())
@@ -856,13 +875,17 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
     let new_files = snapshot(&env);
     let new_env = manager_env(&manager, &env);
     assert_ne!(old_env, new_env);
+    let old_api = ("GOMEMLIMIT=100MiB".to_owned(), "100MiB".to_owned());
+    let new_api = ("GOMEMLIMIT=200MiB".to_owned(), "200MiB".to_owned());
+    assert_eq!(api_view(&manager), new_api);
     assert_eq!(new_env.get("GREETING").map(String::as_str), Some("goodbye"));
     assert!(!new_env.contains_key("GOGC"));
     drop(manager);
 
     let mut all = points(k);
     let manifest = all.pop().unwrap();
-    all.extend(["effects".to_owned(), "effect-1".to_owned(), "effect-2".to_owned(), manifest]);
+    all.extend(["effects", "effect-1", "effect-2", "effect-3", "effect-4"].map(String::from));
+    all.push(manifest);
     for point in &all {
         let point = point.as_str();
         let (env, manager) = live_seeded();
@@ -877,8 +900,20 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
                 assert_eq!(crashed.get("GREETING").map(String::as_str), Some("goodbye"));
                 assert!(crashed.contains_key("GOGC"), "{point}: the second effect had not run");
             }
-            "effect-2" | "manifest" => assert_eq!(crashed, new_env, "{point}"),
+            "effect-2" | "effect-3" | "effect-4" | "manifest" => {
+                assert_eq!(crashed, new_env, "{point}")
+            }
             _ => assert_eq!(crashed, old_env, "{point}: no effect had run"),
+        }
+        let api = api_view(&manager);
+        match point {
+            // The unset reloaded the manager (the generator had set GOGC), so the new drop-in
+            // is loaded from then on; the process restarts only at the fourth effect.
+            "effect-2" | "effect-3" => {
+                assert_eq!(api, ("GOMEMLIMIT=200MiB".into(), "100MiB".into()), "{point}")
+            }
+            "effect-4" | "manifest" => assert_eq!(api, new_api, "{point}"),
+            _ => assert_eq!(api, old_api, "{point}: not reloaded yet"),
         }
 
         let out = run(&env, &["status"]);
@@ -900,7 +935,8 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
                 undid,
                 Some(
                     "goenv: undid its effects on the user manager: systemctl --user \
-                     set-environment PATH GREETING, systemctl --user set-environment GOGC"
+                     set-environment PATH GREETING, systemctl --user set-environment GOGC, \
+                     systemctl --user daemon-reload, systemctl --user try-restart api.service"
                 ),
                 "{point}:\n{}",
                 out.stderr
@@ -912,5 +948,6 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
         run_ok(&env, &["apply", "--yes", "profile.kdl"]);
         assert_same(&snapshot(&env), &new_files, &format!("{point}, then apply"));
         assert_eq!(manager_env(&manager, &env), new_env, "{point}, then apply");
+        assert_eq!(api_view(&manager), new_api, "{point}, then apply");
     }
 }
