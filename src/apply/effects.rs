@@ -182,7 +182,7 @@ fn session(set: &[Var], was: &[Var], unset: &[String], env: &BTreeMap<String, St
     }
     let mut out: Vec<Var> = envd::evaluate(&pairs(set), &base)
         .into_iter()
-        .map(|(k, v)| Var { name: k, value: v })
+        .map(|(k, v)| Var { name: k, value: v, blob: None })
         .collect();
     for name in unset {
         if !out.iter().any(|v| &v.name == name) {

@@ -19,11 +19,14 @@ pub struct Var {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// In the journal and the manifests: the sha256 of the value's blob, in place of `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
 }
 
 impl Var {
     pub fn new(name: &str, value: Option<&str>) -> Self {
-        Var { name: name.to_owned(), value: value.map(str::to_owned) }
+        Var { name: name.to_owned(), value: value.map(str::to_owned), blob: None }
     }
 }
 
@@ -91,7 +94,7 @@ impl Effect {
                 let env = [("PATH".to_owned(), "$PATH".to_owned())].into();
                 let vars = crate::formats::envd::evaluate(&pairs, &env)
                     .into_iter()
-                    .map(|(name, value)| Var { name, value })
+                    .map(|(name, value)| Var { name, value, blob: None })
                     .chain(unset.iter().map(|n| Var::new(n, None)))
                     .collect();
                 Run::SetEnvironment { vars }.commands()

@@ -55,6 +55,7 @@ impl Store {
         }
         self.require_blobs(journal.steps.iter().filter_map(|s| s.before.as_ref()))?;
         let path = self.journal_path();
+        let journal = &Journal { effects: self.effects_out(&journal.effects)?, ..journal.clone() };
         let text = toml::to_string(journal)
             .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
         match write_atomic(&path, text.as_bytes(), false) {
@@ -80,11 +81,13 @@ impl Store {
             }
             Err(e) => return Err(io_err("read journal", &path)(e)),
         };
-        toml::from_str(&text).map(Some).map_err(|e| StoreError::Parse {
+        let mut journal: Journal = toml::from_str(&text).map_err(|e| StoreError::Parse {
             path,
             what: "journal",
             message: e.to_string(),
-        })
+        })?;
+        journal.effects = self.effects_in(std::mem::take(&mut journal.effects))?;
+        Ok(Some(journal))
     }
 
     pub(crate) fn remove_journal(&self) -> Result<(), StoreError> {
