@@ -818,6 +818,14 @@ fn live_profile_changed() -> String {
 /// What the manager has loaded for api.service, and what its running process was started with.
 fn api_view(m: &UserManager) -> (String, String) {
     let pid = m.property("api.service", "MainPID");
+    // A simple service's start completes at the fork: wait for the exec of `sleep`.
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    while Instant::now() < deadline
+        && !std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.starts_with(b"/bin/sleep"))
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
     let limit = environ
         .split(|&b| b == 0)
@@ -833,6 +841,8 @@ fn manager_env(m: &UserManager, env: &TestEnv) -> BTreeMap<String, String> {
     let dir = env.dir.path().display().to_string();
     m.systemctl_ok(&["show-environment"])
         .lines()
+        // The manager adds it by itself once its bus socket is up: not goenv's.
+        .filter(|l| !l.starts_with("DBUS_SESSION_BUS_ADDRESS="))
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.replace(&dir, "<DIR>")))
         .collect()
