@@ -109,6 +109,11 @@ pub struct Context {
     /// The clock, in seconds since the Unix epoch, when tests pin it (`TEST_GOENV_NOW`, read by
     /// debug builds only); `None` reads the system clock.
     pub pinned_now: Option<u64>,
+    /// The root paths outside the home are read under: `/`, or `TEST_GOENV_SYSROOT` in debug
+    /// builds (tests give goenv a fixed `/etc`, `/proc/meminfo` and `/sys` that way).
+    pub sysroot: PathBuf,
+    /// The user the home belongs to (its owner): whose `/run/user/UID` and `user@UID.service`.
+    pub uid: u32,
 }
 
 /// What the command line says about the Context.
@@ -172,6 +177,7 @@ impl Context {
             config_home: xdg("XDG_CONFIG_HOME", ".config"),
             state_home: xdg("XDG_STATE_HOME", ".local/state"),
             cache_home: xdg("XDG_CACHE_HOME", ".cache"),
+            uid: owner(&home),
             home,
             os,
             arch,
@@ -179,12 +185,15 @@ impl Context {
             env,
             pinned_now: pinned_now(),
             runtime_dir: runtime_env.or_else(user_runtime_dir),
+            sysroot: sysroot(),
         })
     }
 
     /// A Context rooted at `home` with default XDG directories and an empty environment.
     pub fn hermetic(home: PathBuf, os: Os, arch: Arch, host: String) -> Self {
         Self {
+            uid: owner(&home),
+            sysroot: sysroot(),
             config_home: home.join(".config"),
             state_home: home.join(".local/state"),
             cache_home: home.join(".cache"),
@@ -208,6 +217,38 @@ impl Context {
         rfc3339(secs)
     }
 
+    /// Where the machine's `path` is read: under [`Context::sysroot`] unless it is in the home.
+    pub fn real(&self, path: &Path) -> PathBuf {
+        if path.starts_with(&self.home) || self.sysroot == Path::new("/") {
+            return path.to_path_buf();
+        }
+        match path.strip_prefix("/") {
+            Ok(rest) => self.sysroot.join(rest),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+
+    /// The machine's name for a path [`Context::real`] gave.
+    pub fn unreal(&self, real: &Path) -> PathBuf {
+        if self.sysroot != Path::new("/")
+            && !real.starts_with(&self.home)
+            && let Ok(rest) = real.strip_prefix(&self.sysroot)
+        {
+            return Path::new("/").join(rest);
+        }
+        real.to_path_buf()
+    }
+
+    /// The user's runtime directory, as the user manager has it: `$XDG_RUNTIME_DIR`, else
+    /// `/run/user/UID` (what `pam_systemd` sets).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.env
+            .get("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", self.uid)))
+    }
+
     /// The profile used when the command line names none.
     pub fn default_profile(&self) -> PathBuf {
         self.config_home.join("goenv/profile.kdl")
@@ -225,8 +266,21 @@ impl Context {
     }
 }
 
-/// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
-/// a release build never reads it.
+fn sysroot() -> PathBuf {
+    if cfg!(debug_assertions)
+        && let Some(root) = std::env::var_os("TEST_GOENV_SYSROOT")
+    {
+        return PathBuf::from(root);
+    }
+    PathBuf::from("/")
+}
+
+/// The owner of `home` (0 when it cannot be told: a home that does not exist yet).
+fn owner(home: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(home).map_or(0, |m| m.uid())
+}
+
 /// `/run/user/UID` when it exists (the owner of `/proc/self` is this process's user).
 fn user_runtime_dir() -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt;
@@ -234,6 +288,8 @@ fn user_runtime_dir() -> Option<PathBuf> {
     Some(PathBuf::from(format!("/run/user/{uid}"))).filter(|p| p.is_dir())
 }
 
+/// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
+/// a release build never reads it.
 fn pinned_now() -> Option<u64> {
     if !cfg!(debug_assertions) {
         return None;

@@ -160,3 +160,205 @@ fn kdl_string(s: &str) -> String {
 fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+// ---- GOMEMLIMIT "auto" against the manager's own MemoryMax= and MemoryHigh= ----------------
+
+/// A tiny deterministic generator (64-bit LCG), so a failing layout is the same on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next(items.len())]
+    }
+}
+
+/// Values for MemoryMax=/MemoryHigh=: sizes in every spelling systemd takes, infinity, resets,
+/// percentages, and values systemd ignores (with a warning) so the one before stays.
+const VALUES: &[&str] = &[
+    "512M",
+    "1G",
+    "300M",
+    "1.5G",
+    "2G 256M",
+    "700000K",
+    "123456789",
+    "3T",
+    "infinity",
+    "",
+    "25%",
+    "12.5%",
+    "0.75%",
+    "5‰",
+    "bogus",
+    "0",
+    "1Gi",
+    "64M",
+];
+
+const KEYS: &[&str] = &["MemoryMax", "MemoryHigh"];
+
+const DROPIN_NAMES: &[&str] = &["10-a.conf", "20-limits.conf", "50-z.conf", "override.conf"];
+
+/// One generated layout: files (relative to `root`'s directories) for unit `unit`.
+struct Layout {
+    unit: String,
+    files: Vec<(PathBuf, String)>,
+}
+
+/// The unit directories a test can write that both goenv and the manager read, highest first.
+fn dirs(home: &Path, run: &Path) -> Vec<PathBuf> {
+    vec![
+        home.join(".config/systemd/user.control"),
+        run.join("systemd/user.control"),
+        home.join(".config/systemd/user"),
+        run.join("systemd/user"),
+        home.join(".local/share/systemd/user"),
+    ]
+}
+
+fn assignments(rng: &mut Lcg, max: usize) -> String {
+    let mut text = String::from("[Service]\n");
+    for _ in 0..rng.next(max + 1) {
+        // Noise systemd skips: comments, other keys, other sections' look-alikes.
+        match rng.next(6) {
+            0 => text.push_str("# MemoryMax=1K\n"),
+            1 => text.push_str("Environment=A=1\n"),
+            _ => {}
+        }
+        text.push_str(&format!("{}={}\n", rng.pick(KEYS), rng.pick(VALUES)));
+    }
+    text
+}
+
+fn layout(i: usize, rng: &mut Lcg, dirs: &[PathBuf], report: &Path) -> Layout {
+    // Some units have a dash, so `lay-.service.d/` applies too; one is a template instance.
+    let (unit, file_name, prefix_dir) = match i % 6 {
+        4 => (format!("lay-{i}.service"), format!("lay-{i}.service"), Some("lay-.service.d")),
+        5 => (format!("tpl{i}@x.service"), format!("tpl{i}@.service"), None),
+        _ => (format!("lay{i}.service"), format!("lay{i}.service"), None),
+    };
+    let exec = format!("ExecStart={} {}\n", report.display(), report.display());
+    let mut files = Vec::new();
+    // The unit file in one of the last three directories, sometimes shadowed copies below it.
+    let at = 2 + rng.next(3);
+    files.push((dirs[at].join(&file_name), format!("{}{exec}", assignments(rng, 2))));
+    for lower in &dirs[at + 1..] {
+        if rng.next(2) == 0 {
+            files.push((lower.join(&file_name), "[Service]\nMemoryMax=7M\nMemoryHigh=7M\n".into()));
+        }
+    }
+    // Drop-ins, a same name sometimes in several directories (the highest masks the rest).
+    let mut dropin_dirs: Vec<String> = vec![format!("{unit}.d")];
+    if let Some(p) = prefix_dir {
+        dropin_dirs.push(p.to_owned());
+    }
+    if unit.contains('@') {
+        dropin_dirs.push(format!("{file_name}.d"));
+    }
+    for _ in 0..1 + rng.next(5) {
+        let dir = rng.pick(dirs);
+        let sub = rng.pick(&dropin_dirs);
+        let name = rng.pick(DROPIN_NAMES);
+        let path = dir.join(sub).join(name);
+        if files.iter().any(|(p, _)| *p == path) {
+            continue;
+        }
+        // Sometimes a drop-in masked by an empty file or a link to /dev/null.
+        let text = match rng.next(10) {
+            0 => String::new(),
+            _ => assignments(rng, 3),
+        };
+        files.push((path, text));
+    }
+    Layout { unit, files }
+}
+
+/// goenv with the test's system root (its /proc/meminfo and /run/user/0).
+fn goenv_in(env: &TestEnv, sysroot: &Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("goenv")
+        .unwrap()
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
+        .env("TEST_GOENV_SYSROOT", sysroot)
+        .arg("--home")
+        .arg(env.home())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `infinity` or a number of bytes, as `systemctl show` prints them.
+fn bytes(shown: &str) -> Option<u64> {
+    (shown != "infinity").then(|| shown.parse().unwrap_or_else(|_| panic!("bytes: {shown:?}")))
+}
+
+#[test]
+fn auto_memlimit_matches_the_managers_limits_across_generated_layouts() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::create_dir_all(&home).unwrap();
+    let sysroot = env.dir.path().join("sys");
+    // The home belongs to the user running the test; its runtime directory is /run/user/UID.
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(&home).unwrap().uid();
+    let run = sysroot.join(format!("run/user/{uid}"));
+    std::fs::create_dir_all(sysroot.join("proc")).unwrap();
+    std::fs::copy("/proc/meminfo", sysroot.join("proc/meminfo")).unwrap();
+    let dirs = dirs(&home, &run);
+    let report = PathBuf::from("/bin/true");
+    let mut rng = Lcg(0x5eed);
+    let layouts: Vec<Layout> = (0..30).map(|i| layout(i, &mut rng, &dirs, &report)).collect();
+    for l in &layouts {
+        for (path, text) in &l.files {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            if text.is_empty() && path.extension().is_some_and(|e| e == "conf") && rng.next(2) == 0
+            {
+                std::os::unix::fs::symlink("/dev/null", path).unwrap();
+            } else {
+                std::fs::write(path, text).unwrap();
+            }
+        }
+    }
+    let manager = UserManager::start(&home, &run);
+    manager.systemctl_ok(&["daemon-reload"]);
+    let (mut limited, mut unlimited) = (0, 0);
+    for (i, l) in layouts.iter().enumerate() {
+        let unit = &l.unit;
+        let max = bytes(&manager.property(unit, "MemoryMax"));
+        let high = bytes(&manager.property(unit, "MemoryHigh"));
+        let profile = format!("version 1\nservice \"{unit}\" {{\n    GOMEMLIMIT \"auto\"\n}}\n");
+        let name = format!("profile-{i}.kdl");
+        env.write(&name, &profile);
+        let out = goenv_in(&env, &sysroot, &["plan", &name]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let files: String = l
+            .files
+            .iter()
+            .map(|(p, t)| format!("--- {}\n{t}", p.strip_prefix(env.dir.path()).unwrap().display()))
+            .collect();
+        let what = format!("{unit}: manager MemoryMax={max:?} MemoryHigh={high:?}\n{files}");
+        match [max, high].into_iter().flatten().min() {
+            Some(limit) => {
+                limited += 1;
+                let want = format!("+Environment=\"GOMEMLIMIT={}MiB\"", (limit * 9 / 10) >> 20);
+                assert_eq!(out.status.code(), Some(0), "{what}\n{stderr}");
+                assert!(stdout.lines().any(|line| line == want), "{what}\nwant {want}:\n{stdout}");
+            }
+            None => {
+                unlimited += 1;
+                assert_eq!(out.status.code(), Some(1), "{what}\n{stdout}");
+                assert!(stderr.contains("goenv::plan::no-memory-limit"), "{what}\n{stderr}");
+            }
+        }
+    }
+    assert!(limited >= 20 && unlimited >= 1, "{limited} limited, {unlimited} unlimited layouts");
+}

@@ -170,6 +170,42 @@ fn plan_with_service() {
     snapshot!("plan_service_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
 }
 
+/// The findings for services: where `"auto"` took its limit from, a GOMEMLIMIT at the unit's
+/// limit, GOMAXPROCS above CPUQuota=, GOGC off without a limit (in a service and in `export`),
+/// a unit that is not installed, and a user manager without the memory controller.
+#[test]
+fn plan_with_service_findings() {
+    let env = TestEnv::for_snapshots();
+    let units = ".config/systemd/user";
+    env.write(
+        &format!("home/{units}/api.service"),
+        "[Service]\nExecStart=/usr/bin/api\nCPUQuota=150%\n",
+    );
+    env.write(
+        &format!("home/{units}/api.service.d/limits.conf"),
+        "# set by ops\n[Service]\nMemoryMax=1G\nMemoryHigh=900M\n",
+    );
+    env.write(&format!("home/{units}/worker.service"), "[Service]\nMemoryMax=512M\n");
+    env.write("sys/proc/meminfo", "MemTotal:        8000000 kB\n");
+    env.write(
+        "sys/sys/fs/cgroup/user.slice/user-0.slice/user@0.service/cgroup.subtree_control",
+        "cpu pids\n",
+    );
+    env.write(
+        "profile.kdl",
+        "version 1\nexport {\n    GOGC \"off\"\n}\nservice \"api.service\" {\n    GOMEMLIMIT \"auto\"\n    \
+         GOMAXPROCS \"4\"\n}\nservice \"worker.service\" {\n    GOMEMLIMIT \"1GiB\"\n    GOGC \"off\"\n}\n\
+         service \"batch.service\" {\n    GOGC \"-5\"\n}\n",
+    );
+    let mut cmd =
+        env.snapshot_command(&["--os", "linux", "--arch", "amd64", "plan", "profile.kdl"]);
+    cmd.env("TEST_GOENV_SYSROOT", env.dir.path().join("sys"));
+    snapshot!(
+        "plan_service_findings_human",
+        env.run_command("--os linux --arch amd64 plan profile.kdl", cmd)
+    );
+}
+
 // ---- apply -----------------------------------------------------------------------------------
 
 #[test]

@@ -112,6 +112,7 @@ fn report_reads(input: units::Input<'_>, managed: &Managed, progress: &mut dyn s
         add(r.files, &reason);
         add(r.dirs, &reason);
         add(r.sdk_dirs, &format!("{reason} (the SDK directory)"));
+        add(r.listed, &format!("{reason} (a drop-in directory: its `*.conf` files)"));
     }
     let mut r = units::Reads::default();
     rules::reads(input.ctx, &mut r);

@@ -97,7 +97,7 @@ pub fn assignments(bytes: &[u8]) -> Vec<Assignment> {
     let mut section = String::new();
     let mut pending: Option<(usize, Vec<u8>)> = None;
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    for (i, raw) in bytes.split(|&b| b == b'\n' || b == b'\r').enumerate() {
+    for (i, raw) in split_lines(bytes).enumerate() {
         let n = i + 1;
         let trimmed = trim(raw);
         if pending.is_some() && trimmed.first().is_some_and(|b| b"#;".contains(b)) {
@@ -151,6 +151,24 @@ pub fn assignments(bytes: &[u8]) -> Vec<Assignment> {
         });
     }
     out
+}
+
+/// Lines as systemd's `read_line` ends them: at `\n`, `\r`, `\r\n` or NUL.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.iter().position(|b| matches!(b, b'\n' | b'\r' | 0)).unwrap_or(rest.len());
+        let line = &rest[..end];
+        let skip = match rest.get(end..end + 2) {
+            Some(b"\r\n") => 2,
+            _ => usize::from(end < rest.len()),
+        };
+        rest = &rest[end + skip..];
+        Some(line)
+    })
 }
 
 /// systemd's WHITESPACE.
@@ -332,6 +350,54 @@ mod tests {
             let err = render_environment(&[("GOGC", "1"), (key, value)]).unwrap_err();
             assert_eq!(err.key, key);
             assert!(err.to_string().starts_with(&format!("`{key}` cannot be written")), "{err}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_memory_values_as_systemd_reads_them() {
+        assert_eq!(parse_size("512M"), Some(512 << 20));
+        assert_eq!(parse_size("1G 512M"), Some((1 << 30) + (512 << 20)));
+        assert_eq!(parse_size("1.5G"), Some(3 << 29));
+        assert_eq!(parse_size("10.M"), Some(10 << 20));
+        assert_eq!(parse_size("1024"), Some(1024));
+        assert_eq!(parse_size("1K 5"), Some(1029));
+        assert_eq!(parse_size("2 T"), Some(2 << 40));
+        for bad in ["", "M", "1g", "1Gi", "512MB", "-1", "1M 1G", "1M 2M", "99999999999999999999"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+        assert_eq!(parse_memory(""), Some(Memory::Infinity));
+        assert_eq!(parse_memory("infinity"), Some(Memory::Infinity));
+        assert_eq!(parse_memory("0"), None);
+        assert_eq!(parse_memory("50%"), Some(Memory::Permyriad(5000)));
+        assert_eq!(parse_memory("12.34%"), Some(Memory::Permyriad(1234)));
+        assert_eq!(parse_memory("12.5%"), Some(Memory::Permyriad(1250)));
+        assert_eq!(parse_memory("5‰"), Some(Memory::Permyriad(50)));
+        assert_eq!(parse_memory("5‱"), Some(Memory::Permyriad(5)));
+        assert_eq!(parse_memory("101%"), None);
+        assert_eq!(parse_memory("1.234%"), None);
+        assert_eq!(Memory::Permyriad(5000).bytes(8 << 30), Some(4 << 30));
+        assert_eq!(
+            Memory::Permyriad(3333).bytes(1_000_000 * 1024),
+            Some(250_000 * 3333 / 10000 * 4096)
+        );
+    }
+
+    #[test]
+    fn assignments_as_systemds_parser_reads_them() {
+        let text = "# c\n[Unit]\nDescription=x\n[Service]\n  MemoryMax = 1G  \n;x=1\nMemoryHigh=\\\n# skipped\n 2G\r\nno equals\nCPUQuota=\n";
+        let got: Vec<(usize, &str, String, String)> = assignments(text.as_bytes())
+            .into_iter()
+            .map(|a| (a.line, if a.section == "Service" { "S" } else { "U" }, a.key, a.value))
+            .collect();
+        let want = [
+            (3, "U", "Description", "x"),
+            (5, "S", "MemoryMax", "1G"),
+            (7, "S", "MemoryHigh", "2G"),
+            (11, "S", "CPUQuota", ""),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!((g.0, g.1, g.2.as_str(), g.3.as_str()), w);
         }
     }
 }

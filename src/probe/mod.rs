@@ -92,6 +92,9 @@ pub struct Observed {
     pub delve: Option<DlvState>,
     /// Another `dlv` VS Code debugs with (`go.alternateTools.dlv`).
     pub editor_dlv: Option<DlvState>,
+    /// The `*.conf` names in each listed directory that exists (systemd drop-in directories),
+    /// sorted; their files are in `files`.
+    pub listings: BTreeMap<PathBuf, Vec<String>>,
 }
 
 /// What the engine must read from the machine before planning.
@@ -103,6 +106,8 @@ pub struct Reads {
     pub dirs: Vec<PathBuf>,
     /// Directories of SDKs (`~/sdk`): every `go*` tree and the `current` link in them.
     pub sdk_dirs: Vec<PathBuf>,
+    /// Directories whose `*.conf` files are read, each one (systemd drop-in directories).
+    pub listed: Vec<PathBuf>,
 }
 
 impl Observed {
@@ -112,6 +117,41 @@ impl Observed {
         Self::read_paths(reads.files.iter().map(PathBuf::as_path))
             .with_dirs(reads.dirs.iter().map(PathBuf::as_path))
             .with_sdk_dirs(reads.sdk_dirs.iter().map(PathBuf::as_path))
+            .with_listings(reads.listed.iter().map(PathBuf::as_path))
+    }
+
+    /// Lists the `*.conf` names of each of `dirs` that exists and reads those files.
+    pub fn with_listings<'a>(mut self, dirs: impl IntoIterator<Item = &'a Path>) -> Self {
+        for dir in dirs {
+            if self.listings.contains_key(dir) {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
+                .collect();
+            names.sort();
+            for n in &names {
+                let p = dir.join(n);
+                self.files.entry(p.clone()).or_insert_with(|| read(&p));
+            }
+            self.listings.insert(dir.to_path_buf(), names);
+        }
+        self
+    }
+
+    /// A listed directory's `*.conf` names, for tests and rules without a disk.
+    pub fn with_listing(mut self, dir: impl Into<PathBuf>, names: &[&str]) -> Self {
+        let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        names.sort();
+        self.listings.insert(dir.into(), names);
+        self
+    }
+
+    /// The `*.conf` names found in `dir` (none when it was not listed or does not exist).
+    pub fn listing(&self, dir: &Path) -> &[String] {
+        self.listings.get(dir).map_or(&[], Vec::as_slice)
     }
 
     /// A file's content, for tests and rules that run without a disk.

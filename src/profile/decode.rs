@@ -112,6 +112,12 @@ fn merge_settings(into: &mut Vec<Setting>, new: Vec<Setting>) {
     }
 }
 
+/// `GOMEMLIMIT "auto"`: computed from the service's memory limit.
+const AUTO: &str = "auto";
+
+/// `GOMEMLIMIT "auto"`'s default share of the unit's limit, in millionths: 0.9.
+pub const DEFAULT_RATIO: u32 = 900_000;
+
 /// What kind of `KEY "value"` block is being read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Block {
@@ -985,13 +991,60 @@ impl<'c> Decoder<'c> {
         }
         units.insert(unit.clone(), loc);
         let env = self.settings(node, file, Block::Service);
+        let memlimit = self.memlimit_ratio(node, file, &env);
         match acc.services.iter_mut().find(|s| s.unit == unit) {
             Some(old) => {
+                if env.iter().any(|s| s.key == "GOMEMLIMIT") {
+                    old.memlimit_ratio = memlimit;
+                }
                 merge_settings(&mut old.env, env);
                 old.restart = restart || (node.entry("restart").is_none() && old.restart);
             }
-            None => acc.services.push(Service { unit, at: loc, restart, env }),
+            None => {
+                acc.services.push(Service { unit, at: loc, restart, env, memlimit_ratio: memlimit })
+            }
         }
+    }
+
+    /// The `ratio=` of a service's `GOMEMLIMIT "auto"`, in millionths (0.9 → 900000): a number
+    /// above 0 and at most 1, on that line only.
+    fn memlimit_ratio(&mut self, node: &KdlNode, file: FileId, env: &[Setting]) -> u32 {
+        let auto = env.iter().any(|s| s.key == "GOMEMLIMIT" && s.value.text == AUTO);
+        let mut ratio = DEFAULT_RATIO;
+        for child in node.children().map(|c| c.nodes()).unwrap_or_default() {
+            let Some(e) = child.entry("ratio") else { continue };
+            let loc = self.vloc(e, file);
+            let key = child.name().value();
+            if key != "GOMEMLIMIT" || !auto {
+                self.err(
+                    loc,
+                    "goenv::profile::misplaced-ratio",
+                    format!("`ratio=` goes with `GOMEMLIMIT \"auto\"`, not `{key}` \"…\""),
+                    "no effect here",
+                    "write `GOMEMLIMIT \"auto\" ratio=0.9`, or remove `ratio=`",
+                );
+                continue;
+            }
+            let value = match e.value() {
+                KdlValue::Float(f) => Some(*f),
+                KdlValue::Integer(i) => Some(*i as f64),
+                _ => None,
+            };
+            match value.filter(|v| *v > 0.0 && *v <= 1.0) {
+                Some(v) if (v * 1e6).round() >= 1.0 => ratio = (v * 1e6).round() as u32,
+                _ => self.err(
+                    loc,
+                    "goenv::profile::bad-ratio",
+                    "`ratio=` is the share of the unit's memory limit GOMEMLIMIT gets: a number \
+                     above 0 and at most 1"
+                        .into(),
+                    "not a ratio",
+                    "write a number like `ratio=0.9` (the default: 10% of headroom for memory \
+                     the Go runtime does not manage)",
+                ),
+            }
+        }
+        ratio
     }
 
     /// Reads `KEY "value"` children.
@@ -1013,7 +1066,10 @@ impl<'c> Decoder<'c> {
             let key = child.name().value().to_owned();
             let key_at = Loc::new(file, child.name().span());
             self.no_children(child, file);
-            let props = self.props(child, file, &["secret"]);
+            // `ratio=` goes with `GOMEMLIMIT "auto"` in a service; `service` checks it.
+            let allowed: &[&str] =
+                if block == Block::Service { &["secret", "ratio"] } else { &["secret"] };
+            let props = self.props(child, file, allowed);
             let secret = self.secret(&props, file);
             let args = self.args(child, file, 1, 1, &format!("{key} \"value\""));
             if let Some(first) = out.iter().find(|s| s.key == key) {
@@ -1080,6 +1136,20 @@ impl<'c> Decoder<'c> {
             }
             let checked = match block {
                 Block::GoEnv => govalue::check_go_env_value(&key, &expanded),
+                // Computed from the unit's memory limit when planning.
+                Block::Service if key == "GOMEMLIMIT" && expanded == AUTO => Ok(None),
+                Block::Export if key == "GOMEMLIMIT" && expanded == AUTO => {
+                    self.err(
+                        inner,
+                        "goenv::value::gomemlimit",
+                        "`GOMEMLIMIT \"auto\"` needs a unit's memory limit, and `export` has none"
+                            .into(),
+                        "no unit here",
+                        "move it into a `service \"NAME.service\"` block (goenv then computes it \
+                         from the unit's MemoryHigh=/MemoryMax=), or write a size like \"512MiB\"",
+                    );
+                    continue;
+                }
                 Block::Export | Block::Service => govalue::check_runtime_value(&key, &expanded),
             };
             let text = match checked {

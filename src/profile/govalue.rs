@@ -950,7 +950,7 @@ fn fips_version(v: &str) -> bool {
 // ----- runtime variables
 
 /// Go's parseByteCount: digits with an optional B/KiB/MiB/GiB/TiB unit, fitting an i64.
-fn parse_byte_count(s: &str) -> Option<i64> {
+pub(crate) fn parse_byte_count(s: &str) -> Option<i64> {
     let units =
         [("KiB", 1i64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("B", 1)];
     let (num, mult) =

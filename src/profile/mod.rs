@@ -162,6 +162,16 @@ pub struct Service {
     pub at: Loc,
     pub restart: bool,
     pub env: Vec<Setting>,
+    /// `GOMEMLIMIT "auto" ratio=…`: the share of the unit's memory limit, in millionths
+    /// (900000, the default, is 0.9). Meaningful only when GOMEMLIMIT is `"auto"`.
+    pub memlimit_ratio: u32,
+}
+
+impl Service {
+    /// Whether GOMEMLIMIT is `"auto"`: computed from the unit's MemoryHigh=/MemoryMax=.
+    pub fn memlimit_auto(&self) -> Option<&Setting> {
+        self.env.iter().find(|s| s.key == "GOMEMLIMIT" && s.value.text == "auto")
+    }
 }
 
 /// A decoded, merged and validated profile for one Context.

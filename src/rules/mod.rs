@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+mod service;
 mod values;
 mod vscode;
 
@@ -68,11 +69,17 @@ pub enum Code {
     VscodeAlternateGoDiffers,
     VscodeSettingsUnreadable,
     VscodeDlvIncompatible,
+    GomemlimitFromUnit,
+    GomemlimitAtUnitLimit,
+    GogcOffWithoutMemlimit,
+    GomaxprocsAboveCpuQuota,
+    MemoryNotDelegated,
+    ServiceUnitMissing,
     UserManagerUnreachable,
 }
 
 impl Code {
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 33] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -99,6 +106,12 @@ impl Code {
         Code::VscodeAlternateGoDiffers,
         Code::VscodeSettingsUnreadable,
         Code::VscodeDlvIncompatible,
+        Code::GomemlimitFromUnit,
+        Code::GomemlimitAtUnitLimit,
+        Code::GogcOffWithoutMemlimit,
+        Code::GomaxprocsAboveCpuQuota,
+        Code::MemoryNotDelegated,
+        Code::ServiceUnitMissing,
         Code::UserManagerUnreachable,
     ];
 
@@ -130,6 +143,12 @@ impl Code {
             Code::VscodeAlternateGoDiffers => "goenv::finding::vscode-alternate-go-differs",
             Code::VscodeSettingsUnreadable => "goenv::finding::vscode-settings-unreadable",
             Code::VscodeDlvIncompatible => "goenv::finding::vscode-dlv-incompatible",
+            Code::GomemlimitFromUnit => "goenv::finding::gomemlimit-from-unit",
+            Code::GomemlimitAtUnitLimit => "goenv::finding::gomemlimit-at-unit-limit",
+            Code::GogcOffWithoutMemlimit => "goenv::finding::gogc-off-without-memlimit",
+            Code::GomaxprocsAboveCpuQuota => "goenv::finding::gomaxprocs-above-cpu-quota",
+            Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
+            Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
             Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
         }
     }
@@ -220,6 +239,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     go::findings(input, &mut out);
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
+    service::findings(input, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code.as_str(), &a.message).cmp(&(
             b.severity,

@@ -25,6 +25,7 @@ pub mod go_env;
 pub mod service;
 pub mod session;
 pub mod shells;
+pub mod unitfile;
 pub mod vscode;
 
 use std::path::{Path, PathBuf};

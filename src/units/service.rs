@@ -18,25 +18,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Input, Planning, Reads, Resource, Unit, Want};
+use super::{Input, Planning, Reads, Resource, Unit, Want, unitfile};
 use crate::context::Context;
 use crate::formats::systemd;
-use crate::probe::FileState;
-use crate::profile::{Problem, Profile};
+use crate::probe::{FileState, Observed};
+use crate::profile::{self, Problem, Profile};
 use crate::resource::effect::Effect;
+use crate::resource::tilde_path;
 
-/// The name of goenv's drop-in inside `NAME.service.d/`.
-pub const DROPIN: &str = "50-goenv.conf";
-
-/// The user's own unit directory, where goenv's drop-ins go: `$XDG_CONFIG_HOME/systemd/user`.
-pub fn user_unit_dir(ctx: &Context) -> PathBuf {
-    ctx.config_home.join("systemd/user")
-}
-
-/// goenv's drop-in for `unit` (`api.service`).
-pub fn dropin(ctx: &Context, unit: &str) -> PathBuf {
-    user_unit_dir(ctx).join(format!("{unit}.d")).join(DROPIN)
-}
+pub use unitfile::{DROPIN, dropin, user_unit_dir};
 
 /// The unit whose goenv drop-in `path` is, if it is one (`…/api.service.d/50-goenv.conf` →
 /// `api.service`): what a rollback or an older generation's file names.
@@ -72,6 +62,105 @@ pub fn wanted(profile: &Profile, ctx: &Context) -> Vec<Wanted> {
         .collect()
 }
 
+/// `GOMEMLIMIT "auto"` as computed: the value written and the limit it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoMemlimit {
+    /// `360MiB`.
+    pub value: String,
+    pub limit: unitfile::MemoryLimit,
+    /// The ratio, in millionths.
+    pub ratio: u32,
+}
+
+/// Why `GOMEMLIMIT "auto"` cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoAuto {
+    pub message: String,
+    pub help: String,
+}
+
+/// `floor(ratio × min(MemoryHigh, MemoryMax))` in whole MiB, from the unit's files as observed.
+pub fn auto_memlimit(
+    ctx: &Context,
+    observed: &Observed,
+    service: &profile::Service,
+) -> Result<AutoMemlimit, NoAuto> {
+    let unit = &service.unit;
+    let dirs = || {
+        unitfile::search_path(ctx)
+            .iter()
+            .take(5)
+            .map(|d| tilde_path(d, &ctx.home))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let set_one = format!(
+        "give the unit a limit (`systemctl --user set-property {unit} MemoryMax=1G`, or a drop-in \
+         with `[Service]` and `MemoryMax=1G`), or write a size such as \"512MiB\""
+    );
+    let limits = unitfile::resolve(ctx, observed, unit);
+    let limit = match limits.memory_limit() {
+        Ok(l) => l,
+        Err(unitfile::NoLimit::NoUnitFile) => {
+            return Err(NoAuto {
+                message: format!(
+                    "`GOMEMLIMIT \"auto\"` needs {unit}'s memory limit, and no user unit \
+                     directory has {unit} ({}, …)",
+                    dirs()
+                ),
+                help: format!(
+                    "install the unit first (a file `~/.config/systemd/user/{unit}`), or write a \
+                     size such as \"512MiB\""
+                ),
+            });
+        }
+        Err(unitfile::NoLimit::Masked(file)) => {
+            return Err(NoAuto {
+                message: format!(
+                    "`GOMEMLIMIT \"auto\"` needs {unit}'s memory limit, and the unit is masked \
+                     (`{}` is empty or a link to /dev/null)",
+                    tilde_path(&file, &ctx.home)
+                ),
+                help: format!("unmask it (`systemctl --user unmask {unit}`), or write a size"),
+            });
+        }
+        Err(unitfile::NoLimit::Unlimited) => {
+            return Err(NoAuto {
+                message: format!(
+                    "`GOMEMLIMIT \"auto\"` needs {unit}'s memory limit, and it has none: \
+                     MemoryHigh= and MemoryMax= are unset or infinity in its unit file and \
+                     drop-ins"
+                ),
+                help: set_one,
+            });
+        }
+        Err(unitfile::NoLimit::NoMemTotal(at)) => {
+            return Err(NoAuto {
+                message: format!(
+                    "`GOMEMLIMIT \"auto\"`: {unit}'s memory limit at {} is a percentage of the \
+                     physical memory, and /proc/meminfo has no MemTotal",
+                    at.shown(ctx)
+                ),
+                help: "give the limit in bytes (`MemoryMax=1G`), or write a size".into(),
+            });
+        }
+    };
+    let bytes = u128::from(limit.bytes) * u128::from(service.memlimit_ratio) / 1_000_000;
+    let mib = bytes >> 20;
+    if mib == 0 {
+        return Err(NoAuto {
+            message: format!(
+                "`GOMEMLIMIT \"auto\"`: {unit}'s {}={} at {} leaves less than 1 MiB for the Go heap",
+                limit.key,
+                limit.raw,
+                limit.at.shown(ctx)
+            ),
+            help: "raise the unit's limit, or write a size".into(),
+        });
+    }
+    Ok(AutoMemlimit { value: format!("{mib}MiB"), limit, ratio: service.memlimit_ratio })
+}
+
 pub struct Services;
 
 impl Unit for Services {
@@ -82,6 +171,7 @@ impl Unit for Services {
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         for s in &input.profile.services {
             reads.files.push(dropin(input.ctx, &s.unit));
+            unitfile::reads(input.ctx, &s.unit, reads);
         }
     }
 
@@ -95,8 +185,32 @@ impl Unit for Services {
         // The units whose drop-in changes: the manager reloads once, then each restarts.
         let mut changed = Vec::new();
         for service in &profile.services {
-            let vars: Vec<(&str, &str)> =
-                service.env.iter().map(|s| (s.key.as_str(), s.value.text.as_str())).collect();
+            let auto = match service.memlimit_auto() {
+                None => None,
+                Some(setting) => match auto_memlimit(ctx, planning.observed, service) {
+                    Ok(auto) => Some(auto.value),
+                    Err(why) => {
+                        problems.push(
+                            Problem::new(
+                                setting.value.at,
+                                "goenv::plan::no-memory-limit",
+                                why.message,
+                                "cannot be computed",
+                            )
+                            .help(why.help),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let vars: Vec<(&str, &str)> = service
+                .env
+                .iter()
+                .map(|s| match (&auto, s.key.as_str()) {
+                    (Some(v), "GOMEMLIMIT") => (s.key.as_str(), v.as_str()),
+                    _ => (s.key.as_str(), s.value.text.as_str()),
+                })
+                .collect();
             match systemd::render_environment(&vars) {
                 Ok(text) => {
                     let path = dropin(ctx, &service.unit);
@@ -183,5 +297,56 @@ mod tests {
                 dropin: dropin(&ctx, "api.service")
             }]
         );
+    }
+
+    fn plan(text: &str, observed: &Observed) -> Result<String, Vec<String>> {
+        let ctx = Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "box".into());
+        let profile = crate::profile::load_str(Path::new("/p/profile.kdl"), text, &ctx)
+            .map_err(|r| r.problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>())?;
+        let desired = crate::units::desired(Input { profile: &profile, ctx: &ctx }, observed)
+            .map_err(|ps| ps.iter().map(|p| p.message.clone()).collect::<Vec<_>>())?;
+        let path = dropin(&ctx, "api.service");
+        let r = desired.resources.iter().find(|r| r.path == path).expect("the drop-in");
+        let Want::File(bytes) = &r.want else { panic!("a file") };
+        Ok(String::from_utf8(bytes.clone()).unwrap())
+    }
+
+    #[test]
+    fn auto_takes_a_ratio_of_the_smaller_limit() {
+        let observed = Observed::default().with_file(
+            "/h/.config/systemd/user/api.service",
+            "[Service]\nMemoryMax=1G\nMemoryHigh=800M\n",
+        );
+        let auto = |extra: &str| {
+            plan(
+                &format!(
+                    "version 1\nservice \"api.service\" {{\n    GOMEMLIMIT \"auto\"{extra}\n}}\n"
+                ),
+                &observed,
+            )
+        };
+        assert!(auto("").unwrap().contains("Environment=\"GOMEMLIMIT=720MiB\"\n"));
+        assert!(auto(" ratio=0.5").unwrap().contains("Environment=\"GOMEMLIMIT=400MiB\"\n"));
+        assert!(auto(" ratio=1").unwrap().contains("Environment=\"GOMEMLIMIT=800MiB\"\n"));
+        for bad in [" ratio=0", " ratio=1.5", " ratio=\"0.9\"", " ratio=-1"] {
+            let err = auto(bad).unwrap_err();
+            assert!(err.iter().any(|m| m.contains("`ratio=` is the share")), "{bad}: {err:?}");
+        }
+        let err =
+            plan("version 1\nservice \"api.service\" {\n    GOGC \"50\" ratio=0.5\n}\n", &observed)
+                .unwrap_err();
+        assert!(err[0].contains("`ratio=` goes with `GOMEMLIMIT \"auto\"`"), "{err:?}");
+        let err = plan("version 1\nexport {\n    GOMEMLIMIT \"auto\"\n}\n", &observed).unwrap_err();
+        assert!(err[0].contains("`export` has none"), "{err:?}");
+        let none = Observed::default();
+        let err = plan("version 1\nservice \"api.service\" {\n    GOMEMLIMIT \"auto\"\n}\n", &none)
+            .unwrap_err();
+        assert!(err[0].contains("no user unit directory has api.service"), "{err:?}");
+        let unlimited = Observed::default()
+            .with_file("/h/.config/systemd/user/api.service", "[Service]\nMemoryMax=infinity\n");
+        let err =
+            plan("version 1\nservice \"api.service\" {\n    GOMEMLIMIT \"auto\"\n}\n", &unlimited)
+                .unwrap_err();
+        assert!(err[0].contains("and it has none"), "{err:?}");
     }
 }
