@@ -102,6 +102,10 @@ pub struct Context {
     pub host: String,
     /// The process environment when goenv started; empty for a `--home` Context.
     pub env: BTreeMap<String, String>,
+    /// Where the user's `systemd --user` manager listens: `XDG_RUNTIME_DIR` (read with
+    /// `--home` too: that is how tests point goenv at a throwaway manager), else, without
+    /// `--home`, `/run/user/UID` when it exists. Only effects use it.
+    pub runtime_dir: Option<PathBuf>,
     /// The clock, in seconds since the Unix epoch, when tests pin it (`TEST_GOENV_NOW`, read by
     /// debug builds only); `None` reads the system clock.
     pub pinned_now: Option<u64>,
@@ -149,8 +153,12 @@ impl Context {
             ContextError::Platform(format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH))
         })?;
         let host = opts.host.clone().unwrap_or_else(host_name);
+        let runtime_env =
+            std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_absolute());
         if let Some(home) = &opts.home {
-            return Ok(Self::hermetic(absolute(home), os, arch, host));
+            let mut ctx = Self::hermetic(absolute(home), os, arch, host);
+            ctx.runtime_dir = runtime_env;
+            return Ok(ctx);
         }
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let home = env
@@ -176,6 +184,7 @@ impl Context {
             host,
             env,
             pinned_now: pinned_now(),
+            runtime_dir: runtime_env.or_else(user_runtime_dir),
             sysroot: sysroot(),
         })
     }
@@ -194,6 +203,7 @@ impl Context {
             host,
             env: BTreeMap::new(),
             pinned_now: pinned_now(),
+            runtime_dir: None,
         }
     }
 
@@ -256,8 +266,6 @@ impl Context {
     }
 }
 
-/// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
-/// a release build never reads it.
 fn sysroot() -> PathBuf {
     if cfg!(debug_assertions)
         && let Some(root) = std::env::var_os("TEST_GOENV_SYSROOT")
@@ -273,6 +281,15 @@ fn owner(home: &Path) -> u32 {
     std::fs::metadata(home).map_or(0, |m| m.uid())
 }
 
+/// `/run/user/UID` when it exists (the owner of `/proc/self` is this process's user).
+fn user_runtime_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    Some(PathBuf::from(format!("/run/user/{uid}"))).filter(|p| p.is_dir())
+}
+
+/// The tests' clock: `TEST_GOENV_NOW=SECONDS` pins every time goenv records. Debug builds only;
+/// a release build never reads it.
 fn pinned_now() -> Option<u64> {
     if !cfg!(debug_assertions) {
         return None;

@@ -16,6 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::TestEnv;
+use common::user_manager::UserManager;
 use sha2::{Digest, Sha256};
 
 /// Touches eight paths on Linux: the Go env file (foreign content), env.sh, env.fish, fish's
@@ -67,9 +68,12 @@ fn seeded() -> TestEnv {
 
 fn goenv(env: &TestEnv, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_goenv"));
-    cmd.current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
+    cmd.current_dir(env.dir.path()).env_clear();
+    // A test that started a user manager for this home (`live`) points goenv at it.
+    if env.dir.path().join("run").is_dir() {
+        cmd.env("XDG_RUNTIME_DIR", env.dir.path().join("run"));
+    }
+    cmd.env("PATH", "/usr/bin:/bin")
         .env("NO_COLOR", "1")
         .arg("--home")
         .arg(env.home())
@@ -788,5 +792,172 @@ fn two_applies_started_together_end_in_the_clean_state() {
         assert_store_consistent(&env, &format!("round {round}"));
         let out = run(&env, &["plan", "--detailed-exitcode", "profile.kdl"]);
         assert_eq!(out.code, Some(0), "round {round}: plan:\n{}{}", out.stdout, out.stderr);
+    }
+}
+
+// ---- effects: the live user manager ------------------------------------------------------
+
+/// The seeded profile with a live session: a change of environment.d also changes the running
+/// user manager's environment.
+fn live_profile() -> String {
+    PROFILE.replace("    session\n", "    session live=#true\n")
+        + "service \"api.service\" restart=#true {\n    GOMEMLIMIT \"100MiB\"\n}\n"
+}
+
+/// The live profile changed: GREETING has a new value, GOGC is no longer exported (unset in the
+/// manager), PATH has another entry, api.service another GOMEMLIMIT. Its apply runs four
+/// effects: set-environment, unset-environment, daemon-reload, try-restart api.service.
+fn live_profile_changed() -> String {
+    live_profile()
+        .replace("GREETING \"hello world\"", "GREETING \"goodbye\"")
+        .replace("    GOGC \"200\"\n", "")
+        .replace("~/tools/bin", "~/bin")
+        .replace("100MiB", "200MiB")
+}
+
+/// What the manager has loaded for api.service, and what its running process was started with.
+fn api_view(m: &UserManager) -> (String, String) {
+    let pid = m.property("api.service", "MainPID");
+    // A simple service's start completes at the fork: wait for the exec of `sleep`.
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    while Instant::now() < deadline
+        && !std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.starts_with(b"/bin/sleep"))
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let limit = environ
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"GOMEMLIMIT="))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default();
+    (m.property("api.service", "Environment"), limit)
+}
+
+/// The manager's environment with the test directory written as `<DIR>`, so that managers of
+/// different homes compare.
+fn manager_env(m: &UserManager, env: &TestEnv) -> BTreeMap<String, String> {
+    let dir = env.dir.path().display().to_string();
+    m.systemctl_ok(&["show-environment"])
+        .lines()
+        // The manager adds it by itself once its bus socket is up: not goenv's.
+        .filter(|l| !l.starts_with("DBUS_SESSION_BUS_ADDRESS="))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.replace(&dir, "<DIR>")))
+        .collect()
+}
+
+/// A seeded home with its own user manager (on `<dir>/run`, which `goenv()` then uses) and the
+/// live profile applied.
+fn live_seeded() -> (TestEnv, UserManager) {
+    let env = seeded();
+    env.write("profile.kdl", &live_profile());
+    let units = env.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(units.join("api.service"), "[Service]\nExecStart=/bin/sleep 600\n").unwrap();
+    let manager = UserManager::start(&env.home(), &env.dir.path().join("run"));
+    manager.systemctl_ok(&["start", "api.service"]);
+    run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+    assert_eq!(api_view(&manager), ("GOMEMLIMIT=100MiB".into(), "100MiB".into()));
+    env.write("profile.kdl", &live_profile_changed());
+    (env, manager)
+}
+
+#[test]
+fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_the_files() {
+    // The reference: the change applied cleanly, and what it leaves.
+    let (env, manager) = live_seeded();
+    let old_files = snapshot(&env);
+    let old_env = manager_env(&manager, &env);
+    let plan = run_ok(&env, &["plan", "profile.kdl"]);
+    assert!(plan.stdout.contains("> effect:systemd-user/set-environment\n"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("> effect:systemd-user/unset-environment\n"), "{}", plan.stdout);
+    let summary = plan.stdout.lines().find(|l| l.starts_with("Plan:")).expect("a summary");
+    assert!(summary.ends_with(", 4 to run."), "{summary}");
+    let numbers: Vec<usize> = summary
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches([',', '.']).parse().ok())
+        .collect();
+    let k = numbers[..3].iter().sum();
+    let out = run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+    assert!(out.stderr.contains("systemctl --user unset-environment GOGC"), "{}", out.stderr);
+    let new_files = snapshot(&env);
+    let new_env = manager_env(&manager, &env);
+    assert_ne!(old_env, new_env);
+    let old_api = ("GOMEMLIMIT=100MiB".to_owned(), "100MiB".to_owned());
+    let new_api = ("GOMEMLIMIT=200MiB".to_owned(), "200MiB".to_owned());
+    assert_eq!(api_view(&manager), new_api);
+    assert_eq!(new_env.get("GREETING").map(String::as_str), Some("goodbye"));
+    assert!(!new_env.contains_key("GOGC"));
+    drop(manager);
+
+    let mut all = points(k);
+    let manifest = all.pop().unwrap();
+    all.extend(["effects", "effect-1", "effect-2", "effect-3", "effect-4"].map(String::from));
+    all.push(manifest);
+    for point in &all {
+        let point = point.as_str();
+        let (env, manager) = live_seeded();
+        assert_same(&snapshot(&env), &old_files, &format!("{point}: a fresh copy"));
+        assert_eq!(manager_env(&manager, &env), old_env, "{point}: a fresh manager");
+
+        let paused = start_paused(&env, &["apply", "--yes", "profile.kdl"], point);
+        paused.kill();
+        let crashed = manager_env(&manager, &env);
+        match point {
+            "effect-1" => {
+                assert_eq!(crashed.get("GREETING").map(String::as_str), Some("goodbye"));
+                assert!(crashed.contains_key("GOGC"), "{point}: the second effect had not run");
+            }
+            "effect-2" | "effect-3" | "effect-4" | "manifest" => {
+                assert_eq!(crashed, new_env, "{point}")
+            }
+            _ => assert_eq!(crashed, old_env, "{point}: no effect had run"),
+        }
+        let api = api_view(&manager);
+        match point {
+            // The unset reloaded the manager (the generator had set GOGC), so the new drop-in
+            // is loaded from then on; the process restarts only at the fourth effect.
+            "effect-2" | "effect-3" => {
+                assert_eq!(api, ("GOMEMLIMIT=200MiB".into(), "100MiB".into()), "{point}")
+            }
+            "effect-4" | "manifest" => assert_eq!(api, new_api, "{point}"),
+            _ => assert_eq!(api, old_api, "{point}: not reloaded yet"),
+        }
+
+        let out = run(&env, &["status"]);
+        assert_eq!(out.code, Some(0), "{point}: status:\n{}{}", out.stdout, out.stderr);
+        assert!(!journal_path(&env).exists(), "{point}: the journal is gone");
+        let complete = point == "manifest";
+        let (files, manager_view) =
+            if complete { (&new_files, &new_env) } else { (&old_files, &old_env) };
+        assert_same(&snapshot(&env), files, &format!("{point}, after recovery"));
+        assert_eq!(
+            &manager_env(&manager, &env),
+            manager_view,
+            "{point}: the manager after recovery"
+        );
+        let undid = out.stderr.lines().find(|l| l.starts_with("goenv: undid its effects"));
+        match point {
+            "blobs" | "manifest" => assert_eq!(undid, None, "{point}:\n{}", out.stderr),
+            _ => assert_eq!(
+                undid,
+                Some(
+                    "goenv: undid its effects on the user manager: systemctl --user \
+                     set-environment PATH GREETING, systemctl --user set-environment GOGC, \
+                     systemctl --user daemon-reload, systemctl --user try-restart api.service"
+                ),
+                "{point}:\n{}",
+                out.stderr
+            ),
+        }
+        assert_store_consistent(&env, &format!("{point}, after recovery"));
+
+        // Usable: the change applies, and the manager ends as after a clean apply.
+        run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+        assert_same(&snapshot(&env), &new_files, &format!("{point}, then apply"));
+        assert_eq!(manager_env(&manager, &env), new_env, "{point}, then apply");
+        assert_eq!(api_view(&manager), new_api, "{point}, then apply");
     }
 }

@@ -328,19 +328,36 @@ fn markdown_stays_under_the_comment_limit() {
     assert!(md.contains("block:~/.profile</code>"), "small diffs are still shown");
 }
 
+/// `service` and `session live=#true` plan (they stopped the plan before their targets
+/// existed): their files, and the effects that make the running manager read them.
 #[test]
-fn nodes_without_targets_yet_stop_the_plan_at_their_location() {
+fn service_and_live_session_plan_with_their_effects() {
     let env = TestEnv::new();
-    env.write("profile.kdl", "version 1\nshells \"bash\"\nsession live=#true\n");
-    let out = env.goenv(&["plan", "profile.kdl"]);
-    assert_eq!(code(&out), 1);
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("`session live=#true` cannot be planned by this version of goenv yet"),
-        "{stderr}"
+    env.write(
+        "profile.kdl",
+        "version 1\nservice \"api.service\" restart=#true { GOGC \"100\" }\nshells \"bash\"\n\
+         export { EDITOR \"vi\" }\nsession live=#true\n",
     );
-    assert!(stderr.contains("profile.kdl:3:1"), "{stderr}");
-    assert!(out.stdout.is_empty());
+    let out = env.goenv(&["plan", "profile.kdl"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for id in [
+        "+ file:~/.config/systemd/user/api.service.d/50-goenv.conf\n",
+        "+ file:~/.config/environment.d/50-goenv.conf\n",
+        "> effect:systemd-user/set-environment\n",
+        "> effect:systemd-user/daemon-reload\n",
+        "> effect:systemd-user/try-restart/api.service\n",
+    ] {
+        assert!(stdout.contains(id), "{id}{stdout}");
+    }
+    // Effects run after every file, the environment before the reload and the restart.
+    let at = |s: &str| stdout.find(s).unwrap();
+    assert!(at("> effect:systemd-user/set-environment") > at("+ block:~/.bashrc"));
+    assert!(
+        at("> effect:systemd-user/set-environment") < at("> effect:systemd-user/daemon-reload")
+    );
+    assert!(at("> effect:systemd-user/daemon-reload") < at("> effect:systemd-user/try-restart"));
+    assert!(stdout.contains("to remove, 3 to run.\n"), "{stdout}");
 }
 
 #[test]

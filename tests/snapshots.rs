@@ -432,11 +432,17 @@ fn unreadable_journal_stops_every_command() {
     snapshot!("refused_unreadable_journal", env.run(&["plan", "profile.kdl"]));
 }
 
+/// `session live=#true`: the environment.d file, and the effect that updates the running user
+/// manager (planning runs nothing).
 #[test]
-fn refused_unsupported_node() {
+fn plan_with_live_session() {
     let env = seeded();
     env.write("profile.kdl", &PROFILE.replace("\nsession\n", "\nsession live=#true\n"));
-    snapshot!("refused_session_live_plan", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    snapshot!("plan_session_live_human", env.run_linux_amd64(&["plan", "profile.kdl"]));
+    snapshot!(
+        "plan_session_live_json",
+        env.run_linux_amd64(&["plan", "--format", "json", "profile.kdl"])
+    );
 }
 
 #[test]

@@ -6,25 +6,35 @@
 //!    need that do not exist yet are recorded as goenv's.
 //! 4. The journal lists every step.
 //! 5. Each path is replaced atomically (or removed).
-//! 6. The generation manifest is written.
-//! 7. The journal is removed, and every directory goenv created that is now empty (its files
+//! 6. The effects run ([`effects`]: `systemctl --user …`), in order. They were resolved
+//!    against the user manager before step 4, so the journal already holds each one's undo
+//!    (the manager's old values). No manager reachable: they are skipped, and said so.
+//! 7. The generation manifest is written, with the effects that ran and their undo.
+//! 8. The journal is removed, and every directory goenv created that is now empty (its files
 //!    were removed or rolled back) is removed too.
 //!
-//! A process killed anywhere in 3–7 leaves a journal, and the next goenv command puts every
-//! path back first ([`recover`]).
+//! A process killed anywhere in 3–8 leaves a journal, and the next goenv command puts every
+//! path back first, then runs every journaled effect's undo ([`recover`]). An effect that
+//! fails does the same at once: the files and the manager are as they were before.
+
+pub mod effects;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::plan::{Change, Kept, Plan};
+use crate::resource::ResourceId;
+use crate::resource::effect::{self, Effect};
 use crate::resource::entry::{self, Shape, Trees};
 use crate::store::{Generation, Hash, Journal, PathRecord, Step, Store, StoreError};
+pub use effects::{Reach, UserManager};
 
 /// Points where a debug build can be told to stop dead, for the crash-safety tests.
 /// Compiled out of release builds.
 #[derive(Debug, Clone)]
 pub struct Fault {
-    /// `blobs`, `journal`, `step-N` (after the Nth path is written), `manifest`.
+    /// `blobs`, `journal`, `step-N` (after the Nth path is written), `effects` (every path
+    /// written, no effect run yet), `effect-N` (after the Nth effect ran), `manifest`.
     pub pause_at: String,
 }
 
@@ -61,6 +71,20 @@ pub(crate) enum ApplyError {
     #[error(transparent)]
     #[diagnostic(code(goenv::store))]
     Store(#[from] StoreError),
+    #[error(
+        "{why}{}; goenv put every file back as it was and undid the effects that had run",
+        if done.is_empty() { String::new() } else { format!(" (it had already run: {})", done.join(", ")) }
+    )]
+    #[diagnostic(
+        code(goenv::apply::effect),
+        help(
+            "nothing is left changed; fix the cause (`systemctl --user status`) and run the command again"
+        )
+    )]
+    Effect { why: String, done: Vec<String> },
+    #[error("cannot undo the effects of an interrupted change: {0}")]
+    #[diagnostic(code(goenv::apply::undo))]
+    Undo(String),
     #[error("cannot write `{path}`: {source}")]
     #[diagnostic(
         code(goenv::apply::write),
@@ -77,14 +101,25 @@ pub(crate) enum ApplyError {
 ///
 /// `staged` maps each SDK the plan installs to a complete tree unpacked beside its destination
 /// (see `sdk::prepare`); an SDK not staged must be in the trash.
+/// What a transaction did.
+#[derive(Debug)]
+pub struct Applied {
+    pub number: u32,
+    /// The effects that ran, as `systemctl --user …` without values.
+    pub ran: Vec<String>,
+    /// Why the plan's effects were skipped (no user manager for this home), and which.
+    pub skipped: Option<(String, Vec<String>)>,
+}
+
 pub fn apply(
     store: &Store,
     plan: &Plan,
     meta: Meta,
     fault: Option<&Fault>,
     staged: &BTreeMap<PathBuf, PathBuf>,
-) -> Result<u32, ApplyError> {
-    for c in &plan.changes {
+    manager: &UserManager,
+) -> Result<Applied, ApplyError> {
+    for c in plan.paths() {
         let now = entry::read(c.id.kind.shape(), &c.path)
             .map_err(|source| ApplyError::Write { path: c.path.display().to_string(), source })?;
         if now.map(|(b, _)| b) != c.before {
@@ -94,7 +129,7 @@ pub fn apply(
     let number = store.next_number()?;
     let mut records = Vec::new();
     let mut steps = Vec::new();
-    for c in &plan.changes {
+    for c in plan.paths() {
         let before = put(store, c.before.as_deref())?;
         let after = put(store, c.after.as_deref())?;
         steps.push(Step {
@@ -109,13 +144,29 @@ pub fn apply(
     for k in &plan.unchanged {
         records.push(kept(k, put(store, k.content.as_deref())?));
     }
+    // The effects, resolved before the journal so that it holds what undoes each one.
+    let planned: Vec<(ResourceId, Effect)> =
+        plan.effects().map(|(c, e)| (c.id.clone(), e)).collect();
+    let mut skipped = None;
+    let effects = if planned.is_empty() {
+        Vec::new()
+    } else {
+        match manager.environment() {
+            Reach::Answers(env) => effects::resolve(&planned, &env),
+            Reach::Unreachable(why) => {
+                let what = planned.iter().map(|(_, e)| e.names()).collect();
+                skipped = Some((why, what));
+                Vec::new()
+            }
+        }
+    };
     store.add_created_dirs(&missing_dirs(plan))?;
     Fault::reached(fault, "blobs");
-    store.write_journal(&Journal { generation: number, steps })?;
+    store.write_journal(&Journal { generation: number, steps, effects: effects.clone() })?;
     Fault::reached(fault, "journal");
     let trash = store.trash_dir();
     let trees = Trees { trash: &trash, staged };
-    for (i, c) in plan.changes.iter().enumerate() {
+    for (i, c) in plan.paths().enumerate() {
         if let Err(source) = write(c, trees) {
             let path = c.path.display().to_string();
             // Put everything back before reporting: every file stays wholly old.
@@ -124,6 +175,22 @@ pub fn apply(
             return Err(ApplyError::Write { path, source });
         }
         Fault::reached(fault, &format!("step-{}", i + 1));
+    }
+    if !effects.is_empty() {
+        Fault::reached(fault, "effects");
+    }
+    for (i, step) in effects.iter().enumerate() {
+        if let Err(why) = manager.run(&step.run) {
+            // Files back first (a reload must read the old ones), then every effect's undo.
+            let journal = store.read_journal()?.unwrap_or_default();
+            store.restore_journaled(&journal)?;
+            undo(&journal.effects, manager)?;
+            store.remove_journal()?;
+            tidy(store);
+            let done = effects[..i].iter().map(|s| s.run.names()).collect();
+            return Err(ApplyError::Effect { why, done });
+        }
+        Fault::reached(fault, &format!("effect-{}", i + 1));
     }
     store.write_generation(&Generation {
         number,
@@ -134,17 +201,49 @@ pub fn apply(
         profile_sha256: meta.profile_sha256.and_then(|h| Hash::parse(&h).ok()),
         summary: meta.summary,
         paths: records,
+        effects: effects.clone(),
     })?;
     Fault::reached(fault, "manifest");
     store.remove_journal()?;
     tidy(store);
-    Ok(number)
+    let ran = effects.iter().map(|s| s.run.names()).collect();
+    Ok(Applied { number, ran, skipped })
+}
+
+/// Runs every effect's undo, in the plan's order (a reload before the restarts that need it),
+/// after the files are back. Each undo is idempotent: an effect that had not run yet is undone
+/// to the values the manager already has. A manager that no longer answers has nothing to put
+/// back (when it starts again it reads the restored files): that is returned, not an error.
+fn undo(steps: &[effect::Step], manager: &UserManager) -> Result<Undone, ApplyError> {
+    if steps.is_empty() {
+        return Ok(Undone::Nothing);
+    }
+    if let Reach::Unreachable(why) = manager.environment() {
+        return Ok(Undone::Unreachable(why));
+    }
+    let mut done = Vec::new();
+    for s in steps {
+        manager.run(&s.undo).map_err(ApplyError::Undo)?;
+        done.push(s.undo.names());
+    }
+    Ok(Undone::Ran(done))
+}
+
+/// What recovery did about the effects of an interrupted change.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Undone {
+    /// It had none.
+    Nothing,
+    /// These undo commands ran (without values).
+    Ran(Vec<String>),
+    /// The user manager did not answer: nothing to put back there.
+    Unreachable(String),
 }
 
 /// The directories that do not exist yet and that writing the plan's new contents creates.
 fn missing_dirs(plan: &Plan) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for c in plan.changes.iter().filter(|c| c.after.is_some() || c.build.is_some()) {
+    for c in plan.paths().filter(|c| c.after.is_some() || c.build.is_some()) {
         let mut dir = c.path.parent();
         while let Some(d) = dir.filter(|d| std::fs::symlink_metadata(d).is_err()) {
             if !out.iter().any(|o: &PathBuf| o == d) {
@@ -199,12 +298,13 @@ pub enum Recovery {
     Nothing,
     /// The manifest had been written: the change was complete, only its journal was left.
     Completed,
-    /// The change was interrupted: these paths were put back to their previous content.
-    Restored(Vec<PathBuf>),
+    /// The change was interrupted: these paths were put back to their previous content, and
+    /// its effects undone.
+    Restored(Vec<PathBuf>, Undone),
 }
 
 /// Finishes or undoes an interrupted transaction. The caller holds the lock.
-pub fn recover(store: &Store) -> Result<Recovery, StoreError> {
+pub fn recover(store: &Store, manager: &UserManager) -> Result<Recovery, ApplyError> {
     let Some(journal) = store.read_journal()? else { return Ok(Recovery::Nothing) };
     // A killed install may have left a staging directory beside the SDKs it touched.
     for step in journal.steps.iter().filter(|s| s.kind == Shape::Sdk) {
@@ -216,5 +316,8 @@ pub fn recover(store: &Store) -> Result<Recovery, StoreError> {
         store.remove_journal()?;
         return Ok(Recovery::Completed);
     }
-    Ok(store.recover()?.map_or(Recovery::Nothing, Recovery::Restored))
+    let paths = store.restore_journaled(&journal)?;
+    let undone = undo(&journal.effects, manager)?;
+    store.remove_journal()?;
+    Ok(Recovery::Restored(paths, undone))
 }

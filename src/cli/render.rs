@@ -30,8 +30,17 @@ impl Title {
     }
 }
 
-/// A unified diff of one change, with paths shown from `~`.
+/// A unified diff of one change, with paths shown from `~`; for an effect, what it runs.
 pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
+    if c.id.kind == Kind::Effect {
+        let effect = c.after.as_deref().and_then(crate::resource::effect::Effect::parse);
+        return match effect {
+            Some(e) => {
+                e.commands().iter().map(|l| format!("run {}\n", redact(l, secrets))).collect()
+            }
+            None => "run (an effect this goenv cannot read)\n".into(),
+        };
+    }
     let shown = |bytes: &Option<Vec<u8>>| {
         let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
         // A link's content is its target: shown as one line.
@@ -104,7 +113,9 @@ pub fn summary_line(plan: &Plan, title: Title) -> String {
         return "No changes. The machine matches the profile.".into();
     }
     let (add, change, remove) = plan.counts();
-    format!("{}: {add} to add, {change} to change, {remove} to remove.", title.word())
+    let run = plan.effects().count();
+    let effects = if run == 0 { String::new() } else { format!(", {run} to run") };
+    format!("{}: {add} to add, {change} to change, {remove} to remove{effects}.", title.word())
 }
 
 /// Drift as people read it: the unified diff, except for the Go env file, whose change is shown
@@ -152,6 +163,7 @@ pub fn human(plan: &Plan, ctx: &Context, color: bool, title: Title) -> String {
             Action::Create => AnsiColor::Green.on_default(),
             Action::Update => AnsiColor::Yellow.on_default(),
             Action::Delete => AnsiColor::Red.on_default(),
+            Action::Run => AnsiColor::Cyan.on_default(),
         };
         let _ = writeln!(out, "{} {}", paint(&c.action.sign().to_string(), style, color), c.id);
     }
@@ -307,10 +319,16 @@ pub fn json(plan: &Plan, ctx: &Context, profile: &str) -> serde_json::Value {
     })
 }
 
-/// `{"add", "change", "remove"}`.
+/// `{"add", "change", "remove"}`, and `"run"` when there are effects to run (plans without
+/// effects read as before).
 pub fn counts_json(plan: &Plan) -> serde_json::Value {
     let (add, change, remove) = plan.counts();
-    json!({"add": add, "change": change, "remove": remove})
+    let mut summary = json!({"add": add, "change": change, "remove": remove});
+    let run = plan.effects().count();
+    if run > 0 {
+        summary["run"] = json!(run);
+    }
+    summary
 }
 
 /// Each change as `{"resource", "path", "action", "diff"}`, secrets redacted: the one shape of
@@ -321,7 +339,8 @@ pub fn changes_json(changes: &[Change], ctx: &Context, secrets: &[String]) -> se
         .map(|c| {
             json!({
                 "resource": c.id.to_string(),
-                "path": c.path.display().to_string(),
+                // An effect has no path.
+                "path": (c.id.kind != Kind::Effect).then(|| c.path.display().to_string()),
                 "action": c.action,
                 "diff": diff(c, ctx, secrets),
             })

@@ -120,6 +120,9 @@ fn applied(plan: &Plan, ctx: &Context) -> (Observed, Managed) {
             Kind::Sdk => {
                 observed.sdks.insert(c.path.clone(), sdk_state(&content, ctx));
             }
+            // OLD's effects are taken as run: they leave nothing to observe, and a plan asks
+            // for an effect only when the file it follows changes.
+            Kind::Effect => continue,
         }
         for dir in c.path.ancestors().skip(1) {
             observed.dirs.insert(dir.to_path_buf());

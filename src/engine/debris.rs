@@ -39,6 +39,7 @@ fn places(ctx: &Context, store: Option<&Store>) -> Vec<(PathBuf, Leftover)> {
             Shape::Sdk | Shape::Link => Leftover::Staging,
             Shape::File if r.resource.kind == crate::resource::Kind::Tool => Leftover::Build,
             Shape::File => Leftover::Temp,
+            Shape::Effect => continue,
         };
         out.push((dir.to_path_buf(), kind));
         if kind == Leftover::Build {

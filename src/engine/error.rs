@@ -111,7 +111,9 @@ impl From<crate::apply::ApplyError> for Error {
                 ErrorKind::Busy
             }
             crate::apply::ApplyError::Store(_) => ErrorKind::State,
-            crate::apply::ApplyError::Write { .. } => ErrorKind::Machine,
+            crate::apply::ApplyError::Write { .. }
+            | crate::apply::ApplyError::Effect { .. }
+            | crate::apply::ApplyError::Undo(_) => ErrorKind::Machine,
         };
         Error::from_diagnostic(kind, &e)
     }

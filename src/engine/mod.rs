@@ -47,6 +47,14 @@ pub trait Progress {
     }
     /// `path` is read, for `why` (a profile node, findings, the last generation).
     fn read(&mut self, _path: &Path, _why: &str) {}
+    /// A finding made while applying (the effects were skipped), said like the plan's.
+    fn finding(&mut self, f: &rules::Finding) {
+        let mut text = format!("{}: {}", f.severity.word(), f.message);
+        if let Some(h) = &f.help {
+            text.push_str(&format!("\n  hint: {h}"));
+        }
+        self.note(&text);
+    }
 }
 
 /// A [`Progress`] that hears nothing.
@@ -75,6 +83,11 @@ pub(crate) fn open_store(ctx: &Context) -> Result<Store> {
 pub(crate) fn existing_store(ctx: &Context) -> Result<Option<Store>> {
     let dir = state_dir(ctx);
     Ok(dir.is_dir().then(|| Store::existing(dir)))
+}
+
+/// The user's `systemd --user` manager, for effects.
+pub(crate) fn user_manager(ctx: &Context) -> apply::UserManager {
+    apply::UserManager { runtime_dir: ctx.runtime_dir.clone(), home: ctx.home.clone() }
 }
 
 fn holder(command: &str) -> String {
@@ -118,7 +131,7 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
     let store = open_store(ctx)?;
     let _lock = store.lock(&holder("recovery"))?;
     let transaction = crate::interrupt::transaction();
-    let recovered = apply::recover(&store);
+    let recovered = apply::recover(&store, &user_manager(ctx));
     drop(transaction);
     let recovered = recovered.map_err(|e| {
         // The journal stays: the files it lists may be half restored until a later run.
@@ -136,15 +149,29 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
         apply::Recovery::Completed => {
             progress.note("goenv: found the journal of a change that had completed; removed it");
         }
-        apply::Recovery::Restored(paths) if paths.is_empty() => progress.note(
-            "goenv: found an interrupted change that had not written any file yet; removed its journal",
-        ),
-        apply::Recovery::Restored(paths) => {
-            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
-            progress.note(&format!(
-                "goenv: found an interrupted change; put every path it touched back as it was: {}",
-                shown.join(", ")
-            ));
+        apply::Recovery::Restored(paths, undone) => {
+            if paths.is_empty() {
+                progress.note(
+                    "goenv: found an interrupted change that had not written any file yet; removed its journal",
+                );
+            } else {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                progress.note(&format!(
+                    "goenv: found an interrupted change; put every path it touched back as it was: {}",
+                    shown.join(", ")
+                ));
+            }
+            match undone {
+                apply::Undone::Nothing => {}
+                apply::Undone::Ran(done) => progress.note(&format!(
+                    "goenv: undid its effects on the user manager: {}",
+                    done.join(", ")
+                )),
+                apply::Undone::Unreachable(why) => progress.note(&format!(
+                    "goenv: could not undo its effects: {why}; the user manager reads the \
+                     restored files when it starts"
+                )),
+            }
         }
     }
     remove_debris(ctx, &store, progress);
@@ -336,7 +363,7 @@ pub fn apply(
     };
     let prepared = prepare::sdks(ctx, &store, &plan, progress)?;
     prepare::tools(ctx, profile, &mut plan, &prepared, progress)?;
-    transact(ctx, &store, &plan, meta, fault, &prepared)
+    transact(ctx, &store, &plan, meta, fault, &prepared, progress)
 }
 
 /// Runs the transaction. When it fails and leaves its journal (some path may be written, or the
@@ -349,14 +376,24 @@ pub(crate) fn transact(
     meta: Meta,
     fault: Option<&Fault>,
     prepared: &crate::sdk::install::Prepared,
+    progress: &mut dyn Progress,
 ) -> Result<u32> {
     // SIGINT and SIGTERM wait for the transaction to finish.
     let _transaction = crate::interrupt::transaction();
-    let done = apply::apply(store, plan, meta, fault, prepared.roots());
+    let manager = user_manager(ctx);
+    let done = apply::apply(store, plan, meta, fault, prepared.roots(), &manager);
     if done.is_ok() {
         crate::interrupt::changed();
     }
-    done.map_err(|e| {
+    if let Ok(applied) = &done {
+        if !applied.ran.is_empty() {
+            progress.note(&format!("ran {}", applied.ran.join(", ")));
+        }
+        if let Some((why, skipped)) = &applied.skipped {
+            progress.finding(&rules::user_manager_unreachable(why, skipped));
+        }
+    }
+    done.map(|a| a.number).map_err(|e| {
         let mut err = Error::from(e);
         if state_dir(ctx).join("journal.toml").exists() {
             err.changed = Changed::Partly;

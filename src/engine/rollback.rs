@@ -15,6 +15,7 @@ use super::{Error, ErrorKind, Progress, Result, holder, open_store, prepare};
 use crate::apply::{Fault, Meta};
 use crate::context::Context;
 use crate::plan::{Change, Kept, Plan};
+use crate::resource::effect::{Effect, Run, Var};
 use crate::resource::{Kind, ResourceId, Shape, entry};
 use crate::store::{LockGuard, Store};
 
@@ -39,6 +40,12 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
     };
     // `state`: what each affected path must contain; `target`: the generation whose managed
     // set goenv keeps afterwards.
+    // The generations whose effects the rollback undoes: those after `undo_after`.
+    let undo_after = match to {
+        Some(n) => Some(n),
+        None if !drifted.is_empty() => None,
+        None => Some(latest.number - 1),
+    };
     let (state, target, why) = match to {
         Some(n) if n > latest.number => {
             return Err(Error::new(
@@ -100,7 +107,50 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
         let (content, mode) = read(id.kind.shape(), path)?;
         plan.unchanged.push(Kept { id, path: path.clone(), content, mode });
     }
+    if let Some(n) = undo_after {
+        for effect in undo_effects(&store, n, latest.number)? {
+            plan.changes.push(Change::effect(&effect));
+        }
+    }
     Ok(RollbackPlan { store, _lock: lock, plan, why })
+}
+
+/// What undoes the effects of generations `after+1..=latest`, newest first: each variable gets
+/// the value it had before the oldest of them set it, then the manager reloads and the units
+/// restart (once each), after the files are back.
+fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
+    let mut vars: Vec<Var> = Vec::new();
+    let mut rest: Vec<Effect> = Vec::new();
+    let numbers = store.generation_numbers()?;
+    for &n in numbers.iter().rev().filter(|&&n| n > after && n <= latest) {
+        for step in store.load_generation(n)?.effects {
+            match step.undo {
+                Run::SetEnvironment { vars: old } => {
+                    for v in old {
+                        match vars.iter_mut().find(|w| w.name == v.name) {
+                            Some(w) => *w = v,
+                            None => vars.push(v),
+                        }
+                    }
+                }
+                Run::DaemonReload => {
+                    if !rest.contains(&Effect::DaemonReload) {
+                        rest.push(Effect::DaemonReload);
+                    }
+                }
+                Run::TryRestart { unit } => {
+                    let e = Effect::TryRestart { unit };
+                    if !rest.contains(&e) {
+                        rest.push(e);
+                    }
+                }
+            }
+        }
+    }
+    // A reload before the restarts that need it.
+    rest.sort_by_key(|e| !matches!(e, Effect::DaemonReload));
+    let env = (!vars.is_empty()).then_some(Effect::Environment { vars });
+    Ok(env.into_iter().chain(rest).collect())
 }
 
 impl RollbackPlan {
@@ -119,7 +169,7 @@ impl RollbackPlan {
             summary: self.why.clone(),
         };
         let prepared = prepare::sdks(ctx, &self.store, &self.plan, progress)?;
-        super::transact(ctx, &self.store, &self.plan, meta, fault, &prepared)
+        super::transact(ctx, &self.store, &self.plan, meta, fault, &prepared, progress)
     }
 }
 

@@ -120,6 +120,148 @@ pub fn assignments(bytes: &[u8]) -> Vec<(usize, String, String)> {
     out
 }
 
+/// What systemd's generator makes of a file's assignments, in order, on top of `env`: each
+/// value unquoted (a leading `"…"` or `'…'`, backslash escapes) and then expanded (`$NAME`,
+/// `${NAME}`, `${NAME:-default}`, `${NAME:+alternate}`) against the variables so far. An empty
+/// result unsets the variable (`None`). Returns every assigned variable with its final value,
+/// in the order of first assignment.
+pub fn evaluate(
+    assignments: &[(String, String)],
+    env: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, Option<String>)> {
+    let mut env = env.clone();
+    let mut order: Vec<String> = Vec::new();
+    for (key, raw) in assignments {
+        let value = expand(&unquote_value(raw), &env);
+        if value.is_empty() {
+            env.remove(key);
+        } else {
+            env.insert(key.clone(), value);
+        }
+        if !order.contains(key) {
+            order.push(key.clone());
+        }
+    }
+    order.into_iter().map(|k| (k.clone(), env.get(&k).cloned())).collect()
+}
+
+/// systemd's env-file value parsing: a quote only opens at the start; inside `"…"` a backslash
+/// escapes `"`, `\`, `` ` `` and `$` (and is kept before anything else); unquoted, a
+/// backslash escapes the next character.
+fn unquote_value(raw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = raw.chars().peekable();
+    match chars.peek() {
+        Some('\'') => {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == '\'' {
+                    break;
+                }
+                out.push(c);
+            }
+        }
+        Some('"') => {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some(e @ ('"' | '\\' | '`' | '$')) => out.push(e),
+                        Some(e) => {
+                            out.push('\\');
+                            out.push(e);
+                        }
+                        None => {}
+                    },
+                    c => out.push(c),
+                }
+            }
+        }
+        _ => {}
+    }
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(e) = chars.next() {
+                out.push(e);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// systemd's `replace_env`: `$NAME`, `${NAME}`, `${NAME:-x}`, `${NAME:+x}` (x expanded too).
+fn expand(s: &str, env: &std::collections::BTreeMap<String, String>) -> String {
+    let get = |name: &str| env.get(name).cloned().unwrap_or_default();
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '$' || i + 1 == chars.len() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        if chars[i + 1] == '{' {
+            // Find the matching brace.
+            let mut depth = 0;
+            let mut end = None;
+            for (j, &c) in chars.iter().enumerate().skip(i + 1) {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(j);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else {
+                out.extend(&chars[i..]);
+                break;
+            };
+            let inner: String = chars[i + 2..end].iter().collect();
+            let (name, rest) = match inner.find(|c: char| !name_char(c)) {
+                Some(k) => (&inner[..k], &inner[k..]),
+                None => (inner.as_str(), ""),
+            };
+            let value = get(name);
+            if let Some(alt) = rest.strip_prefix(":+") {
+                if !value.is_empty() {
+                    out.push_str(&expand(alt, env));
+                }
+            } else if let Some(default) = rest.strip_prefix(":-") {
+                if value.is_empty() {
+                    out.push_str(&expand(default, env));
+                } else {
+                    out.push_str(&value);
+                }
+            } else {
+                out.push_str(&value);
+            }
+            i = end + 1;
+        } else if name_char(chars[i + 1]) {
+            let mut j = i + 1;
+            while j < chars.len() && name_char(chars[j]) {
+                j += 1;
+            }
+            let name: String = chars[i + 1..j].iter().collect();
+            out.push_str(&get(&name));
+            i = j;
+        } else {
+            out.push('$');
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +403,73 @@ mod tests {
         }
         let path = get("PATH").expect("PATH in generator output");
         assert!(path.starts_with(&format!("{}:/usr/bin:/bin", front.join(":"))), "{path}");
+    }
+
+    #[test]
+    fn evaluate_computes_what_the_generator_does() {
+        let env = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let text =
+            render(&["/h/sdk/current/bin", "/my dir"], &[("A", "x y"), ("B", "q\\\"")]).unwrap();
+        let assigned: Vec<(String, String)> =
+            assignments(text.as_bytes()).into_iter().map(|(_, k, v)| (k, v)).collect();
+        let got = evaluate(&assigned, &env(&[("PATH", "/usr/bin:/bin")]));
+        assert_eq!(
+            got,
+            [
+                ("PATH".to_owned(), Some("/h/sdk/current/bin:/my dir:/usr/bin:/bin".to_owned())),
+                ("A".to_owned(), Some("x y".to_owned())),
+                ("B".to_owned(), Some("q\\\"".to_owned())),
+            ]
+        );
+        // No PATH before: only goenv's entries, no trailing `:`.
+        let got = evaluate(&assigned, &env(&[]));
+        assert_eq!(got[0].1.as_deref(), Some("/h/sdk/current/bin:/my dir"));
+        let raw = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let got = evaluate(
+            &[raw("X", "${NOPE:-d}"), raw("Y", "$X-${X}"), raw("Z", "'a $X'"), raw("E", "${NOPE}")],
+            &env(&[]),
+        );
+        let want: Vec<(String, Option<String>)> =
+            [("X", Some("d")), ("Y", Some("d-d")), ("Z", Some("a d")), ("E", None)]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned)))
+                .collect();
+        assert_eq!(got, want);
+    }
+
+    /// The same file through the real generator, with a PATH before it: `evaluate` agrees.
+    #[test]
+    fn oracle_evaluate_against_the_generator() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().join("home");
+        let conf_dir = home.join(".config/environment.d");
+        std::fs::create_dir_all(&conf_dir).expect("create environment.d");
+        let keys: Vec<String> = (0..VALUES.len()).map(|i| format!("GOENV_T{i}")).collect();
+        let exports: Vec<(&str, &str)> =
+            keys.iter().map(String::as_str).zip(VALUES.to_vec()).collect();
+        let text = render(&["/opt/go bin", "/o'q/\"d\"/\\b"], &exports).expect("representable");
+        std::fs::write(conf_dir.join("50-goenv.conf"), &text).expect("write conf");
+        let out = Command::new("env")
+            .arg("-i")
+            .arg(format!("HOME={}", home.display()))
+            .args(["PATH=/usr/bin:/bin", GENERATOR])
+            .output()
+            .expect("run the generator");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+        let generated: std::collections::BTreeMap<String, String> = stdout
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), unquote(v)))
+            .collect();
+        let assigned: Vec<(String, String)> =
+            assignments(text.as_bytes()).into_iter().map(|(_, k, v)| (k, v)).collect();
+        let base: std::collections::BTreeMap<String, String> =
+            [("PATH".to_owned(), "/usr/bin:/bin".to_owned())].into();
+        for (key, value) in evaluate(&assigned, &base) {
+            assert_eq!(value.as_ref(), generated.get(&key), "{key}");
+        }
     }
 }

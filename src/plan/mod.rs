@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::resource::content::ToolBuild;
+use crate::resource::effect::Effect;
 pub use crate::resource::tilde_path;
 use crate::resource::{Kind, ResourceId, Shape};
 pub use crate::rules::{Finding, Severity};
@@ -29,6 +30,8 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// An effect: a command run after the files.
+    Run,
 }
 
 impl Action {
@@ -46,6 +49,7 @@ impl Action {
             Self::Create => '+',
             Self::Update => '~',
             Self::Delete => '-',
+            Self::Run => '>',
         }
     }
 }
@@ -82,6 +86,21 @@ impl Change {
         let action = Action::between(&before, &after);
         Change { id, path, action, before, after, build: None, mode, managed }
     }
+
+    /// An effect to run: no path, no before (the manager's state is read when it runs), the
+    /// effect as its after-content.
+    pub fn effect(effect: &Effect) -> Self {
+        Change {
+            id: ResourceId::effect(effect),
+            path: PathBuf::new(),
+            action: Action::Run,
+            before: None,
+            after: Some(effect.render()),
+            build: None,
+            mode: 0,
+            managed: false,
+        }
+    }
 }
 
 /// A managed path that does not change, recorded so the next generation still knows it.
@@ -108,10 +127,23 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// `(to add, to change, to remove)`.
+    /// `(to add, to change, to remove)`: paths; effects are [`Plan::effects`].
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |a| self.changes.iter().filter(|c| c.action == a).count();
         (n(Action::Create), n(Action::Update), n(Action::Delete))
+    }
+
+    /// The effects to run, in order, with their changes.
+    pub fn effects(&self) -> impl Iterator<Item = (&Change, Effect)> {
+        self.changes
+            .iter()
+            .filter(|c| c.id.kind == Kind::Effect)
+            .filter_map(|c| Some((c, Effect::parse(c.after.as_deref()?)?)))
+    }
+
+    /// The changes to paths (everything but effects).
+    pub fn paths(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.id.kind != Kind::Effect)
     }
 }
 
@@ -180,6 +212,10 @@ pub fn compute(
             .map(|m| vscode::Earlier { original: m.original.as_deref(), links: &links })
     };
     for r in &desired.resources {
+        if let Want::Effect(effect) = &r.want {
+            plan.changes.push(Change::effect(effect));
+            continue;
+        }
         let (before, mode) = state(observed, r.id.kind.shape(), &r.path)?;
         let after = match &r.want {
             Want::File(content) => content.clone(),
@@ -213,6 +249,7 @@ pub fn compute(
                 });
                 continue;
             }
+            Want::Effect(_) => continue,
             Want::Sdk(descriptor) => match &before {
                 // The same SDK from the same archive, whatever mirror served it: unchanged.
                 Some(b) if Descriptor::parse(b).is_some_and(|d| d.same_sdk(descriptor)) => {
@@ -238,7 +275,8 @@ pub fn compute(
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
     for m in &managed.paths {
-        if desired.resources.iter().any(|r| r.path == m.path) {
+        // An effect is never a managed path; a manifest that says so is not goenv's.
+        if m.id.kind == Kind::Effect || desired.resources.iter().any(|r| r.path == m.path) {
             continue;
         }
         let (before, mode) = state(observed, m.id.kind.shape(), &m.path)?;
@@ -274,7 +312,7 @@ pub fn compute(
                 vscode::after(before.as_deref(), &[], Some(earlier))
                     .map_err(|e| PlanError::settings(&m.path, &e))?
             }
-            Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => m.original.clone(),
+            Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => m.original.clone(),
         };
         push(&mut plan, m.id.clone(), m.path.clone(), before, after, mode, false);
     }
@@ -289,7 +327,7 @@ pub fn owned(kind: Kind, content: Option<&[u8]>) -> Option<Vec<u8>> {
     let part = match kind {
         Kind::Block => block::find(content).ok().map(|r| r.map(|r| content[r].to_vec())),
         Kind::Json => vscode::owned(content).map(|v| Some(v.into_bytes())),
-        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => None,
+        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => None,
     };
     match part {
         // Prefixed, so an owned part never equals some whole content.
@@ -318,7 +356,7 @@ pub fn put_back(kind: Kind, current: Option<&[u8]>, wanted: Option<&[u8]>) -> Op
             }
         }
         Kind::Json => vscode::put_back(current, wanted).unwrap_or_else(whole),
-        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk => whole(),
+        Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => whole(),
     }
 }
 
@@ -374,6 +412,7 @@ fn state(
             LinkState::NotALink(reason) => Err(PlanError::path(path, reason)),
         },
         Shape::Sdk => Ok((observed.sdk(path).map(|s| s.descriptor.clone()), 0o755)),
+        Shape::Effect => Ok((None, 0)),
     }
 }
 

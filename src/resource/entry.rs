@@ -41,6 +41,8 @@ pub enum Shape {
     File,
     Link,
     Sdk,
+    /// No path: an effect ([`super::effect`]), never journaled as a step.
+    Effect,
 }
 
 impl Shape {
@@ -56,6 +58,7 @@ impl Shape {
 /// real file or directory with its link.
 pub fn read(kind: Shape, path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
     match kind {
+        Shape::Effect => Ok(None),
         Shape::File => fsx::read_optional(path),
         Shape::Link => match fs::symlink_metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -109,6 +112,7 @@ pub fn put(
     trees: Trees,
 ) -> io::Result<()> {
     match kind {
+        Shape::Effect => Err(io::Error::other("an effect is run, not put at a path")),
         Shape::File => match after {
             Some(bytes) => fsx::replace_file(path, bytes, mode),
             None => fsx::remove_file(path),

@@ -12,11 +12,13 @@
 //! | `tool`  | `tool:~/go/bin/dlv`          | a binary `go install` builds                           |
 //! | `link`  | `link:~/sdk/current`         | a symbolic link, switched atomically                   |
 //! | `sdk`   | `sdk:go1.22.10`              | an SDK tree goenv installed                            |
+//! | `effect`| `effect:systemd-user/set-environment` | a command run after the files ([`effect`])    |
 //!
 //! Paths are kept losslessly: [`path_text`] stores a path that is not UTF-8 in a form that reads
 //! back to the same bytes. Nothing here decides what a path should hold.
 
 pub mod content;
+pub mod effect;
 pub mod entry;
 pub mod path_text;
 
@@ -43,11 +45,13 @@ pub enum Kind {
     Link,
     /// An SDK tree goenv installed.
     Sdk,
+    /// A command with no file, run after the files ([`effect`]).
+    Effect,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::File, Kind::Block, Kind::Json, Kind::Tool, Kind::Link, Kind::Sdk];
+    pub const ALL: [Kind; 7] =
+        [Kind::File, Kind::Block, Kind::Json, Kind::Tool, Kind::Link, Kind::Sdk, Kind::Effect];
 
     /// The id's prefix, without the colon.
     pub fn prefix(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Tool => "tool",
             Kind::Link => "link",
             Kind::Sdk => "sdk",
+            Kind::Effect => "effect",
         }
     }
 
@@ -67,6 +72,7 @@ impl Kind {
             Kind::File | Kind::Block | Kind::Json | Kind::Tool => Shape::File,
             Kind::Link => Shape::Link,
             Kind::Sdk => Shape::Sdk,
+            Kind::Effect => Shape::Effect,
         }
     }
 }
@@ -89,6 +95,11 @@ impl ResourceId {
         };
         ResourceId { kind, name: name.unwrap_or_else(|| tilde_path(path, home)) }
     }
+
+    /// The id of an effect: `effect:systemd-user/set-environment`.
+    pub fn effect(e: &effect::Effect) -> Self {
+        ResourceId { kind: Kind::Effect, name: e.name() }
+    }
 }
 
 impl fmt::Display for ResourceId {
@@ -100,7 +111,8 @@ impl fmt::Display for ResourceId {
 /// Text that is not a resource id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a goenv resource id (`file:`, `block:`, `json:`, `tool:`, `link:` or `sdk:`)"
+    "`{0}` is not a goenv resource id (`file:`, `block:`, `json:`, `tool:`, `link:`, `sdk:` or \
+     `effect:`)"
 )]
 pub struct BadId(pub String);
 
@@ -161,6 +173,9 @@ mod tests {
             assert_eq!(id.to_string(), text);
             assert_eq!(text.parse::<ResourceId>().unwrap(), id);
         }
+        let id = ResourceId::effect(&effect::Effect::DaemonReload);
+        assert_eq!(id.to_string(), "effect:systemd-user/daemon-reload");
+        assert_eq!("effect:systemd-user/daemon-reload".parse::<ResourceId>().unwrap(), id);
         for bad in ["", "file", "file:", "disk:~/x", "~/.bashrc"] {
             assert!(bad.parse::<ResourceId>().is_err(), "{bad}");
         }

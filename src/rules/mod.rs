@@ -75,10 +75,11 @@ pub enum Code {
     GomaxprocsAboveCpuQuota,
     MemoryNotDelegated,
     ServiceUnitMissing,
+    UserManagerUnreachable,
 }
 
 impl Code {
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -111,6 +112,7 @@ impl Code {
         Code::GomaxprocsAboveCpuQuota,
         Code::MemoryNotDelegated,
         Code::ServiceUnitMissing,
+        Code::UserManagerUnreachable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +149,7 @@ impl Code {
             Code::GomaxprocsAboveCpuQuota => "goenv::finding::gomaxprocs-above-cpu-quota",
             Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
             Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
+            Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
         }
     }
 }
@@ -190,6 +193,25 @@ impl Finding {
         (self.path, self.line) = (Some(path), line);
         self
     }
+}
+
+/// The effects of an apply or rollback were skipped: no `systemd --user` manager answered for
+/// this home (`why`). The files were written; the manager reads them at the next login.
+pub fn user_manager_unreachable(why: &str, skipped: &[String]) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        Code::UserManagerUnreachable,
+        format!(
+            "no user manager to run the effects: {why}; skipped {}; the files were written",
+            skipped.join(", ")
+        ),
+    )
+    .help(
+        "the running session keeps its old values until the next login (or run the skipped \
+         commands yourself); without a session, e.g. over ssh, `loginctl enable-linger` starts \
+         a user manager"
+            .into(),
+    )
 }
 
 /// What rules look at: the machine always; the profile and what it wants when there is one.

@@ -15,6 +15,13 @@ use crate::resource::{Kind, ResourceId};
 
 use super::{Hash, Store, StoreError, check_absolute, io_err, octal, write_atomic};
 
+/// The blobs stored effect steps refer to.
+fn effect_blobs(steps: &[crate::resource::effect::Step]) -> BTreeSet<Hash> {
+    let mut out = BTreeSet::new();
+    super::effects::blobs(steps, &mut out);
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Generation {
     pub number: u32,
@@ -30,6 +37,9 @@ pub(crate) struct Generation {
     pub summary: String,
     #[serde(default)]
     pub paths: Vec<PathRecord>,
+    /// The effects that ran after the paths were written, each with what undoes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,7 +172,9 @@ impl Store {
         }
         let hashes = generation.paths.iter().flat_map(|r| r.before.iter().chain(&r.after));
         self.require_blobs(hashes)?;
-        let text = toml::to_string(generation)
+        let stored =
+            Generation { effects: self.effects_out(&generation.effects)?, ..generation.clone() };
+        let text = toml::to_string(&stored)
             .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
         match write_atomic(&path, text.as_bytes(), false) {
             Ok(()) => {}
@@ -196,10 +208,12 @@ impl Store {
             what: "generation manifest",
             message,
         };
-        let generation: Generation = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        let mut generation: Generation =
+            toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
         if generation.number != number {
             return Err(parse_err(format!("it says it is generation {}", generation.number)));
         }
+        generation.effects = self.effects_in(std::mem::take(&mut generation.effects))?;
         Ok(generation)
     }
 
@@ -378,11 +392,18 @@ impl Store {
             for record in generation.paths {
                 referenced.extend(record.before.into_iter().chain(record.after));
             }
+            // Loaded, the values are in place: their blobs are the values' hashes.
+            referenced.extend(
+                self.effects_out(&generation.effects)?
+                    .iter()
+                    .flat_map(|s| effect_blobs(std::slice::from_ref(s))),
+            );
         }
         if let Some(journal) = self.read_journal()? {
             for step in journal.steps {
                 referenced.extend(step.before.into_iter().chain(step.after));
             }
+            referenced.extend(effect_blobs(&self.effects_out(&journal.effects)?));
         }
         (report.blobs_removed, report.bytes_freed) = self.sweep_blobs(&referenced)?;
         Ok(report)
@@ -442,6 +463,7 @@ mod tests {
             profile_sha256: Some(sha256(b"profile")),
             summary: format!("generation {number}"),
             paths,
+            effects: Vec::new(),
         }
     }
 

@@ -14,12 +14,15 @@ use super::{Hash, Store, StoreError, check_absolute, io_err, octal, sha256, writ
 use crate::fsx;
 use crate::resource::entry::{self, Shape, Trees};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Journal {
     /// The generation this transaction will write when it completes.
     pub generation: u32,
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// The effects to run once every step is written, each with what undoes it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +55,7 @@ impl Store {
         }
         self.require_blobs(journal.steps.iter().filter_map(|s| s.before.as_ref()))?;
         let path = self.journal_path();
+        let journal = &Journal { effects: self.effects_out(&journal.effects)?, ..journal.clone() };
         let text = toml::to_string(journal)
             .map_err(|e| StoreError::Encode { path: path.clone(), message: e.to_string() })?;
         match write_atomic(&path, text.as_bytes(), false) {
@@ -77,11 +81,13 @@ impl Store {
             }
             Err(e) => return Err(io_err("read journal", &path)(e)),
         };
-        toml::from_str(&text).map(Some).map_err(|e| StoreError::Parse {
+        let mut journal: Journal = toml::from_str(&text).map_err(|e| StoreError::Parse {
             path,
             what: "journal",
             message: e.to_string(),
-        })
+        })?;
+        journal.effects = self.effects_in(std::mem::take(&mut journal.effects))?;
+        Ok(Some(journal))
     }
 
     pub(crate) fn remove_journal(&self) -> Result<(), StoreError> {
@@ -100,6 +106,14 @@ impl Store {
         let Some(journal) = self.read_journal()? else {
             return Ok(None);
         };
+        let restored = self.restore_journaled(&journal)?;
+        self.remove_journal()?;
+        Ok(Some(restored))
+    }
+
+    /// Restores every path `journal` lists to its before-content and keeps the journal (the
+    /// caller removes it once the effects are undone too). Returns the paths that changed.
+    pub(crate) fn restore_journaled(&self, journal: &Journal) -> Result<Vec<PathBuf>, StoreError> {
         let mut restored = Vec::new();
         let mut first_error = None;
         // Keep going after a failure: every path put back is one less half-applied file.
@@ -115,8 +129,7 @@ impl Store {
         if let Some(e) = first_error {
             return Err(e);
         }
-        self.remove_journal()?;
-        Ok(Some(restored))
+        Ok(restored)
     }
 
     /// Puts one path back to its before-content; `false` when it already was.
@@ -179,6 +192,7 @@ mod tests {
             kind: Shape::File,
         };
         let journal = Journal {
+            effects: Vec::new(),
             generation: 4,
             steps: vec![
                 step(&bashrc, Some(b"# mine\r\n"), b"# mine\r\n# goenv\n"),
@@ -213,6 +227,7 @@ mod tests {
         fs::write(&path, b"new").unwrap();
         let hash = store.put_blob(b"old").unwrap();
         let journal = Journal {
+            effects: Vec::new(),
             generation: 1,
             steps: vec![Step {
                 path: path.to_path_buf(),

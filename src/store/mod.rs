@@ -16,6 +16,7 @@
 
 mod blobs;
 mod dirs;
+mod effects;
 mod generation;
 mod journal;
 mod lock;

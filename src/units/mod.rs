@@ -9,6 +9,7 @@
 //! shells "bash" "zsh" "fish"      // shells:   block:~/.profile, block:~/.bashrc, block:~/.zshenv,
 //!                                 //           file:~/.config/fish/conf.d/goenv.fish
 //! session                         // session:  file:~/.config/environment.d/50-goenv.conf
+//! session live=#true              //           and effect:systemd-user/set-environment
 //! vscode                          // vscode:   json:~/.config/Code/User/settings.json
 //! service "api.service" { … }      // service:  file:~/.config/systemd/user/api.service.d/50-goenv.conf
 //! ```
@@ -35,6 +36,7 @@ use crate::probe::Observed;
 pub use crate::probe::Reads;
 use crate::profile::{Problem, Profile};
 use crate::resource::content::{Descriptor, ToolBuild};
+use crate::resource::effect::Effect;
 use crate::resource::{Kind, ResourceId};
 
 pub use go::GoResolved;
@@ -72,6 +74,8 @@ pub enum Want {
     Link(PathBuf),
     /// An SDK tree goenv installs, known by its descriptor.
     Sdk(Descriptor),
+    /// A command run after the files (the resource's path is empty).
+    Effect(Effect),
 }
 
 impl Want {
@@ -83,6 +87,7 @@ impl Want {
             Want::Tool(_) => Kind::Tool,
             Want::Link(_) => Kind::Link,
             Want::Sdk(_) => Kind::Sdk,
+            Want::Effect(_) => Kind::Effect,
         }
     }
 }
@@ -98,12 +103,21 @@ impl Resource {
     pub fn new(path: PathBuf, want: Want, home: &Path) -> Self {
         Resource { id: ResourceId::new(want.kind(), &path, home), path, want }
     }
+
+    /// An effect: no path, its id from what it runs.
+    pub fn effect(effect: Effect) -> Self {
+        Resource {
+            id: ResourceId::effect(&effect),
+            path: PathBuf::new(),
+            want: Want::Effect(effect),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Desired {
     /// In apply order: SDK trees, then links to them, then binaries built with them, then
-    /// files, blocks and settings (see [`Kind`]'s order).
+    /// files, blocks and settings, then effects (see [`Kind`]'s order).
     pub resources: Vec<Resource>,
     /// Values that must never be shown: secret values and URL credentials.
     pub secrets: Vec<String>,
@@ -172,35 +186,8 @@ pub fn then(input: Input<'_>, observed: &Observed) -> Then {
     then
 }
 
-/// The nodes whose targets are not built yet: planning them would be a silent skip.
-fn unsupported(profile: &Profile) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let mut add = |at, node: &str| {
-        out.push(
-            Problem::new(
-                at,
-                "goenv::plan::not-yet-supported",
-                format!("`{node}` cannot be planned by this version of goenv yet"),
-                "not supported yet",
-            )
-            .help(format!(
-                "remove `{node}` (or move it into a `when host=\"…\"` block for machines that \
-                 have a newer goenv); `goenv check` still validates it"
-            )),
-        );
-    };
-    if let Some(s) = profile.session.filter(|s| s.live) {
-        add(s.at, "session live=#true");
-    }
-    out
-}
-
 /// What the profile wants on this machine, or the problems that stop the plan.
 pub fn desired(input: Input<'_>, observed: &Observed) -> Result<Desired, Vec<Problem>> {
-    let problems = unsupported(input.profile);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let mut planning = Planning { input, observed, go: None };
     let mut resources = Vec::new();
     for unit in UNITS {
@@ -221,6 +208,8 @@ fn apply_order(kind: Kind) -> u8 {
         Kind::File => 3,
         Kind::Block => 4,
         Kind::Json => 5,
+        // After every file: an effect makes the running system read them.
+        Kind::Effect => 6,
     }
 }
 

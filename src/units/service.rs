@@ -11,15 +11,19 @@
 //! (`formats::systemd`). It lives in `~/.config/systemd/user` (`$XDG_CONFIG_HOME`), the user's own
 //! unit directory, so it applies whichever directory holds the unit file itself. Reloading the
 //! manager and restarting the unit (`restart=#true`) are effects, run after the files are
-//! written: [`wanted`] says which units and whether each restarts.
+//! written: when any drop-in changes, `effect:systemd-user/daemon-reload`, then
+//! `effect:systemd-user/try-restart/NAME.service` for each changed unit with `restart=#true`
+//! (try-restart: a unit that is not running stays stopped). [`wanted`] says which units and
+//! whether each restarts.
 
 use std::path::{Path, PathBuf};
 
 use super::{Input, Planning, Reads, Resource, Unit, Want, unitfile};
 use crate::context::Context;
 use crate::formats::systemd;
-use crate::probe::Observed;
+use crate::probe::{FileState, Observed};
 use crate::profile::{self, Problem, Profile};
+use crate::resource::effect::Effect;
 use crate::resource::tilde_path;
 
 pub use unitfile::{DROPIN, dropin, user_unit_dir};
@@ -178,6 +182,8 @@ impl Unit for Services {
     ) -> Result<(), Vec<Problem>> {
         let Input { profile, ctx } = planning.input;
         let mut problems = Vec::new();
+        // The units whose drop-in changes: the manager reloads once, then each restarts.
+        let mut changed = Vec::new();
         for service in &profile.services {
             let auto = match service.memlimit_auto() {
                 None => None,
@@ -206,11 +212,17 @@ impl Unit for Services {
                 })
                 .collect();
             match systemd::render_environment(&vars) {
-                Ok(text) => out.push(Resource::new(
-                    dropin(ctx, &service.unit),
-                    Want::File(text.into_bytes()),
-                    &ctx.home,
-                )),
+                Ok(text) => {
+                    let path = dropin(ctx, &service.unit);
+                    let same = matches!(
+                        planning.observed.get(&path),
+                        FileState::Present { bytes, .. } if bytes == text.as_bytes()
+                    );
+                    if !same {
+                        changed.push(service);
+                    }
+                    out.push(Resource::new(path, Want::File(text.into_bytes()), &ctx.home));
+                }
                 // The profile's checks refuse these with a location; this is the backstop.
                 Err(e) => {
                     let at = service
@@ -227,7 +239,16 @@ impl Unit for Services {
                 }
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if !changed.is_empty() {
+            out.push(Resource::effect(Effect::DaemonReload));
+        }
+        for service in changed.iter().filter(|s| s.restart) {
+            out.push(Resource::effect(Effect::TryRestart { unit: service.unit.clone() }));
+        }
+        Ok(())
     }
 }
 
