@@ -1,6 +1,6 @@
 //! The real `systemd --user` manager as the oracle for the `service` node: a Go service built by
 //! a fixture SDK (`tests/fixtures/go-report`) reports what its runtime sees, after goenv's
-//! drop-in is applied and the test itself reloads the manager and restarts the unit.
+//! drop-in is applied and goenv's own effects reload the manager and restart the unit.
 
 mod common;
 
@@ -48,12 +48,22 @@ fn wait_for(path: &Path, manager: &UserManager, unit: &str) -> String {
     );
 }
 
+/// Removes the report `unit` wrote, so the next one is from its next start.
+fn forget(report: &Path) {
+    let _ = std::fs::remove_file(report);
+    let _ = std::fs::remove_file(format!("{}.env", report.display()));
+}
+
 /// Restarts `unit` and returns its report and its environment (NAME → value).
 fn restart(manager: &UserManager, unit: &str, report: &Path) -> (String, Vec<(String, String)>) {
-    let env_file = PathBuf::from(format!("{}.env", report.display()));
-    let _ = std::fs::remove_file(report);
-    let _ = std::fs::remove_file(&env_file);
+    forget(report);
     manager.systemctl_ok(&["restart", unit]);
+    collect(manager, unit, report)
+}
+
+/// The report and environment `unit` writes once started (NAME → value).
+fn collect(manager: &UserManager, unit: &str, report: &Path) -> (String, Vec<(String, String)>) {
+    let env_file = PathBuf::from(format!("{}.env", report.display()));
     let text = wait_for(report, manager, unit);
     let env = std::fs::read(&env_file).expect("the service writes its environment first");
     let env = env
@@ -109,13 +119,27 @@ fn a_go_service_reports_exactly_the_profiles_values() {
         kdl_string(AWKWARD)
     );
     env.write("profile.kdl", &profile);
-    let out = env.goenv(&["apply", "--yes", "profile.kdl"]);
-    assert_eq!(out.status.code(), Some(0), "apply: {}", String::from_utf8_lossy(&out.stderr));
+    // goenv reloads the manager and, with restart=#true, restarts the running unit itself.
+    forget(&report);
+    let out = assert_cmd::Command::cargo_bin("goenv")
+        .unwrap()
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
+        .env("XDG_RUNTIME_DIR", manager.runtime_dir())
+        .arg("--home")
+        .arg(&home)
+        .args(["apply", "--yes", "profile.kdl"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "apply: {stderr}");
+    assert!(!stderr.contains("no user manager"), "{stderr}");
     let dropin = units.join(format!("{unit}.d/50-goenv.conf"));
     assert!(dropin.is_file(), "apply wrote {}", dropin.display());
-
-    manager.systemctl_ok(&["daemon-reload"]);
-    let (after, seen) = restart(&manager, unit, &report);
+    let (after, seen) = collect(&manager, unit, &report);
     assert_eq!(
         after,
         format!("memlimit={}\ngcpercent=50\ngotraceback=crash\ngomaxprocs=3\n", 300 << 20),
