@@ -32,19 +32,7 @@ fn text(b: &[u8]) -> String {
 
 /// goenv on the test home, talking to the manager on `runtime_dir`.
 fn goenv(env: &TestEnv, runtime_dir: &Path, args: &[&str]) -> Output {
-    assert_cmd::Command::cargo_bin("goenv")
-        .expect("goenv binary")
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("NO_COLOR", "1")
-        .env("XDG_RUNTIME_DIR", runtime_dir)
-        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
-        .arg("--home")
-        .arg(env.home())
-        .args(args)
-        .output()
-        .expect("goenv runs")
+    env.goenv_with(&[("XDG_RUNTIME_DIR", runtime_dir.as_os_str())], args)
 }
 
 #[track_caller]

@@ -212,19 +212,10 @@ fn copy_index_cache(from: &TestEnv, to: &TestEnv) {
 
 /// `goenv --home HOME ARGS…` that may apply for another platform (`TEST_GOENV_ANY_PLATFORM`).
 fn goenv_any_platform(env: &TestEnv, args: &[&str]) -> Output {
-    assert_cmd::Command::cargo_bin("goenv")
-        .unwrap()
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("NO_COLOR", "1")
-        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
-        .env("TEST_GOENV_ANY_PLATFORM", "1")
-        .arg("--home")
-        .arg(env.home())
-        .args(findings_are_not_the_point(args))
-        .output()
-        .unwrap()
+    env.goenv_with(
+        &[("TEST_GOENV_ANY_PLATFORM", std::ffi::OsStr::new("1"))],
+        &findings_are_not_the_point(args),
+    )
 }
 
 /// For every ordered pair (OLD, NEW) on `os`/`arch`: `plan NEW --against OLD` on a decoy home

@@ -121,19 +121,10 @@ fn a_go_service_reports_exactly_the_profiles_values() {
     env.write("profile.kdl", &profile);
     // goenv reloads the manager and, with restart=#true, restarts the running unit itself.
     forget(&report);
-    let out = assert_cmd::Command::cargo_bin("goenv")
-        .unwrap()
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("NO_COLOR", "1")
-        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
-        .env("XDG_RUNTIME_DIR", manager.runtime_dir())
-        .arg("--home")
-        .arg(&home)
-        .args(["apply", "--yes", "profile.kdl"])
-        .output()
-        .unwrap();
+    let out = env.goenv_with(
+        &[("XDG_RUNTIME_DIR", manager.runtime_dir().as_os_str())],
+        &["apply", "--yes", "profile.kdl"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "apply: {stderr}");
     assert!(!stderr.contains("no user manager"), "{stderr}");
@@ -304,19 +295,7 @@ fn layout(i: usize, rng: &mut Lcg, dirs: &[PathBuf], report: &Path) -> Layout {
 
 /// goenv with the test's system root (its /proc/meminfo and /run/user/0).
 fn goenv_in(env: &TestEnv, sysroot: &Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("goenv")
-        .unwrap()
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("NO_COLOR", "1")
-        .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
-        .env("TEST_GOENV_SYSROOT", sysroot)
-        .arg("--home")
-        .arg(env.home())
-        .args(args)
-        .output()
-        .unwrap()
+    env.goenv_with(&[("TEST_GOENV_SYSROOT", sysroot.as_os_str())], args)
 }
 
 /// `infinity` or a number of bytes, as `systemctl show` prints them.

@@ -259,21 +259,14 @@ fn the_profiles_with_effects_apply_on_a_real_user_manager() {
         if rel.contains("service-runtime") {
             manager.systemctl_ok(&["start", "api.service"]);
         }
-        let mut cmd = assert_cmd::Command::cargo_bin("goenv").unwrap();
-        cmd.current_dir(env.dir.path())
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("NO_COLOR", "1")
-            .env("XDG_RUNTIME_DIR", &run_dir)
-            .env("TEST_GOENV_DPKG_INFO", env.dir.path().join("no-dpkg"))
-            .arg("--home")
-            .arg(&home);
+        let mut vars = vec![("XDG_RUNTIME_DIR", run_dir.as_os_str())];
+        let mut args = vec!["apply", "--yes", "--fail-on", "never", profile.to_str().unwrap()];
         if let Some(h) = host {
             // Debug builds only: apply as that host (the home is the test's).
-            cmd.env("TEST_GOENV_ANY_PLATFORM", "1").args(["--host", h]);
+            vars.push(("TEST_GOENV_ANY_PLATFORM", std::ffi::OsStr::new("1")));
+            args.splice(0..0, ["--host", h]);
         }
-        let out =
-            cmd.args(["apply", "--yes", "--fail-on", "never"]).arg(&profile).output().unwrap();
+        let out = env.goenv_with(&vars, &args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "apply {rel}: {stderr}");
         assert!(!stderr.contains("user-manager-unreachable"), "{rel}: {stderr}");

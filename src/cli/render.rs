@@ -203,14 +203,7 @@ pub fn markdown(plan: &Plan, ctx: &Context, limit: usize) -> String {
 pub fn markdown_parts(plan: &Plan, ctx: &Context, limit: usize) -> Vec<String> {
     let (mut blocks, diffs) = markdown_blocks(plan, ctx, "####");
     blocks.extend(diffs);
-    let title = |n: usize, total: usize| {
-        if total == 1 {
-            "### goenv plan\n\n".to_owned()
-        } else {
-            format!("### goenv plan (part {n} of {total})\n\n")
-        }
-    };
-    markdown::split(&title, &blocks, limit)
+    markdown::split(&part_title, &blocks, limit)
 }
 
 /// A plan's Markdown blocks without a title: the summary, the table of changes and the findings,
@@ -291,14 +284,16 @@ pub fn markdown_platforms_parts(plans: &[(&Plan, &Context)], limit: usize) -> Ve
         blocks.extend(head);
         blocks.extend(diffs);
     }
-    let title = |n: usize, total: usize| {
-        if total == 1 {
-            "### goenv plan\n\n".to_owned()
-        } else {
-            format!("### goenv plan (part {n} of {total})\n\n")
-        }
-    };
-    markdown::split(&title, &blocks, limit)
+    markdown::split(&part_title, &blocks, limit)
+}
+
+/// `### goenv plan`, or `### goenv plan (part 2 of 3)` when the comment is in parts.
+fn part_title(n: usize, total: usize) -> String {
+    if total == 1 {
+        "### goenv plan\n\n".to_owned()
+    } else {
+        format!("### goenv plan (part {n} of {total})\n\n")
+    }
 }
 
 /// No changes, and nothing worse than a note to say.

@@ -43,6 +43,12 @@ impl TestEnv {
 
     /// Runs goenv with `--home` set to this environment's home, from the test directory.
     pub fn goenv(&self, args: &[&str]) -> Output {
+        self.goenv_with(&[], args)
+    }
+
+    /// `goenv` with these variables added to its (otherwise empty) environment: the user
+    /// manager's `XDG_RUNTIME_DIR`, a `TEST_GOENV_SYSROOT`, `TEST_GOENV_ANY_PLATFORM`.
+    pub fn goenv_with(&self, vars: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> Output {
         Command::cargo_bin("goenv")
             .expect("goenv binary")
             .current_dir(self.dir.path())
@@ -51,6 +57,7 @@ impl TestEnv {
             .env("NO_COLOR", "1")
             // This machine's packages are not the test's: no dpkg database.
             .env("TEST_GOENV_DPKG_INFO", self.dir.path().join("no-dpkg"))
+            .envs(vars.iter().copied())
             .arg("--home")
             .arg(self.home())
             .args(args)
