@@ -91,9 +91,23 @@ fn check_problems() {
         ("duplicate_key", "version 1\ngo-env {\n    GOPATH \"~/go\"\n    GOPATH \"~/work\"\n}\n"),
         ("syntax_error", "version 1\nexport {\n    GREETING \"hello\n}\n"),
     ];
+    let long = "x".repeat(70_000);
+    let cases: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(n, t)| (*n, t.to_string()))
+        .chain([
+            // A label beyond column 65,535: the line is cut, the header has the real column.
+            ("long_line", format!("version 1\nexport {{\n    A \"{long}\" bad=1\n}}\n")),
+            // Nesting that would overflow the parser's stack.
+            (
+                "too_deep",
+                format!("version 1\n{}\n{}\n", "when os=\"linux\" {".repeat(40), "}".repeat(40)),
+            ),
+        ])
+        .collect();
     for (name, text) in cases {
         let env = TestEnv::for_snapshots();
-        env.write("profile.kdl", text);
+        env.write("profile.kdl", &text);
         snapshot!(format!("check_{name}_human"), env.run_linux_amd64(&["check", "profile.kdl"]));
         snapshot!(
             format!("check_{name}_json"),
