@@ -7,7 +7,7 @@
 
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt, fchown};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt, fchown};
 use std::path::{Path, PathBuf};
 
 /// Linux's own limit on symlinks followed in one lookup.
@@ -82,6 +82,225 @@ pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::R
     sync_dir(dir)
 }
 
+/// The prefix of a transaction step's companion file, `.goenv-<generation>-<step>`.
+pub(crate) const COMPANION_PREFIX: &str = ".goenv-";
+
+/// Whether `name` is a companion's name: `.goenv-<digits>-<digits>`.
+pub(crate) fn is_companion_name(name: &str) -> bool {
+    name.strip_prefix(COMPANION_PREFIX).and_then(|rest| rest.split_once('-')).is_some_and(
+        |(g, s)| {
+            !g.is_empty()
+                && !s.is_empty()
+                && g.bytes().all(|b| b.is_ascii_digit())
+                && s.bytes().all(|b| b.is_ascii_digit())
+        },
+    )
+}
+
+/// Where step `step` of generation `generation` keeps its companion: `.goenv-<generation>-<step>`
+/// in the directory of `path`'s final target. The journal's generation and step number name it,
+/// so recovery finds it without any other record. It first holds the step's new content; once
+/// [`swap`] has put that in place it holds what the path held before (the old file itself: same
+/// bytes, mode and owner), so putting the path back is one rename, which needs no free space.
+pub(crate) fn companion(path: &Path, generation: u32, step: usize) -> io::Result<PathBuf> {
+    let real = resolve(path)?;
+    Ok(parent_dir(&real).join(format!("{COMPANION_PREFIX}{generation}-{step}")))
+}
+
+/// What [`swap`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Swapped {
+    /// The new content is in place; what it replaced is at the companion.
+    Done,
+    /// What the path held was not `expected`: someone wrote it since goenv read it. Their
+    /// content is back in place (or was never touched) and the companion is gone.
+    Changed,
+}
+
+/// Puts `contents` at `path` (or its final symlink target), or removes it for `None`, as one
+/// step of a transaction, leaving what it replaced at `keep` (see [`companion`]) until the
+/// transaction ends.
+///
+/// The new content is written to `keep` and exchanged with the path in one `renameat2(2)`
+/// (`RENAME_EXCHANGE`), so what was really replaced is at hand afterwards, not only what goenv
+/// read earlier: when it is not `expected` (an editor's save or a `go env -w` in between), the
+/// user's content is renamed back at once and [`Swapped::Changed`] returned. A file system
+/// without exchange gets a check immediately before a plain rename (a window of a few
+/// microseconds, and the old content only in the store's blob). A new file is renamed in with
+/// `RENAME_NOREPLACE`, so a file someone created meanwhile is never replaced. Modes and owners
+/// are as [`replace_file`] gives them.
+///
+/// `keep` is never removed here, not even on an error or [`Swapped::Changed`]: whatever it holds
+/// then (goenv's new content, or the replaced file) is for the caller's restore to judge.
+pub(crate) fn swap(
+    path: &Path,
+    contents: Option<&[u8]>,
+    new_mode: u32,
+    keep: &Path,
+    expected: Option<&[u8]>,
+) -> io::Result<Swapped> {
+    let real = resolve(path)?;
+    let dir = parent_dir(&real);
+    remove_if_present(keep)?;
+    let Some(contents) = contents else {
+        return swap_out(&real, keep, expected);
+    };
+    if real != path && !fs::exists(&real)? {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "`{}` is a symbolic link to `{}`, which does not exist, and goenv does not create a link's target",
+                path.display(),
+                real.display()
+            ),
+        ));
+    }
+    create_dirs(dir)?;
+    let existing = match fs::metadata(&real) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("`{}` is a directory", real.display()),
+            ));
+        }
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if existing.is_none() != expected.is_none() {
+        return Ok(Swapped::Changed);
+    }
+    write_new(keep, contents, new_mode, existing.as_ref())?;
+    let outcome = if existing.is_some() {
+        swap_in(&real, keep, expected)?
+    } else {
+        match rename_noreplace(keep, &real) {
+            Ok(()) => Swapped::Done,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Swapped::Changed,
+            Err(e) => return Err(e),
+        }
+    };
+    sync_dir(dir)?;
+    Ok(outcome)
+}
+
+/// Exchanges the written `keep` with the existing `real`, then checks what was replaced.
+fn swap_in(real: &Path, keep: &Path, expected: Option<&[u8]>) -> io::Result<Swapped> {
+    match exchange(keep, real) {
+        Ok(()) => {
+            if fs::read(keep)?.as_slice() == expected.unwrap_or_default() {
+                return Ok(Swapped::Done);
+            }
+            // Someone's write: it goes back where it was, and goenv's content is dropped.
+            fs::rename(keep, real)?;
+            sync_dir(parent_dir(real))?;
+            Ok(Swapped::Changed)
+        }
+        Err(e) if unsupported(&e) => {
+            if read_optional(real)?.map(|(b, _)| b).as_deref() != expected {
+                return Ok(Swapped::Changed);
+            }
+            fs::rename(keep, real)?;
+            Ok(Swapped::Done)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves `real` to `keep` (a removal that keeps the old file), then checks what was moved.
+fn swap_out(real: &Path, keep: &Path, expected: Option<&[u8]>) -> io::Result<Swapped> {
+    let dir = parent_dir(real);
+    match fs::symlink_metadata(real) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(if expected.is_none() { Swapped::Done } else { Swapped::Changed });
+        }
+        Err(e) => return Err(e),
+        Ok(_) if expected.is_none() => return Ok(Swapped::Changed),
+        Ok(_) => {}
+    }
+    rename_noreplace(real, keep)?;
+    if fs::read(keep)?.as_slice() != expected.unwrap_or_default() {
+        match rename_noreplace(keep, real) {
+            // Someone created the file again meanwhile: theirs stays, the moved one too.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+        sync_dir(dir)?;
+        return Ok(Swapped::Changed);
+    }
+    sync_dir(dir)?;
+    Ok(Swapped::Done)
+}
+
+/// Creates `path` (which must not exist) holding `contents`, durable, with the mode and owner
+/// [`replace_file`] would give it.
+fn write_new(
+    path: &Path,
+    contents: &[u8],
+    new_mode: u32,
+    existing: Option<&fs::Metadata>,
+) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    if let Some(meta) = existing {
+        keep_owner(&file, meta)?;
+    }
+    let mut mode = existing.map_or(new_mode & !umask(), mode_of);
+    if new_mode & 0o077 == 0 {
+        mode &= !0o077;
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Removes a companion once its transaction is recorded (or undone). Absent is fine.
+pub(crate) fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `renameat2(RENAME_EXCHANGE)`: both names stay, their files change places.
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    {
+        let _ = (a, b);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+/// A rename that fails with `AlreadyExists` instead of replacing `to`.
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE).map_err(io::Error::from) {
+            Err(e) if unsupported(&e) => {}
+            other => return other,
+        }
+    }
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    fs::rename(from, to)
+}
+
+/// The errors of a file system (or kernel) that has no `renameat2` flags.
+fn unsupported(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    e.kind() == io::ErrorKind::Unsupported
+        || Errno::from_io_error(e).is_some_and(|n| {
+            [Errno::INVAL, Errno::NOSYS, Errno::NOTSUP, Errno::OPNOTSUPP].contains(&n)
+        })
+}
+
 /// The process's file mode creation mask, read once. On Linux from `/proc/self/status`, which
 /// reads it without changing it; elsewhere by setting and restoring it (the first call happens
 /// before goenv starts a thread that creates files).
@@ -100,17 +319,6 @@ pub(crate) fn umask() -> u32 {
             u32::from(old.as_raw_mode())
         }) & 0o777
     })
-}
-
-/// Removes `path` (its final symlink target, so a link goenv did not create stays). Absent is
-/// fine.
-pub(crate) fn remove_file(path: &Path) -> io::Result<()> {
-    let real = resolve(path)?;
-    match fs::remove_file(&real) {
-        Ok(()) => sync_dir(parent_dir(&real)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 /// The bytes and permission bits of `path`, following symlinks; `None` when it does not exist.
@@ -242,17 +450,60 @@ mod tests {
     }
 
     #[test]
-    fn remove_keeps_the_link() {
+    fn removing_keeps_the_link_and_the_old_file_at_the_companion() {
         let home = tempfile::tempdir().unwrap();
         let link = home.path().join("link");
         fs::create_dir_all(home.path().join("sub/dir")).unwrap();
         fs::write(home.path().join("sub/dir/file"), b"old").unwrap();
         symlink("sub/dir/file", &link).unwrap();
-        remove_file(&link).unwrap();
+        let keep = companion(&link, 3, 1).unwrap();
+        assert_eq!(keep, home.path().join("sub/dir/.goenv-3-1"));
+        assert_eq!(swap(&link, None, 0o644, &keep, Some(b"old")).unwrap(), Swapped::Done);
         assert!(!home.path().join("sub/dir/file").exists());
+        assert_eq!(fs::read(&keep).unwrap(), b"old");
         assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
-        remove_file(&link).unwrap(); // absent is fine
+        // Absent is fine when absent is expected; a file that reappeared is someone's.
+        assert_eq!(swap(&link, None, 0o644, &keep, None).unwrap(), Swapped::Done);
         assert_eq!(read_optional(&link).unwrap(), None);
+        fs::write(home.path().join("sub/dir/file"), b"theirs").unwrap();
+        assert_eq!(swap(&link, None, 0o644, &keep, Some(b"old")).unwrap(), Swapped::Changed);
+        assert_eq!(fs::read(&link).unwrap(), b"theirs");
+    }
+
+    #[test]
+    fn a_swap_keeps_the_replaced_file_and_gives_back_a_write_it_did_not_expect() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("env");
+        write_with_mode(&path, b"A=1\n", 0o640);
+        let keep = companion(&path, 7, 0).unwrap();
+        assert_eq!(
+            swap(&path, Some(b"A=2\n"), 0o644, &keep, Some(b"A=1\n")).unwrap(),
+            Swapped::Done
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(fs::read(&keep).unwrap(), b"A=1\n", "the replaced file itself");
+        // What is there is not what goenv read: the user's content stays in place.
+        fs::write(&path, b"A=user\n").unwrap();
+        let outcome = swap(&path, Some(b"A=3\n"), 0o644, &keep, Some(b"A=2\n")).unwrap();
+        assert_eq!(outcome, Swapped::Changed);
+        assert_eq!(fs::read(&path).unwrap(), b"A=user\n");
+        assert!(!keep.exists());
+        // A new file never replaces one created meanwhile.
+        let new = home.path().join("new");
+        let keep = companion(&new, 7, 1).unwrap();
+        assert_eq!(swap(&new, Some(b"x"), 0o644, &keep, None).unwrap(), Swapped::Done);
+        assert!(!keep.exists());
+        assert_eq!(swap(&new, Some(b"y"), 0o644, &keep, None).unwrap(), Swapped::Changed);
+        assert_eq!(fs::read(&new).unwrap(), b"x");
+    }
+
+    #[test]
+    fn companion_names() {
+        assert!(is_companion_name(".goenv-12-0"));
+        assert!(!is_companion_name(".goenv-12-"));
+        assert!(!is_companion_name(".goenv-a1-0"));
+        assert!(!is_companion_name(".goenv-sdk"));
     }
 
     #[test]

@@ -613,7 +613,12 @@ fn sigkill_at_every_point_of_an_apply_leaves_every_file_wholly_old_or_new() {
         let paused = start_paused(&env, &["apply", "--yes", "profile.kdl"], point);
         paused.kill();
         let crashed = snapshot(&env);
-        assert_each_file_old_or_new(&crashed, &reference.before, &reference.after, point);
+        assert_each_file_old_or_new(
+            &without_companions(&crashed),
+            &reference.before,
+            &reference.after,
+            point,
+        );
         assert_journal_matches_point(&env, point, k, 1);
         assert_eq!(generations(&env), if point == "manifest" { vec![1] } else { vec![] });
         assert_store_consistent(&env, &format!("{point}, before recovery"));
@@ -645,6 +650,7 @@ fn sigkill_at_every_point_of_an_apply_leaves_every_file_wholly_old_or_new() {
         );
         assert_recovery_message(&out.stderr, point, &steps);
         assert!(!journal_path(&env).exists(), "{point}: the journal is gone after recovery");
+        assert_eq!(temporaries(&env), Vec::<String>::new(), "{point}: companions removed");
         let recovered = snapshot(&env);
         if complete {
             assert_same(&recovered, &reference.after, "manifest written: the change stands");
@@ -691,7 +697,12 @@ fn sigkill_during_a_rollback_leaves_every_file_as_before_the_rollback() {
         let stderr = paused.kill();
         assert!(stderr.contains("Rollback: undo generation 1."), "{point}:\n{stderr}");
         let crashed = snapshot(&env);
-        assert_each_file_old_or_new(&crashed, &reference.after, &reference.before, point);
+        assert_each_file_old_or_new(
+            &without_companions(&crashed),
+            &reference.after,
+            &reference.before,
+            point,
+        );
         assert_journal_matches_point(&env, point, k, 2);
         let steps = journal(&env).map(|(_, s)| s).unwrap_or_default();
         assert_store_consistent(&env, &format!("rollback {point}, before recovery"));
@@ -960,4 +971,321 @@ fn sigkill_at_every_point_of_an_apply_with_effects_leaves_the_manager_matching_t
         assert_eq!(manager_env(&manager, &env), new_env, "{point}, then apply");
         assert_eq!(api_view(&manager), new_api, "{point}, then apply");
     }
+}
+
+// ---- every system call: strace's fault injection ----------------------------------------
+
+/// The system calls through which goenv changes the disk, or opens what it reads, and the
+/// errors each is failed with: invocation N gets error N modulo their number (so neighbouring
+/// invocations get different errors), and each invocation is also made to kill goenv (SIGKILL
+/// on entry, before the call runs). `EINVAL` on `renameat2` is what a file system without
+/// `RENAME_EXCHANGE` says.
+const INJECTED: &[(&str, &[&str])] = &[
+    ("openat", &["ENOSPC", "EACCES", "EIO"]),
+    ("write", &["ENOSPC", "EIO"]),
+    ("fsync", &["EIO", "ENOSPC"]),
+    ("rename", &["EXDEV", "EACCES", "ENOSPC"]),
+    ("renameat2", &["EXDEV", "ENOSPC", "EINVAL"]),
+    ("unlink", &["EACCES", "EIO"]),
+    ("mkdir", &["ENOSPC", "EACCES"]),
+    ("symlink", &["ENOSPC", "EIO"]),
+    ("fchmod", &["EPERM"]),
+];
+
+/// What one injected run must leave.
+#[derive(Clone, Copy)]
+struct Scenario<'a> {
+    name: &'a str,
+    args: &'a [&'a str],
+    /// The home before the command, and what the command makes of it.
+    old: &'a Snapshot,
+    new: &'a Snapshot,
+    /// Makes a fresh home in the `old` state.
+    setup: &'a dyn Fn() -> TestEnv,
+    /// How many generations that home has.
+    generations: usize,
+}
+
+/// How many times the main thread of `args` calls each syscall of [`INJECTED`].
+fn count_syscalls(scenario: Scenario) -> BTreeMap<String, usize> {
+    let env = (scenario.setup)();
+    let log = env.dir.path().join("strace.log");
+    let names: Vec<&str> = INJECTED.iter().map(|(s, _)| *s).collect();
+    let out = traced(
+        &env,
+        scenario.args,
+        &["-o", log.to_str().unwrap(), "-e", &format!("trace={}", names.join(","))],
+    );
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}: untouched run:\n{}{}",
+        scenario.name,
+        out.stdout,
+        out.stderr
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let main = text.split_whitespace().next().expect("a traced call").to_owned();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(&main).map(str::trim_start) else { continue };
+        // `<... write resumed>` continues a call already counted.
+        if let Some((name, _)) = rest.split_once('(')
+            && names.contains(&name)
+        {
+            *counts.entry(name.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// goenv under `strace -f` with extra strace arguments; its own output only.
+fn traced(env: &TestEnv, args: &[&str], strace: &[&str]) -> Outcome {
+    let inner = goenv(env, args);
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq"]).args(strace).arg("--").arg(inner.get_program());
+    cmd.args(inner.get_args()).current_dir(env.dir.path()).env_clear();
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let out =
+        cmd.stdin(Stdio::null()).output().expect("strace runs (scripts/fixtures installs it)");
+    Outcome {
+        code: out.status.code().or(out.status.signal().map(|s| 128 + s)),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// What a failing goenv says when it could not put every file back.
+fn says_partly_changed(stderr: &str) -> bool {
+    stderr.contains("some files may already be changed")
+        || stderr.contains("journal of the change is kept")
+}
+
+/// Every path under the home named like a goenv temporary file or companion, goenv's own
+/// permanent names (`.goenv-sdk`, `.goenv-trash`) aside.
+fn temporaries(env: &TestEnv) -> Vec<String> {
+    let home = env.home();
+    let mut out = Vec::new();
+    let mut todo = vec![home.clone()];
+    while let Some(d) = todo.pop() {
+        let Ok(dir) = std::fs::read_dir(&d) else { continue };
+        for e in dir.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let permanent = name == ".goenv-sdk" || name == ".goenv-trash";
+            if name.contains(".goenv-") && !permanent || name.starts_with(".partial-") {
+                out.push(path.strip_prefix(&home).unwrap().display().to_string());
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                todo.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The home without what no user owns: goenv's state and its download cache.
+fn user_files(env: &TestEnv) -> Snapshot {
+    let mut s = snapshot(env);
+    s.retain(|p, _| !p.starts_with(".cache/goenv"));
+    s
+}
+
+/// Per syscall: how many invocations were tried, and how many runs (one per injection) held.
+type Tally = BTreeMap<String, (usize, usize)>;
+
+/// Fails, or kills, every invocation of every syscall of [`INJECTED`] in turn, and checks:
+/// a run that exits 0 changed everything, a run that fails changed nothing unless it says
+/// exactly that it did, a killed run left each file wholly old or new, and after the next
+/// command (which recovers) the home is wholly old, or wholly new when the change was
+/// recorded, with no temporary file anywhere and every blob in place.
+fn inject_everywhere(scenario: Scenario, tally: &mut Tally) {
+    let counts = count_syscalls(scenario);
+    assert!(
+        counts.values().sum::<usize>() > 50,
+        "{}: strace saw the calls: {counts:?}",
+        scenario.name
+    );
+    for (syscall, errors) in INJECTED {
+        let n = counts.get(*syscall).copied().unwrap_or(0);
+        for when in 1..=n {
+            let error = errors[when % errors.len()];
+            let faults = ["signal=KILL".to_owned(), format!("error={error}")];
+            for fault in faults {
+                let what = format!("{} with {syscall} #{when} {fault}", scenario.name);
+                let env = (scenario.setup)();
+                let inject = format!("inject={syscall}:{fault}:when={when}");
+                let out = traced(
+                    &env,
+                    scenario.args,
+                    &["-o", "/dev/null", "-e", &format!("trace={syscall}"), "-e", &inject],
+                );
+                let killed = fault == "signal=KILL";
+                let after = user_files(&env);
+                if killed {
+                    assert_each_file_old_or_new(
+                        &without_companions(&after),
+                        scenario.old,
+                        scenario.new,
+                        &what,
+                    );
+                } else if out.code == Some(0) {
+                    // A change that succeeded is complete (a tidying step may only warn).
+                    assert_same(&without_companions(&after), scenario.new, &what);
+                } else if !says_partly_changed(&out.stderr) {
+                    assert_same(
+                        &after,
+                        scenario.old,
+                        &format!("{what}: failed, so nothing changed\n{}", out.stderr),
+                    );
+                }
+                let recovered = run(&env, &["status"]);
+                assert!(
+                    matches!(recovered.code, Some(0 | 2)),
+                    "{what}: status after it:\n{}{}",
+                    recovered.stdout,
+                    recovered.stderr
+                );
+                let recorded = generations(&env).len() > scenario.generations;
+                let expected = if recorded { scenario.new } else { scenario.old };
+                assert_same(
+                    &user_files(&env),
+                    expected,
+                    &format!("{what}, then recovered (exit {:?}):\n{}", out.code, out.stderr),
+                );
+                if !killed {
+                    assert_eq!(
+                        recorded,
+                        out.code == Some(0),
+                        "{what}: exit {:?} but recorded={recorded}:\n{}",
+                        out.code,
+                        out.stderr
+                    );
+                }
+                // None in the user's directories; in goenv's own (the private state directory,
+                // the download cache) only what `status` lists for the next apply or gc.
+                for t in temporaries(&env) {
+                    let goenvs =
+                        t.starts_with(".local/state/goenv/") || t.starts_with(".cache/goenv/");
+                    let name = t.rsplit('/').next().unwrap_or(&t);
+                    assert!(
+                        goenvs && recovered.stdout.contains(name),
+                        "{what}: `{t}` left after recovery, and status says:\n{}{}",
+                        recovered.stdout,
+                        recovered.stderr
+                    );
+                }
+                assert!(!journal_path(&env).exists(), "{what}: journal left after recovery");
+                if !temporaries(&env).is_empty() {
+                    run_ok(&env, &["gc"]);
+                    assert_eq!(temporaries(&env), Vec::<String>::new(), "{what}: gc removes them");
+                }
+                assert_store_consistent(&env, &what);
+                let entry = tally.entry((*syscall).to_owned()).or_insert((0, 0));
+                entry.1 += 1;
+            }
+            tally.get_mut(*syscall).expect("counted").0 += 1;
+        }
+    }
+}
+
+/// A snapshot without the companions a killed or warned transaction leaves for recovery.
+fn without_companions(s: &Snapshot) -> Snapshot {
+    let mut s = s.clone();
+    s.retain(|p, _| {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        !name.strip_prefix(".goenv-").is_some_and(|r| {
+            r.split_once('-').is_some_and(|(g, i)| {
+                g.bytes().all(|b| b.is_ascii_digit()) && i.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+    });
+    s
+}
+
+/// Prints the figures for the closing note: per syscall, invocations tried and runs that held.
+fn report(name: &str, tally: &Tally, started: Instant) {
+    let runs: usize = tally.values().map(|(_, r)| r).sum();
+    let per: Vec<String> =
+        tally.iter().map(|(s, (n, r))| format!("{s} {n} calls/{r} runs")).collect();
+    eprintln!("{name}: {runs} injected runs held in {:.1?}: {}", started.elapsed(), per.join(", "));
+}
+
+#[test]
+fn every_syscall_of_an_apply_failed_or_killed_leaves_the_home_wholly_old_or_new() {
+    let started = Instant::now();
+    let reference = reference();
+    let setup = seeded;
+    let mut tally = Tally::new();
+    let scenario = Scenario {
+        name: "apply",
+        args: &["apply", "--yes", "profile.kdl"],
+        old: &reference.before,
+        new: &reference.after,
+        setup: &setup,
+        generations: 0,
+    };
+    inject_everywhere(scenario, &mut tally);
+    report("apply", &tally, started);
+}
+
+#[test]
+fn every_syscall_of_a_rollback_failed_or_killed_leaves_the_home_wholly_old_or_new() {
+    let started = Instant::now();
+    let reference = reference();
+    let setup = || {
+        let env = seeded();
+        run_ok(&env, &["apply", "--yes", "profile.kdl"]);
+        env
+    };
+    let mut tally = Tally::new();
+    let scenario = Scenario {
+        name: "rollback",
+        args: &["rollback", "--yes"],
+        old: &reference.after,
+        new: &reference.before,
+        setup: &setup,
+        generations: 1,
+    };
+    inject_everywhere(scenario, &mut tally);
+    report("rollback", &tally, started);
+}
+
+#[test]
+fn every_syscall_of_an_sdk_install_failed_or_killed_leaves_the_home_wholly_old_or_new() {
+    let started = Instant::now();
+    let server = common::goserver::GoServer::start();
+    server.add_fake_sdk("1.99.1");
+    let profile = format!(
+        "version 1\ngo \"1.99.1\" {{\n    mirror \"{}\"\n    index \"{}\"\n}}\nshells \"bash\"\n",
+        server.url(),
+        server.index_url()
+    );
+    let setup = || {
+        let env = TestEnv::new();
+        std::fs::write(env.home().join(".bashrc"), b"# mine\n").unwrap();
+        env.write("profile.kdl", &profile);
+        env
+    };
+    let probe = setup();
+    let old = user_files(&probe);
+    run_ok(&probe, &["apply", "--yes", "profile.kdl"]);
+    let new = user_files(&probe);
+    assert!(new.keys().any(|p| p.starts_with("sdk/go1.99.1/")), "the SDK is installed: {new:?}");
+    let mut tally = Tally::new();
+    let scenario = Scenario {
+        name: "sdk install",
+        args: &["apply", "--yes", "profile.kdl"],
+        old: &old,
+        new: &new,
+        setup: &setup,
+        generations: 0,
+    };
+    inject_everywhere(scenario, &mut tally);
+    report("sdk install", &tally, started);
 }

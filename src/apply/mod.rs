@@ -10,18 +10,29 @@
 //!    against the user manager before step 4, so the journal already holds each one's undo
 //!    (the manager's old values). No manager reachable: they are skipped, and said so.
 //! 7. The generation manifest is written, with the effects that ran and their undo.
-//! 8. The journal is removed, and every directory goenv created that is now empty (its files
-//!    were removed or rolled back) is removed too.
+//! 8. The companions are removed, then the journal, and every directory goenv created that is
+//!    now empty (its files were removed or rolled back) is removed too.
+//!
+//! Each file step of 5 writes its new content to a companion named by the journal's generation
+//! and the step's number (`.goenv-<generation>-<step>`, beside the file) and exchanges it with
+//! the file ([`fsx::swap`]): afterwards the companion is the replaced file itself, checked
+//! against what the plan read (a user's write in between is put back, and the change stopped),
+//! and putting the path back is one rename, which a full disk does not stop.
 //!
 //! A process killed anywhere in 3–8 leaves a journal, and the next goenv command puts every
 //! path back first, then runs every journaled effect's undo ([`recover`]). An effect that
-//! fails does the same at once: the files and the manager are as they were before.
+//! fails, a write that fails, or a manifest that cannot be written does the same at once: the
+//! files and the manager are as they were before, and the error says so. Only when putting
+//! back fails too does the error say which state the files are in; the journal stays for the
+//! next command. Nothing after the manifest (removing companions and the journal) makes a
+//! recorded change fail: it is a warning.
 
 pub mod effects;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::fsx;
 use crate::plan::{Change, Kept, Plan};
 use crate::resource::ResourceId;
 use crate::resource::effect::{self, Effect};
@@ -95,6 +106,32 @@ pub(crate) enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write `{path}`: {first}; then putting the files back failed too: {restore}")]
+    #[diagnostic(
+        code(goenv::apply::mixed),
+        help(
+            "some files are new and some old; the journal of the change is kept, and the next \
+             goenv command (once the cause is fixed: free space, permissions) puts every path \
+             back as it was"
+        )
+    )]
+    Mixed { path: String, first: String, restore: String },
+    #[error(
+        "cannot record generation: {why}; {}",
+        match restore {
+            None => "goenv put every file back as it was and undid the effects that had run".to_string(),
+            Some(e) => format!("then putting the files back failed too: {e}"),
+        }
+    )]
+    #[diagnostic(
+        code(goenv::apply::manifest),
+        help(
+            "a change no generation records cannot be rolled back, so it is not kept; if putting \
+             back failed, the next goenv command finishes it; fix the cause (free space, \
+             permissions of ~/.local/state/goenv) and run the command again"
+        )
+    )]
+    Manifest { why: String, restore: Option<String> },
 }
 
 /// Performs `plan` as generation `store.next_number()` and returns its number.
@@ -109,6 +146,8 @@ pub struct Applied {
     pub ran: Vec<String>,
     /// Why the plan's effects were skipped (no user manager for this home), and which.
     pub skipped: Option<(String, Vec<String>)>,
+    /// What went wrong after the change was complete and recorded (it still succeeded).
+    pub warnings: Vec<String>,
 }
 
 pub fn apply(
@@ -167,12 +206,22 @@ pub fn apply(
     let trash = store.trash_dir();
     let trees = Trees { trash: &trash, staged };
     for (i, c) in plan.paths().enumerate() {
-        if let Err(source) = write(c, trees) {
+        let outcome = write(c, trees, number, i);
+        if !matches!(outcome, Ok(fsx::Swapped::Done)) {
             let path = c.path.display().to_string();
-            // Put everything back before reporting: every file stays wholly old.
-            store.recover()?;
-            tidy(store);
-            return Err(ApplyError::Write { path, source });
+            // Put everything back before reporting: every file stays wholly old. The steps
+            // swapped in so far are renames of their companions back, which need no space.
+            let first = match &outcome {
+                Err(source) => source.to_string(),
+                Ok(_) => "someone changed it while goenv was writing".into(),
+            };
+            return Err(match (put_back(store), outcome) {
+                (Err(restore), _) => {
+                    ApplyError::Mixed { path, first, restore: restore.to_string() }
+                }
+                (Ok(()), Err(source)) => ApplyError::Write { path, source },
+                (Ok(()), Ok(_)) => ApplyError::Changed(path),
+            });
         }
         Fault::reached(fault, &format!("step-{}", i + 1));
     }
@@ -192,7 +241,7 @@ pub fn apply(
         }
         Fault::reached(fault, &format!("effect-{}", i + 1));
     }
-    store.write_generation(&Generation {
+    let written = store.write_generation(&Generation {
         number,
         time: meta.time,
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -202,12 +251,49 @@ pub fn apply(
         summary: meta.summary,
         paths: records,
         effects: effects.clone(),
-    })?;
+    });
+    let mut warnings = Vec::new();
+    if let Err(e) = written {
+        if store.generation_numbers().is_ok_and(|n| n.contains(&number)) {
+            // The manifest is in place; only making its directory durable failed.
+            warnings.push(format!("generation {number} is recorded, but {e}"));
+        } else {
+            // Not recorded: a change no generation knows cannot be rolled back, so it is undone.
+            let journal = store.read_journal()?.unwrap_or_default();
+            let back =
+                store.restore_journaled(&journal).map_err(|e| e.to_string()).and_then(|_| {
+                    undo(&journal.effects, manager).map_err(|e| e.to_string())?;
+                    store.remove_journal().map_err(|e| e.to_string())
+                });
+            tidy(store);
+            return Err(ApplyError::Manifest { why: e.to_string(), restore: back.err() });
+        }
+    }
     Fault::reached(fault, "manifest");
-    store.remove_journal()?;
+    // The change is complete and recorded: nothing from here on makes it fail. What is left
+    // (a companion, the journal) is removed by the next goenv command.
+    let finish = store
+        .read_journal()
+        .and_then(|j| j.map_or(Ok(()), |j| store.forget_companions(&j)))
+        .and_then(|()| store.remove_journal());
+    if let Err(e) = finish {
+        warnings.push(format!(
+            "generation {number} is complete and recorded, but {e}; the next goenv command \
+             tidies up"
+        ));
+    }
     tidy(store);
     let ran = effects.iter().map(|s| s.run.names()).collect();
-    Ok(Applied { number, ran, skipped })
+    Ok(Applied { number, ran, skipped, warnings })
+}
+
+/// Undoes the steps of the transaction in flight (its journal) and removes the journal.
+fn put_back(store: &Store) -> Result<(), StoreError> {
+    let journal = store.read_journal()?.unwrap_or_default();
+    store.restore_journaled(&journal)?;
+    store.remove_journal()?;
+    tidy(store);
+    Ok(())
 }
 
 /// Runs every effect's undo, in the plan's order (a reload before the restarts that need it),
@@ -265,8 +351,10 @@ fn put(store: &Store, bytes: Option<&[u8]>) -> Result<Option<Hash>, StoreError> 
     bytes.map(|b| store.put_blob(b)).transpose()
 }
 
-fn write(c: &Change, trees: Trees) -> std::io::Result<()> {
-    entry::put(c.id.kind.shape(), &c.path, c.before.as_deref(), c.after.as_deref(), c.mode, trees)
+fn write(c: &Change, trees: Trees, generation: u32, step: usize) -> std::io::Result<fsx::Swapped> {
+    let keep = fsx::companion(&c.path, generation, step)?;
+    let (before, after) = (c.before.as_deref(), c.after.as_deref());
+    entry::put(c.id.kind.shape(), &c.path, before, after, c.mode, trees, &keep)
 }
 
 fn record(c: &Change, before: Option<Hash>, after: Option<Hash>) -> PathRecord {
@@ -313,6 +401,7 @@ pub fn recover(store: &Store, manager: &UserManager) -> Result<Recovery, ApplyEr
         }
     }
     if store.generation_numbers()?.contains(&journal.generation) {
+        store.forget_companions(&journal)?;
         store.remove_journal()?;
         return Ok(Recovery::Completed);
     }

@@ -36,7 +36,12 @@ fn places(ctx: &Context, store: Option<&Store>) -> Vec<(PathBuf, Leftover)> {
     for r in managed {
         let Some(dir) = r.path.parent() else { continue };
         let kind = match r.resource.kind.shape() {
-            Shape::Sdk | Shape::Link => Leftover::Staging,
+            Shape::Sdk => Leftover::Staging,
+            Shape::Link => {
+                out.push((dir.to_path_buf(), Leftover::OldLink));
+                out.push((dir.to_path_buf(), Leftover::Temp));
+                Leftover::Staging
+            }
             Shape::File if r.resource.kind == crate::resource::Kind::Tool => Leftover::Build,
             Shape::File => Leftover::Temp,
             Shape::Effect => continue,
@@ -60,8 +65,13 @@ enum Leftover {
     Staging,
     /// `.goenv-build-*`: a `go install`.
     Build,
-    /// `.goenv-` and six letters or digits: an atomic write's temporary file.
+    /// `.goenv-` and six letters or digits: an atomic write's temporary file; or
+    /// `.goenv-<generation>-<step>`: a transaction step's companion (see `fsx::companion`),
+    /// which recovery removes by name; one found later is from a goenv that could not.
     Temp,
+    /// `.<name>.goenv-<pid>`: the temporary link of a link switch by an older goenv, which
+    /// named it after its process.
+    OldLink,
 }
 
 impl Leftover {
@@ -72,8 +82,16 @@ impl Leftover {
             Self::Build => is_dir && name.starts_with(super::prepare::BUILD_PREFIX),
             Self::Temp => {
                 !is_dir
-                    && name.strip_prefix(".goenv-").is_some_and(|rest| {
-                        rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && (crate::fsx::is_companion_name(name)
+                        || name.strip_prefix(".goenv-").is_some_and(|rest| {
+                            rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                        }))
+            }
+            Self::OldLink => {
+                !is_dir
+                    && name.starts_with('.')
+                    && name.rsplit_once(".goenv-").is_some_and(|(stem, pid)| {
+                        stem.len() > 1 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
                     })
             }
         }
@@ -149,14 +167,24 @@ mod tests {
     #[test]
     fn only_goenvs_temporary_names_are_debris() {
         let t = |name: &str, dir: bool| {
-            [Leftover::Partial, Leftover::Staging, Leftover::Build, Leftover::Temp]
-                .into_iter()
-                .find(|k| k.matches(name, dir))
+            [
+                Leftover::Partial,
+                Leftover::Staging,
+                Leftover::Build,
+                Leftover::Temp,
+                Leftover::OldLink,
+            ]
+            .into_iter()
+            .find(|k| k.matches(name, dir))
         };
         assert_eq!(t(".partial-AbC123", false), Some(Leftover::Partial));
         assert_eq!(t(".goenv-staging-x1", true), Some(Leftover::Staging));
         assert_eq!(t(".goenv-build-x1", true), Some(Leftover::Build));
         assert_eq!(t(".goenv-Ab12Cd", false), Some(Leftover::Temp));
+        assert_eq!(t(".goenv-12-0", false), Some(Leftover::Temp));
+        assert_eq!(t(".goenv-12-", false), None);
+        assert_eq!(t(".current.goenv-4711", false), Some(Leftover::OldLink));
+        assert_eq!(t(".goenv-4711", false), None);
         // goenv's own names that stay: the SDK descriptor, the local trash.
         assert_eq!(t(".goenv-sdk", false), None);
         assert_eq!(t(".goenv-trash", true), None);

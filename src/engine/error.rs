@@ -113,7 +113,9 @@ impl From<crate::apply::ApplyError> for Error {
             crate::apply::ApplyError::Store(_) => ErrorKind::State,
             crate::apply::ApplyError::Write { .. }
             | crate::apply::ApplyError::Effect { .. }
+            | crate::apply::ApplyError::Mixed { .. }
             | crate::apply::ApplyError::Undo(_) => ErrorKind::Machine,
+            crate::apply::ApplyError::Manifest { .. } => ErrorKind::State,
         };
         Error::from_diagnostic(kind, &e)
     }

@@ -393,6 +393,9 @@ pub(crate) fn transact(
         if let Some((why, skipped)) = &applied.skipped {
             progress.finding(&rules::user_manager_unreachable(why, skipped));
         }
+        for warning in &applied.warnings {
+            progress.note(&format!("warning: {warning}"));
+        }
     }
     done.map(|a| a.number).map_err(|e| {
         let mut err = Error::from(e);

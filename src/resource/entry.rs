@@ -102,22 +102,25 @@ pub fn trash_entries(trash: &Path, sdk_path: &Path, descriptor: &[u8]) -> [PathB
     [trash.join(&name), local.join(name)]
 }
 
-/// Puts `after` at `path` (removing it for `None`). `before` is what is there now.
-pub fn put(
+/// Puts `after` at `path` (removing it for `None`). `before` is what goenv read there.
+///
+/// `keep` is the step's companion ([`fsx::companion`]): a file's new content is written there
+/// and swapped in, leaving what it replaced there for the transaction's undo
+/// ([`fsx::swap`]: [`fsx::Swapped::Changed`] when that was not `before`); a link's new link is
+/// made there and renamed over the old one. An SDK tree moves by renames through the trash.
+pub(crate) fn put(
     kind: Shape,
     path: &Path,
     before: Option<&[u8]>,
     after: Option<&[u8]>,
     mode: u32,
     trees: Trees,
-) -> io::Result<()> {
+    keep: &Path,
+) -> io::Result<fsx::Swapped> {
     match kind {
         Shape::Effect => Err(io::Error::other("an effect is run, not put at a path")),
-        Shape::File => match after {
-            Some(bytes) => fsx::replace_file(path, bytes, mode),
-            None => fsx::remove_file(path),
-        },
-        Shape::Link => put_link(path, after),
+        Shape::File => fsx::swap(path, after, mode, keep, before),
+        Shape::Link => put_link(path, after, keep).map(|()| fsx::Swapped::Done),
         Shape::Sdk => {
             if let Some(current) = before {
                 if current == FOREIGN {
@@ -132,11 +135,12 @@ pub fn put(
                 Some(descriptor) => from_trees(path, descriptor, trees),
                 None => Ok(()),
             }
+            .map(|()| fsx::Swapped::Done)
         }
     }
 }
 
-fn put_link(path: &Path, target: Option<&[u8]>) -> io::Result<()> {
+fn put_link(path: &Path, target: Option<&[u8]>, tmp: &Path) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     match target {
         None => match fs::remove_file(path) {
@@ -146,15 +150,11 @@ fn put_link(path: &Path, target: Option<&[u8]>) -> io::Result<()> {
         },
         Some(target) => {
             fs::create_dir_all(dir)?;
-            let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-            let tmp = dir.join(format!(".{name}.goenv-{}", std::process::id()));
-            let _ = fs::remove_file(&tmp);
-            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), &tmp)?;
+            fsx::remove_if_present(tmp)?;
+            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), tmp)?;
             // rename(2) replaces the old link in one step: `current` always points somewhere.
-            if let Err(e) = fs::rename(&tmp, path) {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
+            // A temporary link left by a kill is the companion recovery removes.
+            fs::rename(tmp, path)?;
             fsx::sync_dir(dir)
         }
     }
@@ -227,12 +227,14 @@ mod tests {
         let trees = Trees { trash: &tmp.path().join("trash"), staged: &staged };
         let link = tmp.path().join("sdk/current");
         assert_eq!(read(Shape::Link, &link).unwrap(), None);
-        put(Shape::Link, &link, None, Some(b"/x/go1.21.13"), 0, trees).unwrap();
-        put(Shape::Link, &link, Some(b"/x/go1.21.13"), Some(b"/x/go1.22.10"), 0, trees).unwrap();
+        let keep = tmp.path().join("sdk/.goenv-1-0");
+        put(Shape::Link, &link, None, Some(b"/x/go1.21.13"), 0, trees, &keep).unwrap();
+        let next = Some(&b"/x/go1.22.10"[..]);
+        put(Shape::Link, &link, Some(b"/x/go1.21.13"), next, 0, trees, &keep).unwrap();
         assert_eq!(fs::read_link(&link).unwrap(), Path::new("/x/go1.22.10"));
         assert_eq!(read(Shape::Link, &link).unwrap().unwrap().0, b"/x/go1.22.10");
         assert_eq!(fs::read_dir(tmp.path().join("sdk")).unwrap().count(), 1, "no temp link left");
-        put(Shape::Link, &link, Some(b"/x/go1.22.10"), None, 0, trees).unwrap();
+        put(Shape::Link, &link, Some(b"/x/go1.22.10"), None, 0, trees, &keep).unwrap();
         assert!(fs::symlink_metadata(&link).is_err());
         fs::create_dir_all(&link).unwrap();
         assert!(read(Shape::Link, &link).is_err());
@@ -248,30 +250,31 @@ mod tests {
         let staged = BTreeMap::from([(dest.clone(), prepared.clone())]);
         let trees = Trees { trash: &trash, staged: &staged };
         let d: &[u8] = b"version = \"1.22.10\"\n";
+        let keep = tmp.path().join("sdk/.goenv-1-0"); // unused by trees
 
         assert_eq!(read(Shape::Sdk, &dest).unwrap(), None);
-        put(Shape::Sdk, &dest, None, Some(d), 0, trees).unwrap();
+        put(Shape::Sdk, &dest, None, Some(d), 0, trees, &keep).unwrap();
         assert!(!prepared.exists());
         assert_eq!(read(Shape::Sdk, &dest).unwrap().unwrap().0, d);
 
         // Pruned into the trash, then brought back by rename, with no prepared copy.
         let none = BTreeMap::new();
         let trees = Trees { trash: &trash, staged: &none };
-        put(Shape::Sdk, &dest, Some(d), None, 0, trees).unwrap();
+        put(Shape::Sdk, &dest, Some(d), None, 0, trees, &keep).unwrap();
         assert_eq!(read(Shape::Sdk, &dest).unwrap(), None);
         assert!(trash_entries(&trash, &dest, d)[0].join("bin/go").is_file());
-        put(Shape::Sdk, &dest, None, Some(d), 0, trees).unwrap();
+        put(Shape::Sdk, &dest, None, Some(d), 0, trees, &keep).unwrap();
         assert!(dest.join("bin/go").is_file());
 
         // Nothing to bring back: a clear error, nothing changed.
         let other = tmp.path().join("sdk/go1.21.13");
-        let err = put(Shape::Sdk, &other, None, Some(b"x"), 0, trees).unwrap_err();
+        let err = put(Shape::Sdk, &other, None, Some(b"x"), 0, trees, &keep).unwrap_err();
         assert!(err.to_string().contains("download"), "{err}");
 
         // A tree goenv did not install is read as foreign and never moved.
         fs::create_dir_all(other.join("bin")).unwrap();
         assert_eq!(read(Shape::Sdk, &other).unwrap().unwrap().0, FOREIGN);
-        assert!(put(Shape::Sdk, &other, Some(FOREIGN), None, 0, trees).is_err());
+        assert!(put(Shape::Sdk, &other, Some(FOREIGN), None, 0, trees, &keep).is_err());
         assert!(other.join("bin").is_dir());
     }
 }

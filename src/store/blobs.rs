@@ -7,7 +7,7 @@ use std::fs;
 use std::io;
 use std::path::PathBuf;
 
-use super::{Hash, Store, StoreError, io_err, sha256, write_atomic};
+use super::{Hash, Store, StoreError, io_err, sha256, write_atomic_via};
 
 impl Store {
     fn blob_path(&self, hash: &Hash) -> PathBuf {
@@ -26,7 +26,8 @@ impl Store {
         }
         let shard = self.blobs_dir().join(&hash.as_str()[..2]);
         fs::create_dir_all(&shard).map_err(io_err("create directory", &shard))?;
-        write_atomic(&path, bytes, true).map_err(io_err("write blob", &path))?;
+        write_atomic_via(&path, bytes, true, &self.blobs_dir())
+            .map_err(io_err("write blob", &path))?;
         Ok(hash)
     }
 

@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -100,8 +100,10 @@ impl Store {
     }
 
     /// Finishes an interrupted transaction by restoring every journaled path to its
-    /// before-content, then removes the journal. Returns the paths whose content had to change
+    /// before-content, then removes the journal (the tests' shorthand for what `apply::recover`
+    /// does without effects). Returns the paths whose content had to change
     /// (`None`: no journal). Safe to run again, including after being killed halfway.
+    #[cfg(test)]
     pub(crate) fn recover(&self) -> Result<Option<Vec<PathBuf>>, StoreError> {
         let Some(journal) = self.read_journal()? else {
             return Ok(None);
@@ -117,8 +119,8 @@ impl Store {
         let mut restored = Vec::new();
         let mut first_error = None;
         // Keep going after a failure: every path put back is one less half-applied file.
-        for step in &journal.steps {
-            match self.restore_step(step) {
+        for (i, step) in journal.steps.iter().enumerate() {
+            match self.restore_step(step, journal.generation, i) {
                 Ok(true) => restored.push(step.path.clone()),
                 Ok(false) => {}
                 Err(e) => {
@@ -132,27 +134,72 @@ impl Store {
         Ok(restored)
     }
 
-    /// Puts one path back to its before-content; `false` when it already was.
-    fn restore_step(&self, step: &Step) -> Result<bool, StoreError> {
+    /// Removes the companions of a transaction that is recorded: what its steps replaced is in
+    /// the blobs. Returns the first error; every companion is tried.
+    pub(crate) fn forget_companions(&self, journal: &Journal) -> Result<(), StoreError> {
+        let mut first_error = None;
+        let mut dirs = Vec::new();
+        for (i, step) in journal.steps.iter().enumerate() {
+            let Ok(keep) = fsx::companion(&step.path, journal.generation, i) else { continue };
+            match fsx::remove_if_present(&keep) {
+                Ok(()) => dirs.extend(keep.parent().map(PathBuf::from)),
+                Err(e) => {
+                    first_error.get_or_insert(io_err("remove", &keep)(e));
+                }
+            }
+        }
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            if let Err(e) = fsx::sync_dir(&dir) {
+                first_error.get_or_insert(io_err("sync directory", &dir)(e));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Puts one path back to its before-content; `false` when it already was, or when someone
+    /// else wrote it since (a file holding neither goenv's before- nor its after-content is the
+    /// user's, and stays).
+    fn restore_step(&self, step: &Step, generation: u32, i: usize) -> Result<bool, StoreError> {
         let path = step.path.as_path();
+        let keep = fsx::companion(path, generation, i).map_err(io_err("resolve", path))?;
         let current = entry::read(step.kind, path).map_err(io_err("read", path))?;
         let current = current.map(|(bytes, _)| bytes);
-        if current.as_ref().map(|b| sha256(b)) == step.before {
+        let current_hash = current.as_ref().map(|b| sha256(b));
+        let kept = fs::symlink_metadata(&keep).is_ok_and(|m| m.is_file());
+        if step.kind == Shape::File && step.before.is_some() && current_hash == step.after && kept {
+            // The step was swapped in: its companion is the very file it replaced.
+            let real = fsx::resolve(path).map_err(io_err("resolve", path))?;
+            fs::rename(&keep, &real).map_err(io_err("restore", path))?;
+            fsx::sync_dir(keep.parent().unwrap_or(Path::new("/")))
+                .map_err(io_err("sync directory", &keep))?;
+            return Ok(true);
+        }
+        // Not swapped in (yet), or a link's temporary link: what it holds is in the blobs.
+        fsx::remove_if_present(&keep).map_err(io_err("remove", &keep))?;
+        if current_hash == step.before {
+            return Ok(false);
+        }
+        if step.kind == Shape::File && current_hash != step.after {
             return Ok(false);
         }
         let before = step.before.as_ref().map(|h| self.get_blob(h)).transpose()?;
         let staged = std::collections::BTreeMap::new();
         let trees = Trees { trash: &self.trash_dir(), staged: &staged };
-        entry::put(
+        let swapped = entry::put(
             step.kind,
             path,
             current.as_deref(),
             before.as_deref(),
             step.mode.unwrap_or(0o644),
             trees,
+            &keep,
         )
         .map_err(io_err("restore", path))?;
-        Ok(true)
+        // What the restore replaced was goenv's after-content, which is in the blobs.
+        fsx::remove_if_present(&keep).map_err(io_err("remove", &keep))?;
+        Ok(swapped == fsx::Swapped::Done)
     }
 }
 
@@ -232,7 +279,7 @@ mod tests {
             steps: vec![Step {
                 path: path.to_path_buf(),
                 before: Some(hash.clone()),
-                after: None,
+                after: Some(store.put_blob(b"new").unwrap()),
                 mode: None,
                 kind: Shape::File,
             }],
@@ -242,5 +289,48 @@ mod tests {
         fs::remove_file(store.blobs_dir().join(shard).join(rest)).unwrap();
         assert!(matches!(store.recover(), Err(StoreError::MissingBlob { .. })));
         assert!(store.journal_path().exists());
+    }
+
+    #[test]
+    fn recovery_renames_a_swapped_companion_back_and_leaves_a_users_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        fs::create_dir_all(&home).unwrap();
+        let store = Store::open(tmp.path().join("state")).unwrap();
+        let (a, b, c) = (home.join("a"), home.join("b"), home.join("c"));
+        for p in [&a, &b, &c] {
+            fs::write(p, b"old\n").unwrap();
+        }
+        let step = |path: &Path| Step {
+            path: path.to_path_buf(),
+            before: Some(store.put_blob(b"old\n").unwrap()),
+            after: Some(store.put_blob(b"new\n").unwrap()),
+            mode: Some(0o644),
+            kind: Shape::File,
+        };
+        let journal = Journal {
+            generation: 5,
+            steps: vec![step(&a), step(&b), step(&c)],
+            effects: Vec::new(),
+        };
+        store.write_journal(&journal).unwrap();
+        // a: swapped in (its companion is the old file); b: written to its companion only;
+        // c: swapped in, then the user saved their own content over it.
+        let keep = |p: &Path, i| crate::fsx::companion(p, 5, i).unwrap();
+        let swap = |p: &Path, i| {
+            crate::fsx::swap(p, Some(b"new\n"), 0o644, &keep(p, i), Some(b"old\n")).unwrap()
+        };
+        swap(&a, 0);
+        fs::write(keep(&b, 1), b"new\n").unwrap();
+        swap(&c, 2);
+        fs::write(&c, b"mine\n").unwrap();
+
+        let restored = store.recover().unwrap().unwrap();
+        assert_eq!(restored, vec![a.clone()]);
+        assert_eq!(fs::read(&a).unwrap(), b"old\n");
+        assert_eq!(fs::read(&b).unwrap(), b"old\n");
+        assert_eq!(fs::read(&c).unwrap(), b"mine\n", "the user's write stays");
+        let left: Vec<_> = fs::read_dir(&home).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 3, "no companion left: {left:?}");
     }
 }

@@ -151,7 +151,14 @@ impl Store {
 /// directory. With `overwrite == false` an existing file is an `AlreadyExists` error.
 fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| io::Error::other("path has no parent directory"))?;
-    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(dir)?;
+    write_atomic_via(path, bytes, overwrite, dir)
+}
+
+/// [`write_atomic`] with the temporary file in `tmp_dir` (on the same file system), where the
+/// search for what a killed goenv left looks: a blob's shard directory is not such a place.
+fn write_atomic_via(path: &Path, bytes: &[u8], overwrite: bool, tmp_dir: &Path) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| io::Error::other("path has no parent directory"))?;
+    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(tmp_dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     let persisted = if overwrite { tmp.persist(path) } else { tmp.persist_noclobber(path) };
