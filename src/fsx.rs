@@ -253,11 +253,12 @@ fn write_new(
     file.sync_all()
 }
 
-/// Removes a companion once its transaction is recorded (or undone). Absent is fine.
-pub(crate) fn remove_if_present(path: &Path) -> io::Result<()> {
+/// Removes a companion once its transaction is recorded (or undone). Absent is fine; returns
+/// whether there was one.
+pub(crate) fn remove_if_present(path: &Path) -> io::Result<bool> {
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -487,7 +487,8 @@ fn assert_store_consistent(env: &TestEnv, what: &str) -> usize {
             let path = e.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             assert!(!name.starts_with(".goenv-"), "{what}: temporary file `{}`", path.display());
-            if path.is_dir() {
+            // The trash holds whole SDK trees (with their `.goenv-sdk`), by descriptor hash.
+            if path.is_dir() && path != state(env).join("trash") {
                 todo.push(path);
             }
         }
@@ -1154,7 +1155,7 @@ fn inject_everywhere(scenario: Scenario, tally: &mut Tally) {
                 let recorded = generations(&env).len() > scenario.generations;
                 let expected = if recorded { scenario.new } else { scenario.old };
                 assert_same(
-                    &user_files(&env),
+                    &without_companions(&user_files(&env)),
                     expected,
                     &format!("{what}, then recovered (exit {:?}):\n{}", out.code, out.stderr),
                 );
@@ -1167,14 +1168,13 @@ fn inject_everywhere(scenario: Scenario, tally: &mut Tally) {
                         out.stderr
                     );
                 }
-                // None in the user's directories; in goenv's own (the private state directory,
-                // the download cache) only what `status` lists for the next apply or gc.
+                // No companion: recovery removes each by name. Anything else (a partial
+                // download, an SDK being unpacked, a store file being written: nothing of
+                // the user's) only as `status` lists it, for the next apply or gc.
                 for t in temporaries(&env) {
-                    let goenvs =
-                        t.starts_with(".local/state/goenv/") || t.starts_with(".cache/goenv/");
                     let name = t.rsplit('/').next().unwrap_or(&t);
                     assert!(
-                        goenvs && recovered.stdout.contains(name),
+                        !is_companion(name) && recovered.stdout.contains(name),
                         "{what}: `{t}` left after recovery, and status says:\n{}{}",
                         recovered.stdout,
                         recovered.stderr
@@ -1194,20 +1194,30 @@ fn inject_everywhere(scenario: Scenario, tally: &mut Tally) {
     }
 }
 
-/// A snapshot without the companions a killed or warned transaction leaves for recovery.
+/// A snapshot without what a killed goenv leaves for the next one: companions (for recovery),
+/// SDKs being unpacked, tool builds and partial downloads (for the next apply or gc).
 fn without_companions(s: &Snapshot) -> Snapshot {
     let mut s = s.clone();
     s.retain(|p, _| {
-        let name = p.rsplit('/').next().unwrap_or(p);
-        !name.strip_prefix(".goenv-").is_some_and(|r| {
-            r.split_once('-').is_some_and(|(g, i)| {
-                g.bytes().all(|b| b.is_ascii_digit()) && i.bytes().all(|b| b.is_ascii_digit())
-            })
+        !p.split('/').any(|c| {
+            is_companion(c)
+                || c.starts_with(".goenv-staging-")
+                || c.starts_with(".goenv-build-")
+                || c.starts_with(".partial-")
         })
     });
     s
 }
 
+/// `.goenv-<generation>-<step>`: a transaction step's companion file.
+fn is_companion(name: &str) -> bool {
+    name.strip_prefix(".goenv-").and_then(|r| r.split_once('-')).is_some_and(|(g, i)| {
+        !g.is_empty()
+            && !i.is_empty()
+            && g.bytes().all(|b| b.is_ascii_digit())
+            && i.bytes().all(|b| b.is_ascii_digit())
+    })
+}
 /// Prints the figures for the closing note: per syscall, invocations tried and runs that held.
 fn report(name: &str, tally: &Tally, started: Instant) {
     let runs: usize = tally.values().map(|(_, r)| r).sum();
@@ -1268,6 +1278,7 @@ fn every_syscall_of_an_sdk_install_failed_or_killed_leaves_the_home_wholly_old_o
     );
     let setup = || {
         let env = TestEnv::new();
+        std::fs::create_dir_all(env.home()).unwrap();
         std::fs::write(env.home().join(".bashrc"), b"# mine\n").unwrap();
         env.write("profile.kdl", &profile);
         env
@@ -1288,4 +1299,78 @@ fn every_syscall_of_an_sdk_install_failed_or_killed_leaves_the_home_wholly_old_o
     };
     inject_everywhere(scenario, &mut tally);
     report("sdk install", &tally, started);
+}
+
+/// The lost-update race: a writer saves the Go env file over and over (an editor's save by
+/// rename, then a `go env -w`-style write in place, in turn) while applies that rewrite it run
+/// back to back. The writer saves its next value only once goenv has replaced the last one, so
+/// every value's fate is goenv's doing: each must be on disk at the end or stored as a blob
+/// (the before-content of the apply that replaced it), never overwritten unseen.
+#[test]
+fn a_writer_saving_a_managed_file_while_applies_run_never_loses_a_write() {
+    let env = TestEnv::new();
+    let go_env = env.home().join(".config/go/env");
+    std::fs::create_dir_all(go_env.parent().unwrap()).unwrap();
+    std::fs::write(&go_env, b"GOXW=0\n").unwrap();
+    for (name, host) in [("a.kdl", "a.example"), ("b.kdl", "b.example")] {
+        env.write(name, &format!("version 1\ngo-env {{\n    GOPRIVATE \"{host}\"\n}}\n"));
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (done, path) = (done.clone(), go_env.clone());
+        thread::spawn(move || {
+            let mut written = Vec::new();
+            let mut i = 1u32;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let value = format!("GOXW={i}\n");
+                if i % 2 == 0 {
+                    let tmp = path.with_file_name("env.editor-save");
+                    std::fs::write(&tmp, &value).unwrap();
+                    std::fs::rename(&tmp, &path).unwrap();
+                } else {
+                    std::fs::write(&path, &value).unwrap();
+                }
+                written.push(value.clone());
+                // Wait for goenv to replace it (or for the applies to end).
+                while !done.load(std::sync::atomic::Ordering::SeqCst)
+                    && std::fs::read(&path).is_ok_and(|b| b == value.as_bytes())
+                {
+                    thread::sleep(Duration::from_micros(200));
+                }
+                // Land the next save anywhere in the next apply: a cheap spread of delays.
+                thread::sleep(Duration::from_micros(u64::from(i.wrapping_mul(7919) % 40_000)));
+                i += 1;
+            }
+            written
+        })
+    };
+    let (mut applied, mut refused) = (0, 0);
+    for n in 0..100 {
+        let profile = if n % 2 == 0 { "a.kdl" } else { "b.kdl" };
+        let out = run(&env, &["apply", "--yes", profile]);
+        match out.code {
+            Some(0) => applied += 1,
+            Some(_) if out.stderr.contains("changed since the plan was made") => refused += 1,
+            other => panic!("apply {n}: exit {other:?}:\n{}{}", out.stdout, out.stderr),
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = writer.join().expect("the writer");
+    let on_disk = std::fs::read(&go_env).unwrap();
+    let blobs = state(&env).join("blobs/sha256");
+    let lost: Vec<&String> = written
+        .iter()
+        .filter(|v| {
+            let hash = sha256_hex(v.as_bytes());
+            on_disk != v.as_bytes() && !blobs.join(&hash[..2]).join(&hash[2..]).is_file()
+        })
+        .collect();
+    eprintln!(
+        "race: {} writes, {applied} applies, {refused} refused because the file changed",
+        written.len()
+    );
+    assert!(written.len() > 10 && applied > 10, "the race ran: {} writes", written.len());
+    assert_eq!(lost, Vec::<&String>::new(), "writes neither on disk nor in a blob");
+    assert_eq!(temporaries(&env), Vec::<String>::new(), "no temporary file left");
+    assert_store_consistent(&env, "race");
 }

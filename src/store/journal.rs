@@ -142,7 +142,8 @@ impl Store {
         for (i, step) in journal.steps.iter().enumerate() {
             let Ok(keep) = fsx::companion(&step.path, journal.generation, i) else { continue };
             match fsx::remove_if_present(&keep) {
-                Ok(()) => dirs.extend(keep.parent().map(PathBuf::from)),
+                Ok(true) => dirs.extend(keep.parent().map(PathBuf::from)),
+                Ok(false) => {}
                 Err(e) => {
                     first_error.get_or_insert(io_err("remove", &keep)(e));
                 }
