@@ -124,7 +124,9 @@ pub(crate) enum Swapped {
 /// The new content is written to `keep` and exchanged with the path in one `renameat2(2)`
 /// (`RENAME_EXCHANGE`), so what was really replaced is at hand afterwards, not only what goenv
 /// read earlier: when it is not `expected` (an editor's save or a `go env -w` in between), the
-/// user's content is renamed back at once and [`Swapped::Changed`] returned. A file system
+/// user's content is exchanged back at once and [`Swapped::Changed`] returned; the companion
+/// then holds goenv's content, or an older write of the user's that a newer one replaced,
+/// which the caller's restore keeps as a blob. A file system
 /// without exchange gets a check immediately before a plain rename (a window of a few
 /// microseconds, and the old content only in the store's blob). A new file is renamed in with
 /// `RENAME_NOREPLACE`, so a file someone created meanwhile is never replaced. Modes and owners
@@ -172,7 +174,7 @@ pub(crate) fn swap(
     }
     write_new(keep, contents, new_mode, existing.as_ref())?;
     let outcome = if existing.is_some() {
-        swap_in(&real, keep, expected)?
+        swap_in(&real, keep, contents, expected)?
     } else {
         match rename_noreplace(keep, &real) {
             Ok(()) => Swapped::Done,
@@ -185,14 +187,24 @@ pub(crate) fn swap(
 }
 
 /// Exchanges the written `keep` with the existing `real`, then checks what was replaced.
-fn swap_in(real: &Path, keep: &Path, expected: Option<&[u8]>) -> io::Result<Swapped> {
+fn swap_in(
+    real: &Path,
+    keep: &Path,
+    contents: &[u8],
+    expected: Option<&[u8]>,
+) -> io::Result<Swapped> {
     match exchange(keep, real) {
         Ok(()) => {
             if fs::read(keep)?.as_slice() == expected.unwrap_or_default() {
                 return Ok(Swapped::Done);
             }
-            // Someone's write: it goes back where it was, and goenv's content is dropped.
-            fs::rename(keep, real)?;
+            // Someone's write: it goes back where it was. Exchanged back, not renamed: a
+            // write into goenv's file in the meantime (through a descriptor opened after the
+            // swap) is then at hand too, and, being the newest, is the one put in place.
+            exchange(keep, real)?;
+            if fs::read(keep)?.as_slice() != contents {
+                exchange(keep, real)?;
+            }
             sync_dir(parent_dir(real))?;
             Ok(Swapped::Changed)
         }
@@ -489,7 +501,8 @@ mod tests {
         let outcome = swap(&path, Some(b"A=3\n"), 0o644, &keep, Some(b"A=2\n")).unwrap();
         assert_eq!(outcome, Swapped::Changed);
         assert_eq!(fs::read(&path).unwrap(), b"A=user\n");
-        assert!(!keep.exists());
+        assert_eq!(fs::read(&keep).unwrap(), b"A=3\n", "goenv's content, for the restore");
+        fs::remove_file(&keep).unwrap();
         // A new file never replaces one created meanwhile.
         let new = home.path().join("new");
         let keep = companion(&new, 7, 1).unwrap();

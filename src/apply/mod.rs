@@ -274,8 +274,11 @@ pub fn apply(
     // (a companion, the journal) is removed by the next goenv command.
     let finish = store
         .read_journal()
-        .and_then(|j| j.map_or(Ok(()), |j| store.forget_companions(&j)))
-        .and_then(|()| store.remove_journal());
+        .and_then(|j| j.map_or(Ok(Vec::new()), |j| store.forget_companions(&j)))
+        .and_then(|late| store.remove_journal().map(|()| late));
+    if let Ok(late) = &finish {
+        warnings.extend(late.iter().map(|(path, blob)| late_write(path, blob)));
+    }
     if let Err(e) = finish {
         warnings.push(format!(
             "generation {number} is complete and recorded, but {e}; the next goenv command \
@@ -285,6 +288,16 @@ pub fn apply(
     tidy(store);
     let ran = effects.iter().map(|s| s.run.names()).collect();
     Ok(Applied { number, ran, skipped, warnings })
+}
+
+/// The warning for a write that reached a file's old copy after goenv had replaced it.
+pub(crate) fn late_write(path: &std::path::Path, blob: &std::path::Path) -> String {
+    format!(
+        "`{}` was written while goenv replaced it, into the copy it replaced; what was written \
+         is kept in `{}`",
+        path.display(),
+        blob.display()
+    )
 }
 
 /// Undoes the steps of the transaction in flight (its journal) and removes the journal.
@@ -384,8 +397,10 @@ fn kept(k: &Kept, hash: Option<Hash>) -> PathRecord {
 pub enum Recovery {
     /// No journal: nothing was in flight.
     Nothing,
-    /// The manifest had been written: the change was complete, only its journal was left.
-    Completed,
+    /// The manifest had been written: the change was complete, only its journal was left
+    /// (and its companions: each file written into after its swap, with the blob now holding
+    /// that write).
+    Completed(Vec<(PathBuf, PathBuf)>),
     /// The change was interrupted: these paths were put back to their previous content, and
     /// its effects undone.
     Restored(Vec<PathBuf>, Undone),
@@ -401,9 +416,9 @@ pub fn recover(store: &Store, manager: &UserManager) -> Result<Recovery, ApplyEr
         }
     }
     if store.generation_numbers()?.contains(&journal.generation) {
-        store.forget_companions(&journal)?;
+        let late = store.forget_companions(&journal)?;
         store.remove_journal()?;
-        return Ok(Recovery::Completed);
+        return Ok(Recovery::Completed(late));
     }
     let paths = store.restore_journaled(&journal)?;
     let undone = undo(&journal.effects, manager)?;

@@ -146,8 +146,11 @@ pub fn recover_if_needed(ctx: &Context, progress: &mut dyn Progress) -> Result<(
     })?;
     match recovered {
         apply::Recovery::Nothing => {}
-        apply::Recovery::Completed => {
+        apply::Recovery::Completed(late) => {
             progress.note("goenv: found the journal of a change that had completed; removed it");
+            for (path, blob) in late {
+                progress.note(&format!("warning: {}", apply::late_write(&path, &blob)));
+            }
         }
         apply::Recovery::Restored(paths, undone) => {
             if paths.is_empty() {

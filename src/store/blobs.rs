@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::{Hash, Store, StoreError, io_err, sha256, write_atomic_via};
 
 impl Store {
-    fn blob_path(&self, hash: &Hash) -> PathBuf {
+    pub(super) fn blob_path(&self, hash: &Hash) -> PathBuf {
         let (shard, rest) = hash.as_str().split_at(2);
         self.blobs_dir().join(shard).join(rest)
     }

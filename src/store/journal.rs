@@ -135,12 +135,32 @@ impl Store {
     }
 
     /// Removes the companions of a transaction that is recorded: what its steps replaced is in
-    /// the blobs. Returns the first error; every companion is tried.
-    pub(crate) fn forget_companions(&self, journal: &Journal) -> Result<(), StoreError> {
+    /// the blobs. A companion that no longer holds the step's before-content was written after
+    /// its swap, through a descriptor opened before it (a `go env -w` writes in place): that
+    /// write is stored as a blob first, and returned as `(path, blob)` to be reported. Every
+    /// companion is tried; the first error is returned.
+    pub(crate) fn forget_companions(
+        &self,
+        journal: &Journal,
+    ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
         let mut first_error = None;
+        let mut late = Vec::new();
         let mut dirs = Vec::new();
         for (i, step) in journal.steps.iter().enumerate() {
             let Ok(keep) = fsx::companion(&step.path, journal.generation, i) else { continue };
+            if step.kind == Shape::File
+                && let Ok(bytes) = fs::read(&keep)
+                && Some(sha256(&bytes)) != step.before
+            {
+                match self.put_blob(&bytes) {
+                    Ok(hash) => late.push((step.path.clone(), self.blob_path(&hash))),
+                    Err(e) => {
+                        // Not stored: the companion stays for the next command to try again.
+                        first_error.get_or_insert(e);
+                        continue;
+                    }
+                }
+            }
             match fsx::remove_if_present(&keep) {
                 Ok(true) => dirs.extend(keep.parent().map(PathBuf::from)),
                 Ok(false) => {}
@@ -156,7 +176,7 @@ impl Store {
                 first_error.get_or_insert(io_err("sync directory", &dir)(e));
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(late), Err)
     }
 
     /// Puts one path back to its before-content; `false` when it already was, or when someone
@@ -177,7 +197,15 @@ impl Store {
                 .map_err(io_err("sync directory", &keep))?;
             return Ok(true);
         }
-        // Not swapped in (yet), or a link's temporary link: what it holds is in the blobs.
+        // Not swapped in (yet), or swapped back for a user's write, or a link's temporary
+        // link. What a file companion holds is in the blobs, unless it is an older write of
+        // the user's that a newer one replaced while goenv swapped: that is stored first.
+        if kept
+            && let Ok(bytes) = fs::read(&keep)
+            && ![step.before.as_ref(), step.after.as_ref()].contains(&Some(&sha256(&bytes)))
+        {
+            self.put_blob(&bytes)?;
+        }
         fsx::remove_if_present(&keep).map_err(io_err("remove", &keep))?;
         if current_hash == step.before {
             return Ok(false);
