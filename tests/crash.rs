@@ -1325,7 +1325,7 @@ fn a_writer_saving_a_managed_file_while_applies_run_never_loses_a_write() {
             let mut i = 1u32;
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let value = format!("GOXW={i}\n");
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let tmp = path.with_file_name("env.editor-save");
                     std::fs::write(&tmp, &value).unwrap();
                     std::fs::rename(&tmp, &path).unwrap();
