@@ -24,7 +24,7 @@ description:
   - goenv is not in any package registry; the M(goenv.fleet.machine) role copies the binary
     from the controller.
 author:
-  - goenv contributors
+  - goenv contributors (!UNKNOWN)
 options:
   profile:
     description:
@@ -37,7 +37,7 @@ options:
     description:
       - The profile's text. With O(state=applied) it is written to goenv's default profile path
         (see O(profile)) atomically with mode C(0600) before goenv runs; writing it counts as a
-        change. In check mode nothing is written: a temporary copy is planned.
+        change. In check mode nothing is written, a temporary copy is planned.
       - It is never logged or returned, since a profile may hold secret values
         (C(secret=#true)). Relative C(include) paths are resolved from the default profile's
         directory in a real run but from a temporary directory in check mode, so give them
@@ -198,7 +198,8 @@ def default_profile(home):
         return os.path.join(absolute_home(home), '.config', 'goenv', 'profile.kdl')
     config = os.environ.get('XDG_CONFIG_HOME', '')
     if not os.path.isabs(config):
-        config = os.path.join(os.path.expanduser('~'), '.config')
+        # goenv reads HOME (and refuses to run without it).
+        config = os.path.join(os.environ.get('HOME', ''), '.config')
     return os.path.join(config, 'goenv', 'profile.kdl')
 
 

@@ -20,7 +20,7 @@ description:
   - goenv doctor reads files only and starts no process, so the module changes nothing and runs in
     check mode too.
 author:
-  - goenv contributors
+  - goenv contributors (!UNKNOWN)
 options:
   binary:
     description:
