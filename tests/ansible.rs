@@ -312,7 +312,11 @@ impl Run {
     /// `host` ran without failing and changed exactly `changed` tasks.
     fn assert_host(&self, host: &str, changed: u32) {
         assert_eq!(
-            (self.count(host, "failed"), self.count(host, "unreachable"), self.count(host, "changed")),
+            (
+                self.count(host, "failed"),
+                self.count(host, "unreachable"),
+                self.count(host, "changed")
+            ),
             (0, 0, changed),
             "{host}: failed, unreachable, changed\n{}",
             self.text()
@@ -376,12 +380,21 @@ fn fleet_play() {
         assert!(changes.len() >= 3, "{plan:#}");
         for change in changes {
             let diff = change["diff"].as_str().unwrap();
-            assert!(check.stdout.contains(diff), "{h}: goenv's diff {diff} not printed:\n{}", check.text());
+            assert!(
+                check.stdout.contains(diff),
+                "{h}: goenv's diff {diff} not printed:\n{}",
+                check.text()
+            );
         }
     }
     assert_eq!(check.stdout.matches("+++ b/~/.config/go/env\n").count(), 5, "{}", check.text());
     // The laptops' secret is goenv's `<redacted>` in the diffs.
-    assert_eq!(check.stdout.matches("+export TEAM_TOKEN=<redacted>\n").count(), 3, "{}", check.text());
+    assert_eq!(
+        check.stdout.matches("+export TEAM_TOKEN=<redacted>\n").count(),
+        3,
+        "{}",
+        check.text()
+    );
     assert_eq!(
         check.stdout.matches("/.config/goenv/profile.kdl: written from profile_content (not shown: it may hold secrets)\n").count(),
         5,
@@ -424,7 +437,10 @@ fn fleet_play() {
         assert!(String::from_utf8(profile.2).unwrap().contains(&format!("// {h}: a laptop")));
     }
     let s = &runner_plan["summary"];
-    let said = format!("goenv apply: {} to add, {} to change, {} to remove", s["add"], s["change"], s["remove"]);
+    let said = format!(
+        "goenv apply: {} to add, {} to change, {} to remove",
+        s["add"], s["change"], s["remove"]
+    );
     assert!(apply.stdout.contains(&said), "{said}\n{}", apply.text());
 
     // A second run changes nothing on any host.
@@ -441,9 +457,17 @@ fn fleet_play() {
     assert_eq!(rollback.code, 0, "{}", rollback.text());
     rollback.assert_host("h2", 1);
     assert_eq!(rollback.recap.len(), 1, "{}", rollback.text());
-    assert!(rollback.stdout.contains("Rolled back (undo generation 1) as generation 2"), "{}", rollback.text());
+    assert!(
+        rollback.stdout.contains("Rolled back (undo generation 1) as generation 2"),
+        "{}",
+        rollback.text()
+    );
     let now = c.homes();
-    assert_eq!(managed(now["h2"].clone()), managed(fresh["h2"].clone()), "h2 rolled back byte for byte");
+    assert_eq!(
+        managed(now["h2"].clone()),
+        managed(fresh["h2"].clone()),
+        "h2 rolled back byte for byte"
+    );
     for h in HOSTS.iter().filter(|h| **h != "h2") {
         assert_eq!(now[h], applied[h], "{h} untouched by h2's rollback");
     }
@@ -498,11 +522,8 @@ fn ansible_test(collection: &Path, tests: &[&str]) -> (i32, String) {
         cmd.args(["--test", t]);
     }
     let out = cmd.output().expect("ansible-test runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -514,8 +535,12 @@ fn sanity() {
     // pylint, yamllint, ansible-doc, runtime-metadata, …).
     let (code, text) = ansible_test(&collection, &[]);
     assert_eq!(code, 0, "ansible-test sanity:\n{text}");
-    for t in ["compile", "pep8", "validate-modules", "import", "pylint", "yamllint", "ansible-doc"] {
-        let ran = [format!("Running sanity test \"{t}\""), format!("Running sanity test \"{t}\" on Python 3.11")];
+    for t in ["compile", "pep8", "validate-modules", "import", "pylint", "yamllint", "ansible-doc"]
+    {
+        let ran = [
+            format!("Running sanity test \"{t}\""),
+            format!("Running sanity test \"{t}\" on Python 3.11"),
+        ];
         assert!(ran.iter().any(|r| text.contains(r.as_str())), "{t} ran:\n{text}");
     }
     assert!(!text.contains("Skipping"), "no test skipped:\n{text}");
