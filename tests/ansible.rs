@@ -13,9 +13,10 @@
 //!   and the secret (`secret=#true`) of the laptops' profile appears in none of them, though it
 //!   is in the files goenv wrote.
 //! - `sanity`: `ansible-test sanity` (its whole default set: compile, pep8, validate-modules,
-//!   import, pylint, yamllint, ansible-doc, …) passes on the collection,
-//!   offline (the virtual environments scripts/fixtures primed), and fails on a copy whose
-//!   documentation lacks an option's type.
+//!   import, pylint, yamllint, ansible-doc, …) passes on the collection offline (in the virtual
+//!   environments scripts/fixtures primed), and validate-modules fails on a copy whose
+//!   documentation lacks an option's type; `ansible-galaxy collection build` packs the collection
+//!   with its modules and role.
 
 mod common;
 
@@ -545,6 +546,38 @@ fn sanity() {
     }
     assert!(!text.contains("Skipping"), "no test skipped:\n{text}");
     eprintln!("ansible-test sanity: {:.1} s", started.elapsed().as_secs_f64());
+
+    // galaxy.yml is valid: the collection builds, with its modules, role and README.
+    let out_dir = tempfile::tempdir().unwrap();
+    let venv = fixture().join("venv");
+    let built = Command::new(venv.join("bin/ansible-galaxy"))
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", venv.join("bin").display()))
+        .env("HOME", out_dir.path())
+        .env("LANG", "C.UTF-8")
+        .env("LC_ALL", "C.UTF-8")
+        .args(["collection", "build", "--output-path"])
+        .arg(out_dir.path())
+        .arg(&collection)
+        .output()
+        .expect("ansible-galaxy runs");
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let tarball = out_dir.path().join("goenv-fleet-0.1.0.tar.gz");
+    let listed = Command::new("tar").arg("tzf").arg(&tarball).output().expect("tar runs");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    // MANIFEST.json is what ansible-galaxy makes of galaxy.yml.
+    for f in [
+        "MANIFEST.json",
+        "README.md",
+        "meta/runtime.yml",
+        "plugins/modules/goenv.py",
+        "plugins/modules/goenv_facts.py",
+        "plugins/module_utils/goenv.py",
+        "roles/machine/tasks/main.yml",
+        "roles/machine/meta/argument_specs.yml",
+    ] {
+        assert!(listed.lines().any(|l| l == f), "{f} in the built collection:\n{listed}");
+    }
 
     // The same check fails on documentation that lacks an option's type.
     let broken = tempfile::tempdir().unwrap();
