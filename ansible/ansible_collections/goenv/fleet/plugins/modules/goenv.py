@@ -97,6 +97,9 @@ notes:
     RV(findings).
   - A goenv failure fails the task with goenv's message (its file, line and column for a profile
     problem); goenv changes nothing when it fails.
+  - O(profile_content) is written before goenv runs, so a profile goenv refuses stays at the profile
+    path (where C(goenv check) on the machine shows the same problem); the task then fails with
+    C(changed=true) and RV(profile_written=true).
 seealso:
   - module: goenv.fleet.goenv_facts
 '''
