@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+pub mod macos;
 mod service;
 mod values;
 mod vscode;
@@ -76,10 +77,14 @@ pub enum Code {
     MemoryNotDelegated,
     ServiceUnitMissing,
     UserManagerUnreachable,
+    LaunchdRunningApps,
+    IntelHomebrew,
+    GoBuildsForAmd64,
+    RosettaTranslated,
 }
 
 impl Code {
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 37] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -113,6 +118,10 @@ impl Code {
         Code::MemoryNotDelegated,
         Code::ServiceUnitMissing,
         Code::UserManagerUnreachable,
+        Code::LaunchdRunningApps,
+        Code::IntelHomebrew,
+        Code::GoBuildsForAmd64,
+        Code::RosettaTranslated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +159,10 @@ impl Code {
             Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
             Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
             Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
+            Code::LaunchdRunningApps => "goenv::finding::launchd-running-apps",
+            Code::IntelHomebrew => "goenv::finding::intel-homebrew",
+            Code::GoBuildsForAmd64 => "goenv::finding::go-builds-for-amd64",
+            Code::RosettaTranslated => "goenv::finding::rosetta-translated",
         }
     }
 }
@@ -229,6 +242,7 @@ pub fn reads(ctx: &Context, reads: &mut crate::units::Reads) {
     reads.files.extend(crate::formats::shell::STARTUP_FILES.iter().map(|f| ctx.home.join(f)));
     reads.files.extend(crate::probe::environment_d_files(ctx));
     reads.files.push(crate::units::vscode::default_settings(ctx));
+    macos::reads(ctx, reads);
 }
 
 /// Every finding, in a stable order (severity, file, line, code, message), without repeats.
@@ -240,6 +254,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
     service::findings(input, &mut out);
+    macos::findings(input, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code.as_str(), &a.message).cmp(&(
             b.severity,
