@@ -423,3 +423,99 @@ fn the_default_profile_wires_zsh_and_launchd_on_macos() {
     assert!(plan.contains("+ file:~/Library/LaunchAgents/dev.goenv.session.plist"), "{plan}");
     assert!(!plan.contains("environment.d"), "{plan}");
 }
+
+// ---- Apple silicon (item 3) -------------------------------------------------------------------
+
+/// Why `go-builds-for-amd64` comes before any fix: with a `go` of another architecture,
+/// `GOARCH=arm64` is a cross-compile, and the real `go install` refuses one into GOBIN. Shown
+/// with the fixture Go on this machine, asked for the other architecture.
+#[test]
+fn go_refuses_a_cross_compiled_install_into_gobin() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("hello");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("go.mod"), "module hello\n\ngo 1.22\n").unwrap();
+    std::fs::write(src.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+    let other = if cfg!(target_arch = "aarch64") { "amd64" } else { "arm64" };
+    let run = |goarch: &str| {
+        Command::new(common::fixtures::go_bin("1.22.10"))
+            .args(["install", "."])
+            .current_dir(&src)
+            .env_clear()
+            .env("HOME", dir.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("GOCACHE", common::fixtures::gocache())
+            .env("GOTOOLCHAIN", "local")
+            .env("GOBIN", dir.path().join("bin"))
+            .env("GOARCH", goarch)
+            .output()
+            .unwrap()
+    };
+    let out = run(other);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cannot install cross-compiled binaries when GOBIN is set"),
+        "{}",
+        text(&out.stderr)
+    );
+    let native = if other == "arm64" { "amd64" } else { "arm64" };
+    let out = run(native);
+    assert!(out.status.success(), "the native GOARCH installs: {}", text(&out.stderr));
+}
+
+/// doctor on a generated arm64 Mac: an Intel Homebrew in `/usr/local` (with a `go` there)
+/// beside `/opt/homebrew`, and goenv translated by Rosetta 2 (`TEST_GOENV_ROSETTA=1`, debug
+/// builds: this Linux machine has no `sysctl.proc_translated`).
+#[test]
+fn doctor_finds_an_intel_homebrew_and_rosetta() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    let root = env.dir.path().join("macos-root");
+    std::fs::create_dir_all(root.join("usr/local/Homebrew")).unwrap();
+    std::fs::create_dir_all(root.join("usr/local/bin")).unwrap();
+    std::fs::write(root.join("usr/local/bin/go"), "").unwrap();
+    std::fs::create_dir_all(root.join("opt/homebrew/bin")).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/paths"), "/usr/local/bin\n/usr/bin\n/bin\n/usr/sbin\n/sbin\n")
+        .unwrap();
+    let doctor = |rosetta: &str| {
+        let out = env.goenv_with(
+            &[
+                ("TEST_GOENV_SYSROOT", root.as_os_str()),
+                ("TEST_GOENV_ROSETTA", std::ffi::OsStr::new(rosetta)),
+            ],
+            &[
+                "--os", "macos", "--arch", "arm64", "doctor", "--shell", "/bin/zsh", "--format",
+                "json",
+            ],
+        );
+        let v: Value = common::schemas::parse(&out.stdout);
+        common::doctor_schema::assert_valid(&v);
+        v
+    };
+    let codes = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let v = doctor("1");
+    let intel: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "goenv::doctor::intel-homebrew")
+        .collect();
+    assert_eq!(intel.len(), 1, "{v:#}");
+    let message = intel[0]["message"].as_str().unwrap();
+    assert!(message.contains("/opt/homebrew") && message.contains("(here `go`)"), "{message}");
+    assert!(codes(&v).contains(&"goenv::doctor::rosetta".to_owned()), "{v:#}");
+    let v = doctor("0");
+    assert!(!codes(&v).contains(&"goenv::doctor::rosetta".to_owned()), "{v:#}");
+    // Without the Intel prefix nothing is said.
+    std::fs::remove_dir_all(root.join("usr/local/Homebrew")).unwrap();
+    let v = doctor("0");
+    assert!(!codes(&v).contains(&"goenv::doctor::intel-homebrew".to_owned()), "{v:#}");
+}
