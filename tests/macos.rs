@@ -519,3 +519,65 @@ fn doctor_finds_an_intel_homebrew_and_rosetta() {
     let v = doctor("0");
     assert!(!codes(&v).contains(&"goenv::doctor::intel-homebrew".to_owned()), "{v:#}");
 }
+
+// ---- crashes: a killed apply is undone in launchd too ----------------------------------------
+
+/// SIGKILL at every point of an apply with launchd effects (`effects`: every file written, no
+/// `launchctl` run yet; `effect-1`: after the one `launchd/setenv`), then any goenv command recovers: the home is
+/// as before, byte for byte, and launchd has its old values again (the journaled undo).
+#[test]
+fn sigkill_at_every_point_of_a_launchd_apply_is_undone_in_the_home_and_in_launchd() {
+    use std::io::{BufRead, BufReader};
+    for point in ["blobs", "journal", "step-1", "step-3", "effects", "effect-1"] {
+        let env = TestEnv::new();
+        let home = env.home();
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join(".zprofile"), "# mine\n").unwrap();
+        env.write(
+            "profile.kdl",
+            "version 1\nsession\nexport {\n    PLAIN \"new\"\n    OTHER \"o\"\n}\n",
+        );
+        // PLAIN's undo restores a value, OTHER's unsets it.
+        let launchd = Launchd::new(&[("PLAIN", "old")]);
+        let before = tree(&home);
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goenv"));
+        cmd.current_dir(env.dir.path()).env_clear().env("NO_COLOR", "1");
+        for (k, v) in launchd.vars() {
+            cmd.env(k, v);
+        }
+        cmd.env("TEST_GOENV_PAUSE_AT", point)
+            .args(["--home"])
+            .arg(&home)
+            .args(["--os", "macos", "--arch", "arm64", "apply", "--yes", "profile.kdl"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut reader = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+            seen.push_str(&line);
+            if line.trim_end() == format!("goenv: paused at {point}") {
+                break;
+            }
+            line.clear();
+        }
+        assert!(seen.contains(&format!("paused at {point}")), "{point}: {seen}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let at_crash = launchd.env();
+        if point == "effect-1" {
+            assert_eq!(at_crash.get("PLAIN").map(String::as_str), Some("new"), "{point}");
+        }
+        let out = goenv(&env, &launchd, &["status"]);
+        assert!(out.status.success(), "{point}: {}", text(&out.stderr));
+        // Every file as before (an empty directory goenv created is removed by the next change,
+        // as on Linux: `created-dirs.toml`).
+        let files = |t: BTreeMap<PathBuf, Vec<u8>>| -> BTreeMap<PathBuf, Vec<u8>> {
+            t.into_iter().filter(|(p, _)| !p.to_string_lossy().ends_with('/')).collect()
+        };
+        assert_eq!(files(tree(&home)), files(before.clone()), "{point}: the home as before");
+        let want: BTreeMap<String, String> = [("PLAIN".to_owned(), "old".to_owned())].into();
+        assert_eq!(launchd.env(), want, "{point}: launchd as before");
+    }
+}
