@@ -166,6 +166,43 @@ mod tests {
     }
 
     #[test]
+    fn a_system_go_built_for_amd64_comes_with_the_profile_change() {
+        use crate::context::Arch;
+        use crate::probe::Observed;
+        let run = |os, arches: Vec<(BinaryOs, BinaryArch)>| {
+            let ctx = Context::hermetic("/h".into(), os, Arch::Arm64, "m".into());
+            let text = "version 1\ngo \"system\"\n";
+            let profile = crate::profile::load_str(Path::new("/p.kdl"), text, &ctx)
+                .unwrap_or_else(|_| panic!("the profile loads"));
+            let observed = Observed {
+                path_go_arches: Some((PathBuf::from("/usr/local/bin/go"), Ok(arches))),
+                ..Observed::default()
+            };
+            let units = crate::units::Input { profile: &profile, ctx: &ctx };
+            let desired = crate::units::desired(units, &observed)
+                .unwrap_or_else(|_| panic!("the profile plans"));
+            let input = Input {
+                ctx: &ctx,
+                observed: &observed,
+                profile: Some(&profile),
+                desired: Some(&desired),
+            };
+            let mut out = Vec::new();
+            findings(input, &mut out);
+            out.into_iter().filter(|f| f.code == Code::GoBuildsForAmd64).collect::<Vec<_>>()
+        };
+        let amd64 = (BinaryOs::Macos, BinaryArch::Amd64);
+        let arm64 = (BinaryOs::Macos, BinaryArch::Arm64);
+        let found = run(Os::Macos, vec![amd64.clone()]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.starts_with("`/usr/local/bin/go` is darwin/amd64"), "{found:?}");
+        assert!(found[0].help.as_deref().unwrap_or("").contains("`go \"1.23\"`"), "{found:?}");
+        assert_eq!(run(Os::Macos, vec![arm64.clone()]), []);
+        assert_eq!(run(Os::Macos, vec![amd64.clone(), arm64]), [], "a universal go runs natively");
+        assert_eq!(run(Os::Linux, vec![amd64]), []);
+    }
+
+    #[test]
     fn an_intel_homebrew_is_a_finding_only_when_there() {
         assert_eq!(intel_homebrew(false, true, &[]), None);
         let f = intel_homebrew(true, true, &["go".into()]).unwrap();

@@ -211,6 +211,23 @@ impl Finding {
 /// The effects of an apply or rollback were skipped: no `systemd --user` manager answered for
 /// this home (`why`). The files were written; the manager reads them at the next login.
 pub fn user_manager_unreachable(why: &str, skipped: &[String]) -> Finding {
+    if !skipped.is_empty() && skipped.iter().all(|s| s.starts_with("launchctl ")) {
+        // macOS: launchd, not a systemd user manager.
+        return Finding::new(
+            Severity::Warning,
+            Code::UserManagerUnreachable,
+            format!(
+                "launchd could not be reached to run the effects: {why}; skipped {}; the \
+                 LaunchAgent was written",
+                skipped.join(", ")
+            ),
+        )
+        .help(
+            "apps keep their old values until the next login, when launchd runs the LaunchAgent \
+             (or run the skipped commands yourself)"
+                .into(),
+        );
+    }
     Finding::new(
         Severity::Warning,
         Code::UserManagerUnreachable,
