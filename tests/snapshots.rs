@@ -485,3 +485,77 @@ fn refused_env_without_home() {
         env.run_command("--env GOPROXY=off plan profile.kdl (HOME=[HOME], no --home)", cmd)
     );
 }
+
+// ---- macOS (issue 14): the whole plan of profiles/macos-arm64.kdl and its findings ----------
+
+/// A generated macOS home for `profiles/macos-arm64.kdl`: its SDKs adopted in `~/sdk` (no
+/// download), `go1.23.9`'s `bin/go` a real darwin/`go_arch` binary when asked.
+fn macos_home(go_arch: Option<&str>) -> (TestEnv, std::path::PathBuf) {
+    let env = TestEnv::for_snapshots();
+    let home = env.home();
+    for v in ["1.23.9", "1.22.10"] {
+        let root = home.join(format!("sdk/go{v}"));
+        std::fs::create_dir_all(root.join("pkg/tool/darwin_arm64")).unwrap();
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::write(root.join("VERSION"), format!("go{v}\ntime 2020-02-02T00:00:00Z\n"))
+            .unwrap();
+        std::fs::write(root.join(".unpacked-success"), "").unwrap();
+    }
+    if let Some(arch) = go_arch {
+        let src = env.dir.path().join("hello");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("go.mod"), "module hello\n\ngo 1.22\n").unwrap();
+        std::fs::write(src.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+        let out = std::process::Command::new(common::fixtures::go_bin("1.22.10"))
+            .args(["build", "-o"])
+            .arg(home.join("sdk/go1.23.9/bin/go"))
+            .arg(".")
+            .current_dir(&src)
+            .env_clear()
+            .env("HOME", &home)
+            .env("GOOS", "darwin")
+            .env("GOARCH", arch)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", common::fixtures::gocache())
+            .env("GOFLAGS", "-mod=mod")
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let profile = env.dir.path().join("macos-arm64.kdl");
+    std::fs::copy(common::repo("profiles/macos-arm64.kdl"), &profile).unwrap();
+    (env, profile)
+}
+
+/// The whole macOS plan: zsh's `~/.zprofile`, the LaunchAgent and its `launchctl` commands with
+/// the note on running apps, VS Code's settings under Library/Application Support, and the
+/// Delve fix built for arm64.
+#[test]
+fn macos_arm64_plan() {
+    let (env, _) = macos_home(None);
+    snapshot!(
+        "macos_arm64_plan",
+        env.run(&["--os", "macos", "--arch", "arm64", "plan", "macos-arm64.kdl"])
+    );
+}
+
+/// The Apple silicon findings: the active `go` is darwin/amd64 (before every fix that builds a
+/// tool), and an Intel Homebrew in `/usr/local` beside `/opt/homebrew` (a generated system root).
+#[test]
+fn macos_arm64_findings() {
+    let (env, _) = macos_home(Some("amd64"));
+    let root = env.dir.path().join("macos-root");
+    std::fs::create_dir_all(root.join("usr/local/Homebrew")).unwrap();
+    std::fs::create_dir_all(root.join("opt/homebrew/bin")).unwrap();
+    let mut cmd =
+        env.snapshot_command(&["--os", "macos", "--arch", "arm64", "plan", "macos-arm64.kdl"]);
+    cmd.env("TEST_GOENV_SYSROOT", &root);
+    snapshot!(
+        "macos_arm64_findings",
+        env.run_command(
+            "--os macos --arch arm64 plan macos-arm64.kdl (an amd64 go, an Intel Homebrew)",
+            cmd
+        )
+    );
+}

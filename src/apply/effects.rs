@@ -1,5 +1,10 @@
 //! effects: the user's `systemd --user` manager, reached by running `systemctl --user` with the
-//! user's `XDG_RUNTIME_DIR`. Only a transaction (apply, rollback) and recovery run it.
+//! user's `XDG_RUNTIME_DIR`, and on macOS the user's launchd domain, reached with `launchctl`
+//! (`/bin/launchctl`). Only a transaction (apply, rollback) and recovery run them.
+//!
+//! launchd has no "show everything": the values an effect's undo needs are asked one by one
+//! (`launchctl getenv NAME`, which prints the value and a newline, or nothing when the
+//! variable is unset; an empty value is refused by the profile, so nothing is lost).
 //!
 //! Before the journal is written, [`resolve`] reads the manager's environment once
 //! (`show-environment`) and turns every planned [`Effect`] into the [`Run`] that performs it
@@ -23,6 +28,17 @@ pub struct UserManager {
     pub runtime_dir: Option<PathBuf>,
     /// The home the manager must run for: a manager with another `HOME` is not this home's.
     pub home: PathBuf,
+    /// The `launchctl` program (macOS): `/bin/launchctl`.
+    pub launchctl: PathBuf,
+}
+
+/// What the managers answered, for resolving effects.
+#[derive(Debug, Default, Clone)]
+pub struct Envs {
+    /// The user manager's environment (when a systemd effect is planned).
+    pub systemd: BTreeMap<String, String>,
+    /// The asked variables of launchd's per-user environment that are set.
+    pub launchd: BTreeMap<String, String>,
 }
 
 /// Whether the manager answered.
@@ -70,6 +86,49 @@ impl UserManager {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `launchctl ARGS`: its stdout, or why it failed (without values).
+    fn launchctl(&self, args: &[String]) -> Result<String, String> {
+        // Only the subcommand and the name: a value may be a secret.
+        let shown = format!(
+            "{} {}",
+            self.launchctl.display(),
+            args.iter().take(2).cloned().collect::<Vec<_>>().join(" ")
+        );
+        let out = Command::new(&self.launchctl)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr: Vec<&str> = stderr.split_whitespace().collect();
+            let code = out.status.code().map_or("a signal".to_owned(), |c| format!("exit {c}"));
+            return Err(format!("`{shown}` failed ({code}): {}", stderr.join(" ")));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `launchctl getenv NAME`: the value, `None` when unset.
+    fn getenv(&self, name: &str) -> Result<Option<String>, String> {
+        let out = self.launchctl(&["getenv".to_owned(), name.to_owned()])?;
+        Ok((!out.is_empty()).then(|| out.strip_suffix('\n').unwrap_or(&out).to_owned()))
+    }
+
+    /// What effects of these kinds need from the managers: the user manager's environment when
+    /// `systemd`, and the values of `launchd` names; `Err` says why a manager cannot be reached.
+    pub fn answers(&self, systemd: bool, launchd: &[String]) -> Result<Envs, String> {
+        let mut envs = Envs::default();
+        if systemd {
+            envs.systemd = self.answered()?;
+        }
+        for name in launchd {
+            if let Some(v) = self.getenv(name)? {
+                envs.launchd.insert(name.clone(), v);
+            }
+        }
+        Ok(envs)
+    }
+
     /// The manager's environment, if it answers and runs for this home.
     pub fn environment(&self) -> Reach {
         let text = match self.systemctl(&["show-environment".to_owned()]) {
@@ -94,6 +153,21 @@ impl UserManager {
     /// one is still there, the manager reloads (the generator then reads the files as they are
     /// now, without it) and is asked again.
     pub fn run(&self, run: &Run) -> Result<(), String> {
+        if let Run::Launchctl { vars } = run {
+            for argv in run.argvs() {
+                self.launchctl(&argv)?;
+            }
+            for v in vars {
+                if self.getenv(&v.name)? != v.value {
+                    return Err(format!(
+                        "after `launchctl {}`, launchd's `{}` is not the value goenv set",
+                        if v.value.is_some() { "setenv" } else { "unsetenv" },
+                        v.name
+                    ));
+                }
+            }
+            return Ok(());
+        }
         for argv in run.argvs() {
             self.systemctl(&argv)?;
         }
@@ -128,13 +202,25 @@ impl UserManager {
     }
 }
 
-/// Each effect as it will run on a manager whose environment is `env`, with its undo.
-pub fn resolve(effects: &[(ResourceId, Effect)], env: &BTreeMap<String, String>) -> Vec<Step> {
-    let old = |vars: &[Var]| Run::SetEnvironment {
-        vars: vars
-            .iter()
-            .map(|v| Var::new(&v.name, env.get(&v.name).map(String::as_str)))
-            .collect(),
+/// Which managers the effects need: the user manager's whole environment (`true` for any
+/// systemd effect), and the launchd variables they touch.
+pub fn needs<'a>(runs: impl Iterator<Item = &'a Run>) -> (bool, Vec<String>) {
+    let (mut systemd, mut names) = (false, Vec::new());
+    for run in runs {
+        match run {
+            Run::Launchctl { vars } => names.extend(vars.iter().map(|v| v.name.clone())),
+            _ => systemd = true,
+        }
+    }
+    names.dedup();
+    (systemd, names)
+}
+
+/// Each effect as it will run on managers whose environments are `envs`, with its undo.
+pub fn resolve(effects: &[(ResourceId, Effect)], envs: &Envs) -> Vec<Step> {
+    let env = &envs.systemd;
+    let old = |vars: &[Var], env: &BTreeMap<String, String>| -> Vec<Var> {
+        vars.iter().map(|v| Var::new(&v.name, env.get(&v.name).map(String::as_str))).collect()
     };
     effects
         .iter()
@@ -146,9 +232,11 @@ pub fn resolve(effects: &[(ResourceId, Effect)], env: &BTreeMap<String, String>)
                 Effect::Environment { vars } => Run::SetEnvironment { vars: vars.clone() },
                 Effect::DaemonReload => Run::DaemonReload,
                 Effect::TryRestart { unit } => Run::TryRestart { unit: unit.clone() },
+                Effect::Launchd { vars } => Run::Launchctl { vars: vars.clone() },
             };
             let undo = match &run {
-                Run::SetEnvironment { vars } => old(vars),
+                Run::SetEnvironment { vars } => Run::SetEnvironment { vars: old(vars, env) },
+                Run::Launchctl { vars } => Run::Launchctl { vars: old(vars, &envs.launchd) },
                 other => other.clone(),
             };
             Step { resource: id.clone(), run, undo }
@@ -211,7 +299,8 @@ mod tests {
         };
         let id = ResourceId::effect(&effect);
         let manager = env(&[("PATH", "/old/bin:/h/go/bin:/usr/bin"), ("GOFLAGS", "-x")]);
-        let steps = resolve(&[(id, effect.clone())], &manager);
+        let envs = |systemd| Envs { systemd, launchd: BTreeMap::new() };
+        let steps = resolve(&[(id, effect.clone())], &envs(manager));
         assert_eq!(
             steps[0].run,
             Run::SetEnvironment {
@@ -234,7 +323,7 @@ mod tests {
         );
         // The front is not where goenv put it (someone prepended): nothing is stripped.
         let manager = env(&[("PATH", "/x:/old/bin:/h/go/bin:/usr/bin")]);
-        let steps = resolve(&[(ResourceId::effect(&effect), effect)], &manager);
+        let steps = resolve(&[(ResourceId::effect(&effect), effect)], &envs(manager));
         let Run::SetEnvironment { vars } = &steps[0].run else { panic!() };
         assert_eq!(vars[0], var("PATH", "/new/bin:/x:/old/bin:/h/go/bin:/usr/bin"));
     }

@@ -38,7 +38,7 @@ use crate::resource::ResourceId;
 use crate::resource::effect::{self, Effect};
 use crate::resource::entry::{self, Shape, Trees};
 use crate::store::{Generation, Hash, Journal, PathRecord, Step, Store, StoreError};
-pub use effects::{Reach, UserManager};
+pub use effects::UserManager;
 
 /// Points where a debug build can be told to stop dead, for the crash-safety tests.
 /// Compiled out of release builds.
@@ -190,9 +190,11 @@ pub fn apply(
     let effects = if planned.is_empty() {
         Vec::new()
     } else {
-        match manager.environment() {
-            Reach::Answers(env) => effects::resolve(&planned, &env),
-            Reach::Unreachable(why) => {
+        let runs: Vec<effect::Run> = planned.iter().map(|(_, e)| e.as_run()).collect();
+        let (systemd, launchd) = effects::needs(runs.iter());
+        match manager.answers(systemd, &launchd) {
+            Ok(envs) => effects::resolve(&planned, &envs),
+            Err(why) => {
                 let what = planned.iter().map(|(_, e)| e.names()).collect();
                 skipped = Some((why, what));
                 Vec::new()
@@ -317,7 +319,8 @@ fn undo(steps: &[effect::Step], manager: &UserManager) -> Result<Undone, ApplyEr
     if steps.is_empty() {
         return Ok(Undone::Nothing);
     }
-    if let Reach::Unreachable(why) = manager.environment() {
+    let (systemd, launchd) = effects::needs(steps.iter().map(|s| &s.undo));
+    if let Err(why) = manager.answers(systemd, &launchd) {
         return Ok(Undone::Unreachable(why));
     }
     let mut done = Vec::new();

@@ -130,7 +130,12 @@ pub fn summary(p: &Profile, ctx: &Context) -> String {
         None => parts.push("shells (default)".into()),
     }
     if let Some(s) = &p.session {
-        parts.push(if s.live { "session (live)".into() } else { "session".into() });
+        parts.push(match ctx.os {
+            // macOS: no environment.d; the LaunchAgent and launchctl, live at every apply.
+            crate::context::Os::Macos => "session (launchd LaunchAgent)".into(),
+            crate::context::Os::Linux if s.live => "session (live)".into(),
+            crate::context::Os::Linux => "session".into(),
+        });
     }
     if p.delve.is_some() {
         parts.push("delve".into());

@@ -48,6 +48,14 @@ pub const CODES: &[(&str, &str)] = &[
     ("shims-shadow", "a version manager's shims come before the Go SDK on PATH"),
     ("pam-environment", "`~/.pam_environment` exists: sshd and GDM read it on Debian and Ubuntu"),
     (
+        "intel-homebrew",
+        "an x86_64 Homebrew in `/usr/local` on an Apple silicon Mac: its formulae run under Rosetta 2",
+    ),
+    (
+        "rosetta",
+        "goenv itself runs under Rosetta 2: the terminal or shell it started from is x86_64",
+    ),
+    (
         "cache-root-owned",
         "GOMODCACHE or GOCACHE is owned by root: `go` fails with permission denied",
     ),
@@ -396,7 +404,7 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
                     } else {
                         "then put `~/go/bin` first on PATH or point the editor at `~/go/bin/dlv`"
                     };
-                    format!("`{}`, {point}", crate::units::delve::install_command(&gobin, &root.join("bin/go").to_string_lossy(), &rec))
+                    format!("`{}`, {point}", crate::units::delve::install_command(&gobin, &root.join("bin/go").to_string_lossy(), &rec, ctx))
                 });
                 let goland = if r.id == "goland" {
                     " GoLand starts it with `--check-go-version=false`, so this shows only as breakpoints that never hit."
@@ -485,6 +493,46 @@ pub fn findings(sys: &Sys, ctx: &Context, reports: &[ContextReport]) -> Vec<Find
             line: None,
             message: "`~/.pam_environment` exists: Debian's and Ubuntu's sshd and GDM read it, other logins do not, so contexts disagree".into(),
             fix: Some("move its variables to the profile's `export` and delete the file".into()),
+        });
+    }
+    // Apple silicon: an Intel Homebrew, and goenv itself translated by Rosetta 2
+    if ctx.os == Os::Macos && ctx.arch == Arch::Arm64 {
+        use crate::rules::macos::{ARM_HOMEBREW, INTEL_HOMEBREW, intel_homebrew};
+        let shadowed: Vec<String> = ["go", "gofmt", "dlv", "gopls"]
+            .iter()
+            .filter(|n| sys.is_file(&Path::new("/usr/local/bin").join(n)))
+            .map(|n| (*n).to_owned())
+            .collect();
+        let intel = sys.is_dir(Path::new(INTEL_HOMEBREW));
+        let arm = sys.is_dir(Path::new(ARM_HOMEBREW));
+        if let Some(f) = intel_homebrew(intel, arm, &shadowed) {
+            out.push(Finding {
+                code: "intel-homebrew",
+                severity: f.severity,
+                contexts: reports.iter().map(|r| r.id).collect(),
+                path: Some(PathBuf::from(INTEL_HOMEBREW)),
+                line: None,
+                message: f.message,
+                fix: f.help,
+            });
+        }
+    }
+    if super::rosetta::translated() {
+        out.push(Finding {
+            code: "rosetta",
+            severity: Severity::Warning,
+            contexts: vec![],
+            path: None,
+            line: None,
+            message: "goenv runs under Rosetta 2 (`sysctl.proc_translated` is 1): the terminal or \
+                      shell it was started from is x86_64, so `uname -m` says x86_64 there and \
+                      Homebrew's installer and `go` started from it pick amd64"
+                .into(),
+            fix: Some(
+                "start a native terminal (Terminal's Get Info: untick \"Open using Rosetta\"), \
+                 or run `arch -arm64 /bin/zsh -l`, and check with `sysctl -n sysctl.proc_translated`"
+                    .into(),
+            ),
         });
     }
     // caches owned by root

@@ -16,6 +16,7 @@ pub mod exec;
 pub mod findings;
 pub mod fish;
 pub mod goview;
+pub mod rosetta;
 pub mod sh;
 pub mod sys;
 pub mod value;

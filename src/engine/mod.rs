@@ -87,7 +87,21 @@ pub(crate) fn existing_store(ctx: &Context) -> Result<Option<Store>> {
 
 /// The user's `systemd --user` manager, for effects.
 pub(crate) fn user_manager(ctx: &Context) -> apply::UserManager {
-    apply::UserManager { runtime_dir: ctx.runtime_dir.clone(), home: ctx.home.clone() }
+    apply::UserManager {
+        runtime_dir: ctx.runtime_dir.clone(),
+        home: ctx.home.clone(),
+        launchctl: launchctl_program(),
+    }
+}
+
+/// `/bin/launchctl`. A macOS home made on Linux by the tests (`TEST_GOENV_ANY_PLATFORM=1`,
+/// debug builds only) runs the `launchctl` found on PATH instead: the tests' recording stand-in,
+/// since launchd cannot run on Linux.
+fn launchctl_program() -> PathBuf {
+    if any_platform() {
+        return PathBuf::from("launchctl");
+    }
+    PathBuf::from(crate::formats::plist::LAUNCHCTL)
 }
 
 fn holder(command: &str) -> String {

@@ -60,6 +60,16 @@ pub(super) fn observe_pinned(
     if let Some(path) = ctx.env.get("PATH") {
         observed.path_go = probe::path_with_go(path);
     }
+    if crate::units::delve::arm64_mac(ctx)
+        && let Some(dir) = observed.path_go.first()
+    {
+        let go = dir.join("go");
+        if progress.wants_reads() {
+            progress.read(&go, "what the `go` fixes build with is built for (an arm64 Mac)");
+        }
+        let arches = crate::gobin::read_all_arches(&ctx.real(&go)).map_err(|e| e.to_string());
+        observed.path_go_arches = Some((go, arches));
+    }
     let then = units::then(input, &observed);
     if progress.wants_reads() {
         let dlvs = [

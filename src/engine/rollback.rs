@@ -120,6 +120,8 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
 /// restart (once each), after the files are back.
 fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
     let mut vars: Vec<Var> = Vec::new();
+    // launchd's per-user environment (macOS), merged the same way.
+    let mut launchd: Vec<Var> = Vec::new();
     let mut rest: Vec<Effect> = Vec::new();
     let numbers = store.generation_numbers()?;
     for &n in numbers.iter().rev().filter(|&&n| n > after && n <= latest) {
@@ -130,6 +132,14 @@ fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
                         match vars.iter_mut().find(|w| w.name == v.name) {
                             Some(w) => *w = v,
                             None => vars.push(v),
+                        }
+                    }
+                }
+                Run::Launchctl { vars: old } => {
+                    for v in old {
+                        match launchd.iter_mut().find(|w| w.name == v.name) {
+                            Some(w) => *w = v,
+                            None => launchd.push(v),
                         }
                     }
                 }
@@ -150,7 +160,8 @@ fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
     // A reload before the restarts that need it.
     rest.sort_by_key(|e| !matches!(e, Effect::DaemonReload));
     let env = (!vars.is_empty()).then_some(Effect::Environment { vars });
-    Ok(env.into_iter().chain(rest).collect())
+    let launchd = (!launchd.is_empty()).then_some(Effect::Launchd { vars: launchd });
+    Ok(env.into_iter().chain(launchd).chain(rest).collect())
 }
 
 impl RollbackPlan {

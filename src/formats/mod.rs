@@ -11,6 +11,7 @@ pub mod envd;
 pub mod goenvfile;
 pub mod jsonc;
 pub mod lines;
+pub mod plist;
 pub mod shell;
 pub mod systemd;
 

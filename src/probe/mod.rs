@@ -99,6 +99,9 @@ pub fn read(path: &Path) -> FileState {
     }
 }
 
+/// What a binary is built for (every slice of a universal Mach-O), or why that is unknown.
+pub type Arches = Result<Vec<(crate::gobin::BinaryOs, crate::gobin::BinaryArch)>, String>;
+
 /// The machine's files that matter to a plan.
 #[derive(Debug, Default, Clone)]
 pub struct Observed {
@@ -111,6 +114,9 @@ pub struct Observed {
     pub sdks: BTreeMap<PathBuf, SdkState>,
     /// Directories of the environment's PATH that hold a `go` executable, in PATH order.
     pub path_go: Vec<PathBuf>,
+    /// On an arm64 Mac, the first PATH `go` and what it is built for (the fixes build with it
+    /// when the profile has no SDK).
+    pub path_go_arches: Option<(PathBuf, Arches)>,
     /// The download index, when the plan needs one (fetched by the caller, not the probe).
     pub index: Option<FetchedIndex>,
     /// The `dlv` of the profile's `delve` node.

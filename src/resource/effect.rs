@@ -12,6 +12,9 @@ pub const UNSET_ENVIRONMENT: &str = "systemd-user/unset-environment";
 pub const DAEMON_RELOAD: &str = "systemd-user/daemon-reload";
 /// `systemd-user/try-restart/NAME.service`.
 pub const TRY_RESTART: &str = "systemd-user/try-restart";
+/// macOS: `launchctl setenv` / `launchctl unsetenv` in the user's launchd domain.
+pub const LAUNCHD_SETENV: &str = "launchd/setenv";
+pub const LAUNCHD_UNSETENV: &str = "launchd/unsetenv";
 
 /// One variable: `None` unsets it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,6 +58,13 @@ pub enum Effect {
     DaemonReload,
     /// `systemctl --user try-restart UNIT`.
     TryRestart { unit: String },
+    /// macOS: exact values in launchd's per-user environment (`None`: unset), for the apps
+    /// started from now on; what the LaunchAgent sets at each login, and what a rollback puts
+    /// back.
+    Launchd {
+        #[serde(default)]
+        vars: Vec<Var>,
+    },
 }
 
 impl Effect {
@@ -69,6 +79,10 @@ impl Effect {
             }
             Effect::DaemonReload => DAEMON_RELOAD.to_owned(),
             Effect::TryRestart { unit } => format!("{TRY_RESTART}/{unit}"),
+            Effect::Launchd { vars } if vars.iter().all(|v| v.value.is_none()) => {
+                LAUNCHD_UNSETENV.to_owned()
+            }
+            Effect::Launchd { .. } => LAUNCHD_SETENV.to_owned(),
         }
     }
 
@@ -108,7 +122,9 @@ impl Effect {
         self.as_run().names()
     }
 
-    fn as_run(&self) -> Run {
+    /// The run without anything resolved against a manager (a session effect's values as the
+    /// file has them): enough to tell which manager and which variables it touches.
+    pub fn as_run(&self) -> Run {
         match self {
             Effect::SessionEnvironment { set, unset, .. } => {
                 let unset = unset.iter().map(|n| Var::new(n, None));
@@ -117,6 +133,7 @@ impl Effect {
             Effect::Environment { vars } => Run::SetEnvironment { vars: vars.clone() },
             Effect::DaemonReload => Run::DaemonReload,
             Effect::TryRestart { unit } => Run::TryRestart { unit: unit.clone() },
+            Effect::Launchd { vars } => Run::Launchctl { vars: vars.clone() },
         }
     }
 }
@@ -134,12 +151,26 @@ pub enum Run {
     TryRestart {
         unit: String,
     },
+    /// `launchctl setenv NAME VALUE` for each variable with a value, `launchctl unsetenv NAME`
+    /// for the others, one variable per command (as `launchctl(1)` documents them).
+    Launchctl {
+        #[serde(default)]
+        vars: Vec<Var>,
+    },
 }
 
 impl Run {
-    /// The `systemctl --user` argument lists, in order (none for an empty set-environment).
+    /// The argument lists of the program it runs (`systemctl --user`, or `launchctl` for
+    /// [`Run::Launchctl`]), in order (none for an empty set-environment).
     pub fn argvs(&self) -> Vec<Vec<String>> {
         match self {
+            Run::Launchctl { vars } => vars
+                .iter()
+                .map(|v| match &v.value {
+                    Some(x) => vec!["setenv".to_owned(), v.name.clone(), x.clone()],
+                    None => vec!["unsetenv".to_owned(), v.name.clone()],
+                })
+                .collect(),
             Run::SetEnvironment { vars } => {
                 let mut out = Vec::new();
                 let set: Vec<String> = vars
@@ -158,6 +189,14 @@ impl Run {
             }
             Run::DaemonReload => vec![vec!["daemon-reload".to_owned()]],
             Run::TryRestart { unit } => vec![vec!["try-restart".to_owned(), unit.clone()]],
+        }
+    }
+
+    /// The program the argument lists are for, as messages and plans show it.
+    pub fn program(&self) -> &'static str {
+        match self {
+            Run::Launchctl { .. } => "launchctl",
+            _ => "systemctl --user",
         }
     }
 
@@ -182,7 +221,7 @@ impl Run {
             .iter()
             .map(|a| {
                 let args: Vec<String> = a.iter().map(shown).collect();
-                format!("systemctl --user {}", args.join(" "))
+                format!("{} {}", self.program(), args.join(" "))
             })
             .collect()
     }
@@ -203,6 +242,16 @@ impl Run {
                 if !unset.is_empty() {
                     parts.push(format!("systemctl --user unset-environment {}", unset.join(" ")));
                 }
+                if parts.is_empty() { "nothing".to_owned() } else { parts.join(", ") }
+            }
+            Run::Launchctl { vars } => {
+                let parts: Vec<String> = vars
+                    .iter()
+                    .map(|v| {
+                        let verb = if v.value.is_some() { "setenv" } else { "unsetenv" };
+                        format!("launchctl {verb} {}", v.name)
+                    })
+                    .collect();
                 if parts.is_empty() { "nothing".to_owned() } else { parts.join(", ") }
             }
             _ => self.commands().join(", "),

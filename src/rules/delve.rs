@@ -47,7 +47,7 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
         .collect();
     let go_cmd = fix_go(desired.go.as_ref(), observed);
     let fix = |version: Option<String>| {
-        let command = install_command(&gobin, &go_cmd, version.as_deref().unwrap_or("latest"));
+        let command = install_command(&gobin, &go_cmd, version.as_deref().unwrap_or("latest"), ctx);
         match version {
             Some(v) => format!("install Delve {v}: `{command}`{then}"),
             None => format!("install a Delve that supports this Go: `{command}`{then}"),

@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+pub mod macos;
 mod service;
 mod values;
 mod vscode;
@@ -76,10 +77,14 @@ pub enum Code {
     MemoryNotDelegated,
     ServiceUnitMissing,
     UserManagerUnreachable,
+    LaunchdRunningApps,
+    IntelHomebrew,
+    GoBuildsForAmd64,
+    RosettaTranslated,
 }
 
 impl Code {
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 37] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -113,6 +118,10 @@ impl Code {
         Code::MemoryNotDelegated,
         Code::ServiceUnitMissing,
         Code::UserManagerUnreachable,
+        Code::LaunchdRunningApps,
+        Code::IntelHomebrew,
+        Code::GoBuildsForAmd64,
+        Code::RosettaTranslated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +159,10 @@ impl Code {
             Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
             Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
             Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
+            Code::LaunchdRunningApps => "goenv::finding::launchd-running-apps",
+            Code::IntelHomebrew => "goenv::finding::intel-homebrew",
+            Code::GoBuildsForAmd64 => "goenv::finding::go-builds-for-amd64",
+            Code::RosettaTranslated => "goenv::finding::rosetta-translated",
         }
     }
 }
@@ -198,6 +211,23 @@ impl Finding {
 /// The effects of an apply or rollback were skipped: no `systemd --user` manager answered for
 /// this home (`why`). The files were written; the manager reads them at the next login.
 pub fn user_manager_unreachable(why: &str, skipped: &[String]) -> Finding {
+    if !skipped.is_empty() && skipped.iter().all(|s| s.starts_with("launchctl ")) {
+        // macOS: launchd, not a systemd user manager.
+        return Finding::new(
+            Severity::Warning,
+            Code::UserManagerUnreachable,
+            format!(
+                "launchd could not be reached to run the effects: {why}; skipped {}; the \
+                 LaunchAgent was written",
+                skipped.join(", ")
+            ),
+        )
+        .help(
+            "apps keep their old values until the next login, when launchd runs the LaunchAgent \
+             (or run the skipped commands yourself)"
+                .into(),
+        );
+    }
     Finding::new(
         Severity::Warning,
         Code::UserManagerUnreachable,
@@ -229,6 +259,7 @@ pub fn reads(ctx: &Context, reads: &mut crate::units::Reads) {
     reads.files.extend(crate::formats::shell::STARTUP_FILES.iter().map(|f| ctx.home.join(f)));
     reads.files.extend(crate::probe::environment_d_files(ctx));
     reads.files.push(crate::units::vscode::default_settings(ctx));
+    macos::reads(ctx, reads);
 }
 
 /// Every finding, in a stable order (severity, file, line, code, message), without repeats.
@@ -240,6 +271,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
     service::findings(input, &mut out);
+    macos::findings(input, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code.as_str(), &a.message).cmp(&(
             b.severity,

@@ -138,7 +138,7 @@ fn editor_dlv_incompatible(
     };
     let then = fix_then(dlv, &gobin, &format!("`{ALTERNATE_TOOLS}` `dlv`"), ctx);
     let release = active.split('.').nth(1).and_then(|m| m.parse().ok()).and_then(recommended);
-    let command = install_command(&gobin, &how.go, release.as_deref().unwrap_or("latest"));
+    let command = install_command(&gobin, &how.go, release.as_deref().unwrap_or("latest"), ctx);
     let fix = match &dlv.foreign {
         Some(_) => format!("install a Delve that supports it: `{command}`{then}"),
         None => {

@@ -9,7 +9,7 @@ use crate::resource::effect::{Run, Step, Var};
 
 fn vars_mut(run: &mut Run) -> &mut [Var] {
     match run {
-        Run::SetEnvironment { vars } => vars,
+        Run::SetEnvironment { vars } | Run::Launchctl { vars } => vars,
         Run::DaemonReload | Run::TryRestart { .. } => &mut [],
     }
 }
@@ -55,7 +55,7 @@ impl Store {
 pub(super) fn blobs(steps: &[Step], out: &mut BTreeSet<Hash>) {
     for step in steps {
         for run in [&step.run, &step.undo] {
-            if let Run::SetEnvironment { vars } = run {
+            if let Run::SetEnvironment { vars } | Run::Launchctl { vars } = run {
                 out.extend(vars.iter().filter_map(|v| Hash::parse(v.blob.as_deref()?).ok()));
             }
         }

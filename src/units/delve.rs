@@ -259,10 +259,20 @@ pub fn incompatibility(dlv: &str, built_with: Option<&str>, go: &str, os: Os) ->
     None
 }
 
-/// The `go install` command that puts Delve `version` (`1.25.2`, or `latest`) at `gobin`.
-pub fn install_command(gobin: &std::path::Path, go: &str, version: &str) -> String {
+/// The `go install` command that puts Delve `version` (`1.25.2`, or `latest`) at `gobin`. On
+/// an arm64 Mac it says `GOARCH=arm64`: a `go` that runs under Rosetta 2 (darwin/amd64) would
+/// otherwise build an amd64 Delve, which cannot debug arm64 programs. (With such a `go` the
+/// command is a cross-compile, which `go install` refuses into GOBIN: the `go-builds-for-amd64`
+/// finding comes first and says how to get an arm64 SDK.)
+pub fn install_command(gobin: &std::path::Path, go: &str, version: &str, ctx: &Context) -> String {
     let at = if version == "latest" { version.to_owned() } else { format!("v{version}") };
-    format!("GOBIN={} {go} install {DLV_PACKAGE}@{at}", gobin.display())
+    let arch = if arm64_mac(ctx) { " GOARCH=arm64" } else { "" };
+    format!("GOBIN={}{arch} {go} install {DLV_PACKAGE}@{at}", gobin.display())
+}
+
+/// An Apple silicon Mac (real, or `--os macos --arch arm64`).
+pub fn arm64_mac(ctx: &Context) -> bool {
+    ctx.os == Os::Macos && ctx.arch == crate::context::Arch::Arm64
 }
 
 /// Where a fix installs Delve when the `dlv` found is not the user's to rebuild: GOBIN, or

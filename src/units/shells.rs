@@ -9,8 +9,11 @@
 //!                                 // file:~/.config/fish/conf.d/goenv.fish
 //! ```
 //!
-//! Without `shells`, bash is wired, and zsh and fish when they are configured. goenv's blocks in
-//! the user's start-up files only source `env.sh`; everything else is in goenv's own files.
+//! Without `shells`, bash is wired, and zsh and fish when they are configured; on macOS zsh (its
+//! login shell since 10.15: `~/.zprofile`, which zsh reads after `/etc/zprofile` has run
+//! `path_helper`, so goenv's PATH entries stay first), bash only when `$SHELL` is bash, and fish
+//! when configured. goenv's blocks in the user's start-up files only source `env.sh`;
+//! everything else is in goenv's own files.
 
 use std::path::PathBuf;
 
@@ -111,18 +114,54 @@ impl Unit for Shells {
     }
 }
 
-/// The shells to wire up: the profile's list, or bash plus zsh and fish when configured.
+/// The shells to wire up: the profile's list; else on Linux bash, plus zsh and fish when
+/// configured; on macOS zsh (the login shell since 10.15), plus bash when `$SHELL` is bash and
+/// fish when configured.
 pub fn shells(profile: &Profile, ctx: &Context, observed: &Observed) -> Vec<Shell> {
     if let Some(list) = &profile.shells {
         return list.clone();
     }
-    let mut out = vec![Shell::Bash];
     let h = &ctx.home;
-    if ZSH_FILES.iter().any(|f| observed.get(&h.join(f)).exists()) {
+    let mut out = Vec::new();
+    if ctx.os == Os::Macos {
+        let bash = ctx.env.get("SHELL").is_some_and(|s| s.rsplit('/').next() == Some("bash"));
+        if bash {
+            out.push(Shell::Bash);
+        }
         out.push(Shell::Zsh);
+    } else {
+        out.push(Shell::Bash);
+        if ZSH_FILES.iter().any(|f| observed.get(&h.join(f)).exists()) {
+            out.push(Shell::Zsh);
+        }
     }
     if observed.dirs.contains(&ctx.config_home.join("fish")) {
         out.push(Shell::Fish);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Arch;
+
+    fn profile() -> Profile {
+        let ctx = Context::hermetic("/h".into(), Os::Macos, Arch::Arm64, "m".into());
+        crate::profile::load_str(std::path::Path::new("/p.kdl"), "version 1\n", &ctx)
+            .unwrap_or_else(|_| panic!("the profile loads"))
+    }
+
+    #[test]
+    fn macos_wires_zsh_and_bash_only_for_a_bash_user() {
+        let mut ctx = Context::hermetic("/h".into(), Os::Macos, Arch::Arm64, "m".into());
+        let observed = Observed::default();
+        assert_eq!(shells(&profile(), &ctx, &observed), [Shell::Zsh]);
+        ctx.env.insert("SHELL".into(), "/bin/bash".into());
+        assert_eq!(shells(&profile(), &ctx, &observed), [Shell::Bash, Shell::Zsh]);
+        ctx.env.insert("SHELL".into(), "/opt/homebrew/bin/fish".into());
+        assert_eq!(shells(&profile(), &ctx, &observed), [Shell::Zsh]);
+        let linux = Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "l".into());
+        assert_eq!(shells(&profile(), &linux, &observed), [Shell::Bash]);
+    }
 }
