@@ -105,13 +105,17 @@ fn java_props(files: &[&Path]) -> BTreeMap<PathBuf, Vec<String>> {
 fn with_dlv(read: &[String], dlv: &str) -> Vec<String> {
     let mut out = Vec::new();
     for how in ["latin1", "utf8"] {
-        let mine: Vec<&String> = read.iter().filter(|l| l.starts_with(&format!("{how}:"))).collect();
+        let mine: Vec<&String> =
+            read.iter().filter(|l| l.starts_with(&format!("{how}:"))).collect();
         if mine.len() == 1 && mine[0].ends_with("unreadable") {
             out.push(mine[0].clone());
             continue;
         }
-        let mut lines: Vec<String> =
-            mine.into_iter().filter(|l| !l.starts_with(&format!("{how}: dlv.path="))).cloned().collect();
+        let mut lines: Vec<String> = mine
+            .into_iter()
+            .filter(|l| !l.starts_with(&format!("{how}: dlv.path=")))
+            .cloned()
+            .collect();
         lines.push(format!("{how}: dlv.path={dlv}"));
         lines.sort();
         out.extend(lines);
@@ -144,8 +148,7 @@ fn java_reads_dlv_path_exactly_and_every_other_property_unchanged() {
     for (i, original) in ORIGINALS.iter().enumerate() {
         for dlv in ["/home/me/go/bin/dlv", "/opt/my tools/dlv", "/opt/Été/日本/🦀/dlv"] {
             let env = home(Some(original), None);
-            std::fs::create_dir_all(dlv.rsplit_once('/').map(|(d, _)| d).unwrap_or("/"))
-                .ok();
+            std::fs::create_dir_all(dlv.rsplit_once('/').map(|(d, _)| d).unwrap_or("/")).ok();
             profile(&env, &format!("goland {{\n    dlv \"{dlv}\"\n}}"));
             let before = env.dir.path().join("before.properties");
             std::fs::write(&before, original).unwrap();
@@ -153,7 +156,12 @@ fn java_reads_dlv_path_exactly_and_every_other_property_unchanged() {
             let after = env.home().join(CONFIG).join("idea.properties");
             let read = java_props(&[&before, &after]);
             let expected = with_dlv(&read[&before], &escaped(dlv));
-            assert_eq!(read[&after], expected, "#{i} {dlv}:\n{}", text(&std::fs::read(&after).unwrap()));
+            assert_eq!(
+                read[&after],
+                expected,
+                "#{i} {dlv}:\n{}",
+                text(&std::fs::read(&after).unwrap())
+            );
             // Every byte outside goenv's block is the user's.
             let written = std::fs::read(&after).unwrap();
             assert!(written.starts_with(original), "#{i}: {}", text(&written));
@@ -200,11 +208,8 @@ fn the_sdk_list_is_real_xml_and_removing_the_node_gives_both_files_back() {
         // And a rollback to the start gives back the whole home.
         ok(&env.goenv(&["rollback", "--to", "0", "--yes"]), "rollback");
         let after = tree(&env.home());
-        let changed: Vec<&PathBuf> = before
-            .keys()
-            .chain(after.keys())
-            .filter(|p| before.get(*p) != after.get(*p))
-            .collect();
+        let changed: Vec<&PathBuf> =
+            before.keys().chain(after.keys()).filter(|p| before.get(*p) != after.get(*p)).collect();
         assert!(changed.is_empty(), "{changed:?}");
     }
 }

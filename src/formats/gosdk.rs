@@ -62,6 +62,8 @@ struct Shape {
     sdk_path: Option<usize>,
     /// The end of `set`'s start tag.
     set: Option<usize>,
+    /// An empty `<set/>`.
+    empty_set: Option<Range<usize>>,
     entries: Vec<Entry>,
 }
 
@@ -99,7 +101,11 @@ fn parse(text: &[u8]) -> Result<Shape, XmlError> {
                 match (depth, name.as_str()) {
                     (0, "application") => shape.app = Some((end, 0)),
                     (0, _) => {
-                        return Err(XmlError::at(text, start, "the root element is not `<application>`"));
+                        return Err(XmlError::at(
+                            text,
+                            start,
+                            "the root element is not `<application>`",
+                        ));
                     }
                     (1, _) if list && shape.component.is_none() => shape.component = Some((end, 0)),
                     (2, "sdk-path") if in_list(&stack, 2) && shape.sdk_path.is_none() => {
@@ -121,22 +127,23 @@ fn parse(text: &[u8]) -> Result<Shape, XmlError> {
                         "the root element is empty (`<application/>`)",
                     ));
                 }
-                if stack.len() == 4 && in_list(&stack, 4) && name == "option" {
-                    if let Some(value) = attr(&e, "value") {
-                        shape.entries.push(Entry { value, range: start..end });
-                    }
+                if stack.len() == 4
+                    && in_list(&stack, 4)
+                    && name == "option"
+                    && let Some(value) = attr(&e, "value")
+                {
+                    shape.entries.push(Entry { value, range: start..end });
+                }
+                if in_list(&stack, 3) && name == "set" && shape.set.is_none() {
+                    shape.empty_set = Some(start..end);
                 }
                 let list = name == "component" && attr(&e, "name").as_deref() == Some("GoSdkList");
-                let unsupported = (stack.len() == 1 && list)
-                    || (in_list(&stack, 2) && name == "sdk-path")
-                    || (in_list(&stack, 3) && name == "set");
-                if unsupported {
+                if (stack.len() == 1 && list) || (in_list(&stack, 2) && name == "sdk-path") {
                     return Err(XmlError::at(
                         text,
                         start,
                         format!(
-                            "`<{}/>` is empty: goenv adds only to a list GoLand has written out",
-                            name
+                            "`<{name}/>` is empty: goenv adds only to a list GoLand has written out"
                         ),
                     ));
                 }
@@ -147,10 +154,11 @@ fn parse(text: &[u8]) -> Result<Shape, XmlError> {
                     if let Some(app) = shape.app.as_mut() {
                         app.1 = start;
                     }
-                } else if list && stack.len() == 1 {
-                    if let Some(c) = shape.component.as_mut().filter(|c| c.1 == 0) {
-                        c.1 = start;
-                    }
+                } else if list
+                    && stack.len() == 1
+                    && let Some(c) = shape.component.as_mut().filter(|c| c.1 == 0)
+                {
+                    c.1 = start;
                 }
             }
             Event::Eof => break,
@@ -228,6 +236,11 @@ pub fn add(text: Option<&[u8]>, value: &str) -> Result<Vec<u8>, XmlError> {
         return Ok(text.to_vec());
     }
     let eol = eol_of(text);
+    if let Some(empty) = shape.empty_set.clone().filter(|_| shape.set.is_none()) {
+        let i = indent_at(text, empty.start);
+        let set = format!("<set>{eol}{i}  {option}{eol}{i}</set>");
+        return Ok([&text[..empty.start], set.as_bytes(), &text[empty.end..]].concat());
+    }
     let (at, insert) = if let Some(set) = shape.set {
         let indent = match shape.entries.first() {
             Some(e) => indent_at(text, e.range.start),
@@ -299,7 +312,8 @@ mod tests {
         let set_only = "<application>\n  <component name=\"GoSdkList\">\n    <sdk-path>\n      <set>\n      </set>\n    </sdk-path>\n  </component>\n</application>\n";
         for original in [LISTED, set_only] {
             let added = add(Some(original.as_bytes()), v).unwrap();
-            let values: Vec<String> = entries(&added).unwrap().into_iter().map(|e| e.value).collect();
+            let values: Vec<String> =
+                entries(&added).unwrap().into_iter().map(|e| e.value).collect();
             assert!(values.contains(&v.to_owned()), "{values:?}");
             assert_eq!(add(Some(&added), v).unwrap(), added, "adding twice changes nothing");
             let back = remove(&added, |x| x == v).unwrap();
@@ -318,7 +332,8 @@ mod tests {
             "<application>\n  <component name=\"GoSdkList\">\n  </component>\n</application>\n",
         ] {
             let added = add(Some(original.as_bytes()), "/opt/go & <x>").unwrap();
-            let values: Vec<String> = entries(&added).unwrap().into_iter().map(|e| e.value).collect();
+            let values: Vec<String> =
+                entries(&added).unwrap().into_iter().map(|e| e.value).collect();
             assert_eq!(values, ["/opt/go & <x>"], "{}", String::from_utf8_lossy(&added));
         }
         let new = add(None, "$USER_HOME$/sdk/current").unwrap();
@@ -331,7 +346,12 @@ mod tests {
         assert_eq!(e.line, 3, "{e:?}");
         let e = add(Some(b"<project/>"), "/x").unwrap_err();
         assert_eq!((e.line, e.column), (1, 1));
-        assert!(add(Some(b"<application><component name=\"GoSdkList\"/></application>"), "/x").is_err());
+        assert!(
+            add(Some(b"<application><component name=\"GoSdkList\"/></application>"), "/x").is_err()
+        );
+        let empty = b"<application>\n  <component name=\"GoSdkList\">\n    <sdk-path>\n      <set />\n    </sdk-path>\n  </component>\n</application>\n";
+        let added = add(Some(empty), "/x").unwrap();
+        assert_eq!(entries(&added).unwrap()[0].value, "/x", "{}", String::from_utf8_lossy(&added));
     }
 
     #[test]

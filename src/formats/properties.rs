@@ -227,7 +227,8 @@ mod tests {
 
     #[test]
     fn reads_like_java() {
-        let text = "# c\\\n! also\n  a = 1\nb:2\nc 3\nd=x\\\n   y\\\n\nz\ne\\u00e9=\\u00E9\r\nf=g\\\n";
+        let text =
+            "# c\\\n! also\n  a = 1\nb:2\nc 3\nd=x\\\n   y\\\n\nz\ne\\u00e9=\\u00E9\r\nf=g\\\n";
         let r = read(text.as_bytes());
         let kv: Vec<(&str, &str, usize)> =
             r.properties.iter().map(|p| (p.key.as_str(), p.value.as_str(), p.line)).collect();

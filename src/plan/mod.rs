@@ -20,8 +20,8 @@ use crate::resource::effect::Effect;
 pub use crate::resource::tilde_path;
 use crate::resource::{Kind, ResourceId, Shape};
 pub use crate::rules::{Finding, Severity};
-use crate::units::{goland, vscode};
 use crate::units::{Desired, Want};
+use crate::units::{goland, vscode};
 
 /// What happens to one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -248,8 +248,14 @@ pub fn compute(
             Want::Xml(value) => {
                 let original = managed.paths.iter().find(|m| m.path == r.path);
                 let earlier = original.map(|m| m.original.as_deref());
-                match goland::sdk_after(before.as_deref(), Some(value), earlier, &links, &desired.home)
-                    .map_err(|e| PlanError::xml(&r.path, &e))?
+                match goland::sdk_after(
+                    before.as_deref(),
+                    Some(value),
+                    earlier,
+                    &links,
+                    &desired.home,
+                )
+                .map_err(|e| PlanError::xml(&r.path, &e))?
                 {
                     Some(after) => after,
                     None => continue,

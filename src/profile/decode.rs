@@ -13,8 +13,8 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use super::govalue::{self, GoVersion, ValueError};
 use super::source::{FileId, Loc, Problem, Sources};
 use super::{
-    Delve, DelveRequire, FORMAT_VERSIONS, GoSelector, GoSpec, Profile, Rejected, Service, Session,
-    Goland, Setting, Shell, Value, VsCode,
+    Delve, DelveRequire, FORMAT_VERSIONS, GoSelector, GoSpec, Goland, Profile, Rejected, Service,
+    Session, Setting, Shell, Value, VsCode,
 };
 use crate::context::{Arch, Context, Os};
 
@@ -964,7 +964,8 @@ impl<'c> Decoder<'c> {
     fn goland(&mut self, node: &KdlNode, file: FileId, acc: &mut Acc) {
         self.props(node, file, &[]);
         self.args(node, file, 0, 0, "goland { dlv \"~/go/bin/dlv\" }");
-        let mut goland = Goland { configs: Vec::new(), dlv: None, at: Loc::new(file, node.name().span()) };
+        let mut goland =
+            Goland { configs: Vec::new(), dlv: None, at: Loc::new(file, node.name().span()) };
         if let Some(children) = node.children() {
             let mut seen: HashMap<String, Loc> = HashMap::new();
             for child in children.nodes() {
@@ -994,7 +995,8 @@ impl<'c> Decoder<'c> {
                     }
                     _ => {
                         let args = self.args(child, file, 1, 1, "dlv \"~/go/bin/dlv\"");
-                        goland.dlv = args.first().and_then(|e| self.path_value(child, e, file, "dlv"));
+                        goland.dlv =
+                            args.first().and_then(|e| self.path_value(child, e, file, "dlv"));
                     }
                 }
             }

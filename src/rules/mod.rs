@@ -8,6 +8,7 @@
 mod delve;
 mod env;
 mod go;
+mod goland;
 mod service;
 mod values;
 mod vscode;
@@ -76,10 +77,11 @@ pub enum Code {
     MemoryNotDelegated,
     ServiceUnitMissing,
     UserManagerUnreachable,
+    GolandShellEnvironment,
 }
 
 impl Code {
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 34] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -113,6 +115,7 @@ impl Code {
         Code::MemoryNotDelegated,
         Code::ServiceUnitMissing,
         Code::UserManagerUnreachable,
+        Code::GolandShellEnvironment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +153,7 @@ impl Code {
             Code::MemoryNotDelegated => "goenv::finding::memory-not-delegated",
             Code::ServiceUnitMissing => "goenv::finding::service-unit-missing",
             Code::UserManagerUnreachable => "goenv::finding::user-manager-unreachable",
+            Code::GolandShellEnvironment => "goenv::finding::goland-shell-environment",
         }
     }
 }
@@ -239,6 +243,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     go::findings(input, &mut out);
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
+    goland::findings(input, &mut out);
     service::findings(input, &mut out);
     out.sort_by(|a, b| {
         (a.severity, &a.path, a.line, a.code.as_str(), &a.message).cmp(&(

@@ -51,10 +51,7 @@ impl Unit for Goland {
         let Some(node) = input.profile.goland.as_ref() else { return };
         let files: Vec<&'static str> = [PROPERTIES, SDK_XML].into_iter().chain(LOCKS).collect();
         if node.configs.is_empty() {
-            reads.subdirs.push(crate::probe::Subdirs {
-                dir: jetbrains_dir(input.ctx),
-                files,
-            });
+            reads.subdirs.push(crate::probe::Subdirs { dir: jetbrains_dir(input.ctx), files });
         } else {
             for c in &node.configs {
                 for f in &files {
@@ -138,7 +135,11 @@ impl Unit for Goland {
                 );
                 continue;
             }
-            let body = format!("dlv.path={}", properties::escape_value(&dlv_text));
+            let body = format!(
+                "# Managed by goenv: the Delve GoLand starts (restart GoLand to use it).\n\
+                 dlv.path={}",
+                properties::escape_value(&dlv_text)
+            );
             out.push(Resource::new(
                 props,
                 Want::Block { body, placement: block::Placement::Bottom },
@@ -200,7 +201,13 @@ pub fn running(config: &Path, observed: &Observed) -> Option<PathBuf> {
 
 /// Whether `value` (as written in `go.sdk.xml`) is one goenv wrote: it names `wanted` or one of
 /// the SDK links goenv manages, and was not in the file before goenv first touched it.
-fn goenv_wrote(value: &str, wanted: Option<&str>, links: &[PathBuf], home: &Path, original: &[String]) -> bool {
+fn goenv_wrote(
+    value: &str,
+    wanted: Option<&str>,
+    links: &[PathBuf],
+    home: &Path,
+    original: &[String],
+) -> bool {
     if original.iter().any(|o| o == value) {
         return false;
     }
@@ -220,7 +227,9 @@ pub fn sdk_after(
     home: &Path,
 ) -> Result<Option<Vec<u8>>, XmlError> {
     let original_values: Vec<String> = match earlier.flatten() {
-        Some(o) => gosdk::entries(o).map(|e| e.into_iter().map(|e| e.value).collect()).unwrap_or_default(),
+        Some(o) => {
+            gosdk::entries(o).map(|e| e.into_iter().map(|e| e.value).collect()).unwrap_or_default()
+        }
         None => Vec::new(),
     };
     let stale = |v: &str| Some(v) != wanted && goenv_wrote(v, None, links, home, &original_values);
@@ -234,11 +243,8 @@ pub fn sdk_after(
     let Some(w) = wanted else {
         if let Some(original) = earlier {
             // The file is the original with goenv's entries in it: give back the original.
-            let removed: Vec<String> = gosdk::entries(text)?
-                .into_iter()
-                .map(|e| e.value)
-                .filter(|v| stale(v))
-                .collect();
+            let removed: Vec<String> =
+                gosdk::entries(text)?.into_iter().map(|e| e.value).filter(|v| stale(v)).collect();
             let mut again = original.map(<[u8]>::to_vec);
             for v in &removed {
                 again = gosdk::add(again.as_deref(), v).ok();
@@ -267,7 +273,8 @@ pub fn put_back(current: Option<&[u8]>, wanted: Option<&[u8]>) -> Option<Vec<u8>
     if now == want {
         return Some(want.to_vec());
     }
-    let wanted_values: Vec<String> = gosdk::entries(want).ok()?.into_iter().map(|e| e.value).collect();
+    let wanted_values: Vec<String> =
+        gosdk::entries(want).ok()?.into_iter().map(|e| e.value).collect();
     let now_values: Vec<String> = gosdk::entries(now).ok()?.into_iter().map(|e| e.value).collect();
     let mut out = gosdk::remove(now, |v| !wanted_values.iter().any(|w| w == v)).ok()?;
     for v in wanted_values.iter().filter(|v| !now_values.contains(v)) {
@@ -286,7 +293,8 @@ mod tests {
     fn config_names() {
         assert!(is_config_name("GoLand2025.1"));
         assert!(is_config_name("GoLand2024.10"));
-        for n in ["GoLand", "GoLand2025", "GoLand25.1", "GoLand2025.1-backup", "IntelliJIdea2025.1"] {
+        for n in ["GoLand", "GoLand2025", "GoLand25.1", "GoLand2025.1-backup", "IntelliJIdea2025.1"]
+        {
             assert!(!is_config_name(n), "{n}");
         }
     }
@@ -309,7 +317,8 @@ mod tests {
         assert_eq!(kept.as_deref(), Some(&theirs[..]));
         // The user added another SDK since: only goenv's entry goes.
         let more = gosdk::add(Some(&applied), "/opt/go1.20").unwrap();
-        let left = sdk_after(Some(&more), None, Some(Some(original)), &links, home).unwrap().unwrap();
+        let left =
+            sdk_after(Some(&more), None, Some(Some(original)), &links, home).unwrap().unwrap();
         assert_eq!(owned(&left).unwrap(), "/opt/go1.20\n/usr/lib/go");
     }
 
