@@ -559,3 +559,54 @@ fn macos_arm64_findings() {
         )
     );
 }
+
+/// A Mac home as GoLand leaves it: an adopted go1.23.9 in `~/sdk`, and GoLand 2025.1's
+/// configuration directory with custom properties and an SDK list of its own; the shipped
+/// `profiles/goland-macos.kdl` beside it.
+fn goland_mac() -> TestEnv {
+    let env = TestEnv::for_snapshots();
+    let home = env.home();
+    let root = home.join("sdk/go1.23.9");
+    std::fs::create_dir_all(root.join("pkg/tool/darwin_arm64")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::write(root.join("VERSION"), "go1.23.9\ntime 2025-05-06T18:00:00Z\n").unwrap();
+    std::fs::write(root.join(".unpacked-success"), "").unwrap();
+    let config = home.join("Library/Application Support/JetBrains/GoLand2025.1");
+    std::fs::create_dir_all(config.join("options")).unwrap();
+    std::fs::write(
+        config.join("idea.properties"),
+        "# custom GoLand properties\nidea.max.intellisense.filesize=5000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        config.join("options/go.sdk.xml"),
+        "<application>\n  <component name=\"GoSdkList\">\n    <sdk-path>\n      <set>\n        <option value=\"/opt/homebrew/opt/go/libexec\" />\n      </set>\n    </sdk-path>\n  </component>\n</application>\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        common::repo("profiles/goland-macos.kdl"),
+        env.dir.path().join("goland-macos.kdl"),
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+fn plan_goland_on_a_mac() {
+    let env = goland_mac();
+    snapshot!(
+        "plan_goland_macos_arm64",
+        env.run(&["--os", "macos", "--arch", "arm64", "plan", "goland-macos.kdl"])
+    );
+}
+
+#[test]
+fn refused_while_goland_runs() {
+    let env = goland_mac();
+    let lock = env.home().join("Library/Application Support/JetBrains/GoLand2025.1/.lock");
+    std::fs::write(lock, "4242").unwrap();
+    snapshot!(
+        "refused_goland_running",
+        env.run(&["--os", "macos", "--arch", "arm64", "plan", "goland-macos.kdl"])
+    );
+}

@@ -534,27 +534,24 @@ pub fn goland(sys: &Sys, ctx: &Context) -> Goland {
     let configs = goland_config_dirs(sys, ctx);
     let home = ctx.home.to_string_lossy().into_owned();
     if let Some(config) = configs.last() {
+        // Read as GoLand reads them: `java.util.Properties`, and GoSdkList with an XML parser.
         for file in ["idea.properties", "goland.properties"] {
-            if let Some(text) =
-                sys.read_text(&config.join(file), "GoLand's custom properties (`dlv.path`)")
+            if let Some(bytes) =
+                sys.read(&config.join(file), "GoLand's custom properties (`dlv.path`)")
+                && let Some(p) = crate::formats::properties::read(&bytes).get("dlv.path")
+                && !p.value.trim().is_empty()
             {
-                for l in text.lines() {
-                    if let Some(v) = l.trim().strip_prefix("dlv.path=") {
-                        out.dlv = Some((PathBuf::from(v.trim()), "dlv.path"));
-                    }
-                }
+                out.dlv = Some((PathBuf::from(p.value.trim()), "dlv.path"));
             }
         }
         let sdk_xml = config.join("options/go.sdk.xml");
-        if let Some(text) = sys.read_text(&sdk_xml, "GoLand's registered Go SDKs") {
-            for (i, l) in text.lines().enumerate() {
-                if let Some(rest) = l.split("<option value=\"").nth(1)
-                    && let Some(v) = rest.split('"').next()
-                {
-                    let v = v.replace("$USER_HOME$", &home);
-                    let v = v.strip_prefix("file://").unwrap_or(&v).to_owned();
-                    out.sdks.push((PathBuf::from(v), Source::file(&sdk_xml, i as u32 + 1)));
-                }
+        if let Some(bytes) = sys.read(&sdk_xml, "GoLand's registered Go SDKs")
+            && let Ok(entries) = crate::formats::gosdk::entries(&bytes)
+        {
+            for e in entries {
+                let line = bytes[..e.range.start].iter().filter(|&&b| b == b'\n').count() + 1;
+                let v = crate::formats::gosdk::expand(&e.value, &home);
+                out.sdks.push((PathBuf::from(v), Source::file(&sdk_xml, line as u32)));
             }
         }
     }

@@ -108,7 +108,7 @@ fn applied(plan: &Plan, ctx: &Context) -> (Observed, Managed) {
     for c in &plan.changes {
         let content = after(c);
         match c.id.kind {
-            Kind::File | Kind::Block | Kind::Json | Kind::Tool => {
+            Kind::File | Kind::Block | Kind::Json | Kind::Xml | Kind::Tool => {
                 observed
                     .files
                     .insert(c.path.clone(), FileState::Present { bytes: content, mode: c.mode });

@@ -2,16 +2,19 @@
 //! (`go env -w`), the POSIX sh and fish files sourced at shell start, goenv's marker block inside
 //! rc files someone else owns, the systemd environment.d drop-in, a systemd unit's `Environment=`
 //! drop-in (and the reader of unit files), and the few keys goenv owns in VS Code's
-//! `settings.json`. Everything here is a pure function on bytes or strings; nothing
+//! `settings.json`, GoLand's `idea.properties` (Java `.properties`: `properties`) and its
+//! `options/go.sdk.xml` (`gosdk`). Everything here is a pure function on bytes or strings; nothing
 //! touches the disk except the tests, which run the real programs (bash, dash, zsh, fish,
 //! systemd's generator, VS Code's JSONC parser) as oracles.
 
 pub mod block;
 pub mod envd;
 pub mod goenvfile;
+pub mod gosdk;
 pub mod jsonc;
 pub mod lines;
 pub mod plist;
+pub mod properties;
 pub mod shell;
 pub mod systemd;
 

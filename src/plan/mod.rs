@@ -20,8 +20,8 @@ use crate::resource::effect::Effect;
 pub use crate::resource::tilde_path;
 use crate::resource::{Kind, ResourceId, Shape};
 pub use crate::rules::{Finding, Severity};
-use crate::units::vscode;
 use crate::units::{Desired, Want};
+use crate::units::{goland, vscode};
 
 /// What happens to one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -184,6 +184,19 @@ impl PlanError {
         Self::Path { path: path.to_path_buf(), at: None, reason: reason.into(), hint: None }
     }
 
+    fn xml(path: &std::path::Path, e: &crate::formats::gosdk::XmlError) -> Self {
+        Self::Path {
+            path: path.to_path_buf(),
+            at: Some((e.line, e.column)),
+            reason: e.message.clone(),
+            hint: Some(
+                "goenv edits GoLand's SDK list only in a file it can read: fix it, or quit \
+                 GoLand and remove it (GoLand writes it again)"
+                    .into(),
+            ),
+        }
+    }
+
     fn settings(path: &std::path::Path, e: &crate::formats::jsonc::JsoncError) -> Self {
         Self::Path {
             path: path.to_path_buf(),
@@ -229,6 +242,22 @@ pub fn compute(
                 {
                     Some(after) => after,
                     // Nothing to set and nothing there: not goenv's to create.
+                    None => continue,
+                }
+            }
+            Want::Xml(value) => {
+                let original = managed.paths.iter().find(|m| m.path == r.path);
+                let earlier = original.map(|m| m.original.as_deref());
+                match goland::sdk_after(
+                    before.as_deref(),
+                    Some(value),
+                    earlier,
+                    &links,
+                    &desired.home,
+                )
+                .map_err(|e| PlanError::xml(&r.path, &e))?
+                {
+                    Some(after) => after,
                     None => continue,
                 }
             }
@@ -312,6 +341,14 @@ pub fn compute(
                 vscode::after(before.as_deref(), &[], Some(earlier))
                     .map_err(|e| PlanError::settings(&m.path, &e))?
             }
+            Kind::Xml => goland::sdk_after(
+                before.as_deref(),
+                None,
+                Some(m.original.as_deref()),
+                &links,
+                &desired.home,
+            )
+            .map_err(|e| PlanError::xml(&m.path, &e))?,
             Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => m.original.clone(),
         };
         push(&mut plan, m.id.clone(), m.path.clone(), before, after, mode, false);
@@ -320,13 +357,15 @@ pub fn compute(
 }
 
 /// What goenv owns of a path's content, to tell drift from someone else's edit: in a file it
-/// shares, its marker block (`block:`) or its VS Code settings (`json:`); else all of it. A
+/// shares, its marker block (`block:`), its VS Code settings (`json:`) or GoLand's SDK list
+/// (`xml:`: the list as a whole); else all of it. A
 /// shared file that cannot be read as such is owned whole, so any change to it is drift.
 pub fn owned(kind: Kind, content: Option<&[u8]>) -> Option<Vec<u8>> {
     let content = content?;
     let part = match kind {
         Kind::Block => block::find(content).ok().map(|r| r.map(|r| content[r].to_vec())),
         Kind::Json => vscode::owned(content).map(|v| Some(v.into_bytes())),
+        Kind::Xml => goland::owned(content).map(|v| Some(v.into_bytes())),
         Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => None,
     };
     match part {
@@ -356,6 +395,7 @@ pub fn put_back(kind: Kind, current: Option<&[u8]>, wanted: Option<&[u8]>) -> Op
             }
         }
         Kind::Json => vscode::put_back(current, wanted).unwrap_or_else(whole),
+        Kind::Xml => goland::put_back(current, wanted).or_else(whole),
         Kind::File | Kind::Tool | Kind::Link | Kind::Sdk | Kind::Effect => whole(),
     }
 }

@@ -126,6 +126,8 @@ pub struct Observed {
     /// The `*.conf` names in each listed directory that exists (systemd drop-in directories),
     /// sorted; their files are in `files`.
     pub listings: BTreeMap<PathBuf, Vec<String>>,
+    /// The subdirectory names of each directory of [`Reads::subdirs`] that exists, sorted.
+    pub subdirs: BTreeMap<PathBuf, Vec<String>>,
 }
 
 /// What the engine must read from the machine before planning.
@@ -139,6 +141,17 @@ pub struct Reads {
     pub sdk_dirs: Vec<PathBuf>,
     /// Directories whose `*.conf` files are read, each one (systemd drop-in directories).
     pub listed: Vec<PathBuf>,
+    /// Directories whose subdirectories are listed, with files read in each (GoLand's
+    /// configuration directories under `JetBrains/`).
+    pub subdirs: Vec<Subdirs>,
+}
+
+/// A directory whose subdirectories matter, and the files read in each of them.
+#[derive(Debug, Clone)]
+pub struct Subdirs {
+    pub dir: PathBuf,
+    /// Relative paths read in every subdirectory.
+    pub files: Vec<&'static str>,
 }
 
 impl Observed {
@@ -149,6 +162,34 @@ impl Observed {
             .with_dirs(reads.dirs.iter().map(PathBuf::as_path))
             .with_sdk_dirs(reads.sdk_dirs.iter().map(PathBuf::as_path))
             .with_listings(reads.listed.iter().map(PathBuf::as_path))
+            .with_subdirs(&reads.subdirs)
+    }
+
+    /// Lists the subdirectories of each of `subdirs` that exists and reads their files.
+    pub fn with_subdirs(mut self, subdirs: &[Subdirs]) -> Self {
+        for s in subdirs {
+            let Ok(entries) = std::fs::read_dir(&s.dir) else { continue };
+            let mut names: Vec<String> = entries
+                .filter_map(|e| {
+                    let e = e.ok()?;
+                    e.path().is_dir().then(|| e.file_name().into_string().ok())?
+                })
+                .collect();
+            names.sort();
+            for n in &names {
+                for f in &s.files {
+                    let p = s.dir.join(n).join(f);
+                    self.files.entry(p.clone()).or_insert_with(|| read(&p));
+                }
+            }
+            self.subdirs.insert(s.dir.clone(), names);
+        }
+        self
+    }
+
+    /// The subdirectory names found in `dir` (none when it was not listed or does not exist).
+    pub fn subdir_names(&self, dir: &Path) -> &[String] {
+        self.subdirs.get(dir).map_or(&[], Vec::as_slice)
     }
 
     /// Lists the `*.conf` names of each of `dirs` that exists and reads those files.

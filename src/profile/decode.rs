@@ -13,16 +13,17 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use super::govalue::{self, GoVersion, ValueError};
 use super::source::{FileId, Loc, Problem, Sources};
 use super::{
-    Delve, DelveRequire, FORMAT_VERSIONS, GoSelector, GoSpec, Profile, Rejected, Service, Session,
-    Setting, Shell, Value, VsCode,
+    Delve, DelveRequire, FORMAT_VERSIONS, GoSelector, GoSpec, Goland, Profile, Rejected, Service,
+    Session, Setting, Shell, Value, VsCode,
 };
 use crate::context::{Arch, Context, Os};
 
 const NODES: &[&str] = &[
     "version", "include", "go", "go-env", "proxy", "export", "path", "shells", "session", "delve",
-    "vscode", "service", "when",
+    "vscode", "goland", "service", "when",
 ];
 const GO_CHILDREN: &[&str] = &["keep", "dir", "mirror", "index", "prune", "checksum"];
+const GOLAND_CHILDREN: &[&str] = &["config", "dlv"];
 const PROXY_CHILDREN: &[&str] = &["url", "sumdb", "private", "noproxy", "nosumdb", "insecure"];
 /// `proxy` presets: name, GOPROXY, GOSUMDB.
 const PRESETS: &[(&str, &str, &str)] = &[
@@ -33,7 +34,7 @@ const PRESETS: &[(&str, &str, &str)] = &[
 ];
 /// Nodes that may appear once per block (a file's top level or a `when` body).
 const SINGLETONS: &[&str] =
-    &["go", "go-env", "proxy", "export", "shells", "session", "delve", "vscode"];
+    &["go", "go-env", "proxy", "export", "shells", "session", "delve", "vscode", "goland"];
 const MAX_INCLUDE_DEPTH: usize = 16;
 
 pub(super) fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
@@ -99,6 +100,7 @@ struct Acc {
     session: Option<Session>,
     delve: Option<Delve>,
     vscode: Option<VsCode>,
+    goland: Option<Goland>,
     services: Vec<Service>,
 }
 
@@ -385,6 +387,7 @@ impl<'c> Decoder<'c> {
                         args.first().and_then(|e| self.path_value(node, e, file, "vscode"));
                     acc.vscode = Some(VsCode { settings, at: name_loc });
                 }
+                "goland" => self.goland(node, file, acc),
                 "service" => self.service(node, file, acc, &mut units),
                 "when" => self.when(node, file, acc),
                 other => {
@@ -954,6 +957,51 @@ impl<'c> Decoder<'c> {
             },
             None => Delve { path, require, install, at },
         });
+    }
+
+    /// `goland { config "~/.config/JetBrains/GoLand2025.1" ; dlv "~/go/bin/dlv" }`, every
+    /// child optional.
+    fn goland(&mut self, node: &KdlNode, file: FileId, acc: &mut Acc) {
+        self.props(node, file, &[]);
+        self.args(node, file, 0, 0, "goland { dlv \"~/go/bin/dlv\" }");
+        let mut goland =
+            Goland { configs: Vec::new(), dlv: None, at: Loc::new(file, node.name().span()) };
+        if let Some(children) = node.children() {
+            let mut seen: HashMap<String, Loc> = HashMap::new();
+            for child in children.nodes() {
+                if !self.known_child(child, file, "goland", GOLAND_CHILDREN, &mut seen) {
+                    continue;
+                }
+                self.no_children(child, file);
+                self.props(child, file, &[]);
+                match child.name().value() {
+                    "config" => {
+                        let example = "config \"~/.config/JetBrains/GoLand2025.1\"";
+                        for e in self.args(child, file, 1, usize::MAX, example) {
+                            if let Some(v) = self.path_value(child, e, file, "config") {
+                                if goland.configs.iter().any(|c: &Value| c.text == v.text) {
+                                    self.err(
+                                        v.at,
+                                        "goenv::profile::duplicate-value",
+                                        format!("\"{}\" is listed twice", v.text),
+                                        "again",
+                                        "name each configuration directory once",
+                                    );
+                                    continue;
+                                }
+                                goland.configs.push(v);
+                            }
+                        }
+                    }
+                    _ => {
+                        let args = self.args(child, file, 1, 1, "dlv \"~/go/bin/dlv\"");
+                        goland.dlv =
+                            args.first().and_then(|e| self.path_value(child, e, file, "dlv"));
+                    }
+                }
+            }
+        }
+        acc.goland = Some(goland);
     }
 
     fn service(
@@ -1537,6 +1585,7 @@ impl<'c> Decoder<'c> {
             session: acc.session,
             delve: acc.delve,
             vscode: acc.vscode,
+            goland: acc.goland,
             services: acc.services,
         })
     }

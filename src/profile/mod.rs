@@ -155,6 +155,17 @@ pub struct VsCode {
     pub at: Loc,
 }
 
+/// The `goland` node: which GoLand configuration directories goenv manages and the Delve
+/// GoLand starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goland {
+    /// The configuration directories named; empty means every `GoLand<YYYY.N>` directory.
+    pub configs: Vec<Value>,
+    /// The Delve GoLand starts (`dlv.path`); `None` means the `delve` node's path (else GOBIN's).
+    pub dlv: Option<Value>,
+    pub at: Loc,
+}
+
 /// A `service "unit"` node: a systemd --user drop-in with `Environment=` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -193,6 +204,7 @@ pub struct Profile {
     pub session: Option<Session>,
     pub delve: Option<Delve>,
     pub vscode: Option<VsCode>,
+    pub goland: Option<Goland>,
     pub services: Vec<Service>,
 }
 

@@ -9,6 +9,7 @@
 //! | `file`  | `file:~/.config/go/env`      | the whole file                                         |
 //! | `block` | `block:~/.bashrc`            | the text between goenv's marker lines                  |
 //! | `json`  | `json:~/.config/Code/User/…` | the settings goenv owns in a JSON-with-comments file   |
+//! | `xml`   | `xml:~/.config/JetBrains/…`  | the SDK entry goenv added to GoLand's `go.sdk.xml`      |
 //! | `tool`  | `tool:~/go/bin/dlv`          | a binary `go install` builds                           |
 //! | `link`  | `link:~/sdk/current`         | a symbolic link, switched atomically                   |
 //! | `sdk`   | `sdk:go1.22.10`              | an SDK tree goenv installed                            |
@@ -39,6 +40,8 @@ pub enum Kind {
     Block,
     /// Single settings in a JSON-with-comments file someone else owns.
     Json,
+    /// The Go SDK entry goenv added to GoLand's `options/go.sdk.xml`, someone else's file.
+    Xml,
     /// A binary `go install` builds.
     Tool,
     /// A symbolic link.
@@ -50,8 +53,16 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::File, Kind::Block, Kind::Json, Kind::Tool, Kind::Link, Kind::Sdk, Kind::Effect];
+    pub const ALL: [Kind; 8] = [
+        Kind::File,
+        Kind::Block,
+        Kind::Json,
+        Kind::Xml,
+        Kind::Tool,
+        Kind::Link,
+        Kind::Sdk,
+        Kind::Effect,
+    ];
 
     /// The id's prefix, without the colon.
     pub fn prefix(self) -> &'static str {
@@ -59,6 +70,7 @@ impl Kind {
             Kind::File => "file",
             Kind::Block => "block",
             Kind::Json => "json",
+            Kind::Xml => "xml",
             Kind::Tool => "tool",
             Kind::Link => "link",
             Kind::Sdk => "sdk",
@@ -69,7 +81,7 @@ impl Kind {
     /// How a path of this kind is stored and put in place.
     pub fn shape(self) -> Shape {
         match self {
-            Kind::File | Kind::Block | Kind::Json | Kind::Tool => Shape::File,
+            Kind::File | Kind::Block | Kind::Json | Kind::Xml | Kind::Tool => Shape::File,
             Kind::Link => Shape::Link,
             Kind::Sdk => Shape::Sdk,
             Kind::Effect => Shape::Effect,
@@ -111,8 +123,8 @@ impl fmt::Display for ResourceId {
 /// Text that is not a resource id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a goenv resource id (`file:`, `block:`, `json:`, `tool:`, `link:`, `sdk:` or \
-     `effect:`)"
+    "`{0}` is not a goenv resource id (`file:`, `block:`, `json:`, `xml:`, `tool:`, `link:`, \
+     `sdk:` or `effect:`)"
 )]
 pub struct BadId(pub String);
 

@@ -125,6 +125,14 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let built_with = binary.map(|b| b.go_version.as_str());
+    // GoLand, pointed at this Delve, starts it with `--check-go-version=false`.
+    let goland = if profile.goland.is_some() && crate::units::goland::dlv(profile, ctx) == dlv.path
+    {
+        "; GoLand starts it with `--check-go-version=false`, so there this shows only as \
+         breakpoints that never hit"
+    } else {
+        ""
+    };
     for (i, (go, _)) in sdks.iter().enumerate() {
         let Some(why) = incompatibility(version, built_with, go, ctx.os) else { continue };
         let which = if i == 0 { "the active SDK" } else { "a kept SDK" };
@@ -132,7 +140,9 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
             Finding::new(
                 if i == 0 { Severity::Error } else { Severity::Warning },
                 CODE_INCOMPATIBLE,
-                format!("`{shown}` (Delve {version}, from {source}) cannot debug {which}: {why}"),
+                format!(
+                    "`{shown}` (Delve {version}, from {source}) cannot debug {which}: {why}{goland}"
+                ),
             )
             .help(fix(best
                 .clone()

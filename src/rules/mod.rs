@@ -9,6 +9,7 @@ mod delve;
 mod env;
 mod go;
 pub mod macos;
+mod goland;
 mod service;
 mod values;
 mod vscode;
@@ -81,10 +82,11 @@ pub enum Code {
     IntelHomebrew,
     GoBuildsForAmd64,
     RosettaTranslated,
+    GolandShellEnvironment,
 }
 
 impl Code {
-    pub const ALL: [Code; 37] = [
+    pub const ALL: [Code; 38] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -122,6 +124,7 @@ impl Code {
         Code::IntelHomebrew,
         Code::GoBuildsForAmd64,
         Code::RosettaTranslated,
+        Code::GolandShellEnvironment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -163,6 +166,7 @@ impl Code {
             Code::IntelHomebrew => "goenv::finding::intel-homebrew",
             Code::GoBuildsForAmd64 => "goenv::finding::go-builds-for-amd64",
             Code::RosettaTranslated => "goenv::finding::rosetta-translated",
+            Code::GolandShellEnvironment => "goenv::finding::goland-shell-environment",
         }
     }
 }
@@ -270,6 +274,7 @@ pub fn findings(input: Input<'_>) -> Vec<Finding> {
     go::findings(input, &mut out);
     delve::findings(input, &mut out);
     vscode::findings(input, &mut out);
+    goland::findings(input, &mut out);
     service::findings(input, &mut out);
     macos::findings(input, &mut out);
     out.sort_by(|a, b| {

@@ -11,6 +11,8 @@
 //! session                         // session:  file:~/.config/environment.d/50-goenv.conf
 //! session live=#true              //           and effect:systemd-user/set-environment
 //! vscode                          // vscode:   json:~/.config/Code/User/settings.json
+//! goland                          // goland:   block:~/.config/JetBrains/GoLand2025.1/idea.properties,
+//!                                 //           xml:~/.config/JetBrains/GoLand2025.1/options/go.sdk.xml
 //! service "api.service" { … }      // service:  file:~/.config/systemd/user/api.service.d/50-goenv.conf
 //! ```
 //!
@@ -22,6 +24,7 @@
 pub mod delve;
 pub mod go;
 pub mod go_env;
+pub mod goland;
 pub mod service;
 pub mod session;
 pub mod shells;
@@ -68,6 +71,8 @@ pub enum Want {
     Block { body: String, placement: block::Placement },
     /// These settings in a JSON-with-comments file someone else owns.
     Json(Vec<jsonc::Edit>),
+    /// This Go SDK (a path, as GoLand spells it) in GoLand's `go.sdk.xml`.
+    Xml(String),
     /// A binary: `None` when the one there is already the one asked for.
     Tool(Option<ToolBuild>),
     /// A symbolic link to this target.
@@ -84,6 +89,7 @@ impl Want {
             Want::File(_) => Kind::File,
             Want::Block { .. } => Kind::Block,
             Want::Json(_) => Kind::Json,
+            Want::Xml(_) => Kind::Xml,
             Want::Tool(_) => Kind::Tool,
             Want::Link(_) => Kind::Link,
             Want::Sdk(_) => Kind::Sdk,
@@ -123,6 +129,8 @@ pub struct Desired {
     pub secrets: Vec<String>,
     /// The `go` node on this machine.
     pub go: Option<GoResolved>,
+    /// The home directory (GoLand writes paths under it from `$USER_HOME$`).
+    pub home: PathBuf,
 }
 
 impl Desired {
@@ -164,6 +172,7 @@ pub const UNITS: &[&dyn Unit] = &[
     &shells::Shells,
     &session::Session,
     &vscode::VsCode,
+    &goland::Goland,
     &service::Services,
 ];
 
@@ -195,7 +204,12 @@ pub fn desired(input: Input<'_>, observed: &Observed) -> Result<Desired, Vec<Pro
     }
     // Stable: within a kind, the units' order.
     resources.sort_by_key(|r| apply_order(r.id.kind));
-    Ok(Desired { resources, secrets: input.profile.secrets(), go: planning.go })
+    Ok(Desired {
+        resources,
+        secrets: input.profile.secrets(),
+        go: planning.go,
+        home: input.ctx.home.clone(),
+    })
 }
 
 /// SDK trees first, so a link is switched only once its target is in place and a tool is built
@@ -208,8 +222,9 @@ fn apply_order(kind: Kind) -> u8 {
         Kind::File => 3,
         Kind::Block => 4,
         Kind::Json => 5,
+        Kind::Xml => 6,
         // After every file: an effect makes the running system read them.
-        Kind::Effect => 6,
+        Kind::Effect => 7,
     }
 }
 
