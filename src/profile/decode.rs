@@ -49,9 +49,9 @@ pub(super) fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
                     let default = crate::resource::tilde_path(&ctx.default_profile(), &ctx.home);
                     if path == ctx.default_profile() {
                         format!(
-                            "with no profile named, goenv reads `{default}`: create it (it starts \
-                             with `version 1`; the README's profile reference lists the nodes), or \
-                             name one: `goenv check PROFILE`"
+                            "with no profile named, goenv reads `{default}`: `goenv init` writes \
+                             a starter there (`goenv init --from-machine`: one that reproduces \
+                             this machine), or name one: `goenv check PROFILE`"
                         )
                     } else {
                         format!(
