@@ -62,9 +62,11 @@ pub fn run(ctx: &Context, ui: &Ui, args: InitArgs) -> Result<ExitCode, Error> {
     }
     if !ui.quiet {
         if args.from_machine {
+            let session =
+                if ctx.os == crate::context::Os::Linux { ", environment.d" } else { "" };
             text.push_str(&format!(
                 "Next: {plan} shows what applying it changes (goenv's own wiring: env.sh, the \
-                 start-up file blocks, environment.d); `goenv apply` applies it.\n"
+                 start-up file blocks{session}); `goenv apply` applies it.\n"
             ));
         } else {
             text.push_str(&format!(

@@ -114,13 +114,7 @@ fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }
 
-/// Whether a variable's name says it holds a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`,
-/// `*_KEY`), as doctor's output redacts it.
-pub fn secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["TOKEN", "PASSWORD", "PASSWD", "SECRET"].iter().any(|w| upper.contains(w))
-        || upper.ends_with("_KEY")
-}
+use crate::profile::secret::secret_name;
 
 /// Whether a value must not be shown: a URL with credentials.
 fn secret_value(value: &str) -> bool {
@@ -334,12 +328,16 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                         c.id
                     ));
                     let (keep, elsewhere) = other_sdks(&sys, ctx, dir, &root);
-                    out.push_str(&format!("go {} {{\n", quoted(version)));
+                    let mut children = String::new();
                     if *dir != ctx.home.join("sdk") {
-                        out.push_str(&format!("    dir {}\n", quoted(&tilde(dir))));
+                        children.push_str(&format!("    dir {}\n", quoted(&tilde(dir))));
                     }
-                    push_keep(&mut out, &keep, dir, ctx);
-                    out.push_str("}\n");
+                    push_keep(&mut children, &keep, dir, ctx);
+                    if children.is_empty() {
+                        out.push_str(&format!("go {}\n", quoted(version)));
+                    } else {
+                        out.push_str(&format!("go {} {{\n{children}}}\n", quoted(version)));
+                    }
                     push_elsewhere(&mut out, &elsewhere);
                     found.push(format!("Go {version} at `{}` (in use)", tilde(&root)));
                     found.extend(keep.iter().map(|k| format!("Go {k} at `{}/go{k}` (kept)", tilde(dir))));
@@ -415,6 +413,7 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
             out.push_str(&format!("\n// From the Go env file `{}` (what `go env -w` wrote).\n", tilde(file)));
             out.push_str("go-env {\n");
             let (mut kept, mut left) = (0, 0);
+            let mut left_found = Vec::new();
             for (key, value, line) in entries {
                 let Ok(value) = String::from_utf8(value) else {
                     out.push_str(&format!("    // {key}: left out: its value is not UTF-8 (line {line})\n"));
@@ -426,7 +425,7 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                 if let Some(why) = harmful(report, file, line as u32) {
                     let v = if secret { "\"…\" secret=#true".to_owned() } else { quoted(&shown) };
                     out.push_str(&format!("    // {key} {v}  // left out: {}\n", one_line(&why)));
-                    found.push(format!("go-env: {key} left out: {why}"));
+                    left_found.push(format!("  {key} left out: {why}"));
                     left += 1;
                     continue;
                 }
@@ -450,6 +449,7 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                 if kept == 1 { "" } else { "s" },
                 if left > 0 { format!(", {left} left out") } else { String::new() }
             ));
+            found.extend(left_found);
         }
     }
 
@@ -620,13 +620,17 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
 }
 
 fn push_keep(out: &mut String, keep: &[String], dir: &Path, ctx: &Context) {
-    for k in keep {
-        out.push_str(&format!(
-            "    keep {}   // {}\n",
-            quoted(k),
-            tilde_path(&dir.join(format!("go{k}")), &ctx.home)
-        ));
+    if keep.is_empty() {
+        return;
     }
+    out.push_str(&format!(
+        "    keep {}   // {}\n",
+        keep.iter().map(|k| quoted(k)).collect::<Vec<_>>().join(" "),
+        keep.iter()
+            .map(|k| tilde_path(&dir.join(format!("go{k}")), &ctx.home))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
 }
 
 fn push_elsewhere(out: &mut String, elsewhere: &[String]) {
