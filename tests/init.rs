@@ -281,7 +281,16 @@ fn round_trip(home: &Home) -> Trip {
     ok(&rollback, "rollback --to 0");
     let after = tree(&h);
     for (k, v) in &before {
-        assert_eq!(after.get(k), Some(v), "`{k}` after rollback --to 0");
+        let got = after.get(k);
+        // A file holding a secret is made private and never widened again (the README's
+        // "What goenv owns"): its bytes are restored, its mode stays 0600.
+        let narrowed = got.is_some_and(|(kind, mode, bytes)| {
+            !home.secrets.is_empty()
+                && (kind, bytes) == (&v.0, &v.2)
+                && *mode == v.1 & !0o077
+                && home.secrets.iter().any(|s| String::from_utf8_lossy(bytes).contains(s))
+        });
+        assert!(got == Some(v) || narrowed, "`{k}` after rollback --to 0: {got:?}, was {v:?}");
     }
     // goenv's state directory stays, and with it the directories it lies in
     let state_dirs = [".local", ".local/state"];

@@ -40,11 +40,17 @@ pub fn init(
             ErrorKind::Usage,
             format!("`{}` already exists", crate::resource::tilde_path(path, &ctx.home)),
         )
-        .hint(format!(
-            "`goenv plan {}` shows what it would change; `goenv init --force` replaces it and keeps it as `{}`",
-            crate::resource::tilde_path(path, &ctx.home),
-            crate::resource::tilde_path(&backup_path(path), &ctx.home)
-        )));
+        .hint({
+            let named = if path == ctx.default_profile() {
+                String::new()
+            } else {
+                format!(" {}", crate::resource::tilde_path(path, &ctx.home))
+            };
+            format!(
+                "`goenv plan{named}` shows what it would change; `goenv init --force{named}` replaces it and keeps it as `{}`",
+                crate::resource::tilde_path(&backup_path(path), &ctx.home)
+            )
+        }));
     }
     let (text, found, secret) = match machine {
         None => (crate::init::STARTER.to_owned(), Vec::new(), false),
