@@ -18,6 +18,7 @@ pub mod fish;
 pub mod goview;
 pub mod sh;
 pub mod sys;
+pub mod system;
 pub mod value;
 
 use std::path::PathBuf;
