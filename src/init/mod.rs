@@ -213,8 +213,11 @@ fn choose(sys: &Sys, ctx: &Context, c: &ContextReport) -> Result<GoChoice, Strin
             tilde_path(&go.path, &ctx.home)
         ));
     };
+    // The golang.org/dl layout: `go1.22.10 download` (and goenv) leave a marker; a tree in
+    // `~/sdk` is in goenv's own SDK directory. Elsewhere a `<dir>/current` link would be new.
     if root.file_name().is_some_and(|n| n.to_string_lossy() == format!("go{v}"))
         && let Some(dir) = root.parent()
+        && (dir == ctx.home.join("sdk") || sys.exists(&root.join(crate::sdk::extract::MARKER)))
     {
         return Ok(GoChoice::Layout { version: v, dir: dir.to_path_buf() });
     }
