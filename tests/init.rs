@@ -87,7 +87,8 @@ impl Home {
         std::fs::create_dir_all(sysroot.join("etc")).unwrap();
         std::fs::create_dir_all(env.home()).unwrap();
         // the home owner's entry, as doctor and `go "system"` read the login shell from it
-        let uid = std::fs::metadata(env.dir.path()).map_or(0, |m| std::os::unix::fs::MetadataExt::uid(&m));
+        let uid = std::fs::metadata(env.dir.path())
+            .map_or(0, |m| std::os::unix::fs::MetadataExt::uid(&m));
         std::fs::write(
             sysroot.join("etc/passwd"),
             format!("me:x:{uid}:{uid}:me:{}:/bin/{shell}\n", env.home().display()),
@@ -263,7 +264,10 @@ fn round_trip(home: &Home) -> Trip {
             ("link", Some(p)) => p.file_name().is_some_and(|n| n == "current"),
             _ => false,
         };
-        assert!(allowed, "the round trip changes `{id}`, not goenv's own wiring:\n{v:#}\nprofile:\n{profile}");
+        assert!(
+            allowed,
+            "the round trip changes `{id}`, not goenv's own wiring:\n{v:#}\nprofile:\n{profile}"
+        );
         changes.push(id);
     }
 
@@ -422,7 +426,12 @@ fn harmful_go_env_settings_are_commented_out_with_the_reason() {
     );
     home.harmful = vec!["GOFLAGS", "GO111MODULE"];
     let trip = round_trip(&home);
-    assert!(trip.profile.contains("    // GOFLAGS \"-mod=vendor\"  // left out: GOFLAGS has `-mod=vendor`"), "{}", trip.profile);
+    assert!(
+        trip.profile
+            .contains("    // GOFLAGS \"-mod=vendor\"  // left out: GOFLAGS has `-mod=vendor`"),
+        "{}",
+        trip.profile
+    );
     assert!(trip.profile.contains("(doctor: goflags-mod-vendor)"), "{}", trip.profile);
     assert!(trip.profile.contains("    // GO111MODULE \"off\"  // left out:"), "{}", trip.profile);
     assert!(trip.profile.contains("    GOTOOLCHAIN \"local\"\n"), "{}", trip.profile);
@@ -469,7 +478,11 @@ fn debian_golang_go_is_the_system_go() {
     std::os::unix::fs::symlink("../lib/go-1.19/bin/go", home.sysroot.join("usr/bin/go")).unwrap();
     let trip = round_trip(&home);
     assert!(trip.profile.contains("\ngo \"system\"\n"), "{}", trip.profile);
-    assert!(trip.profile.contains("// go \"1.19.8\" { root \"/usr/lib/go-1.19\"; }"), "{}", trip.profile);
+    assert!(
+        trip.profile.contains("// go \"1.19.8\" { root \"/usr/lib/go-1.19\"; }"),
+        "{}",
+        trip.profile
+    );
     snapshot_init(&home, "debian");
 }
 
@@ -572,7 +585,11 @@ fn official_tarball_at_usr_local_go_is_adopted_by_root() {
     sdk_tree(&fixture("1.22.10"), &home.sysroot.join("usr/local/go"), false);
     home.append(".profile", "export PATH=$PATH:/usr/local/go/bin\n");
     let trip = round_trip(&home);
-    assert!(trip.profile.contains("go \"1.22.10\" {\n    root \"/usr/local/go\"\n}"), "{}", trip.profile);
+    assert!(
+        trip.profile.contains("go \"1.22.10\" {\n    root \"/usr/local/go\"\n}"),
+        "{}",
+        trip.profile
+    );
     snapshot_init(&home, "usr_local_go");
 }
 
@@ -597,7 +614,11 @@ fn symlinked_tree_is_adopted_at_its_target() {
         .unwrap();
     home.append(".profile", "export PATH=\"$HOME/go-sdk/bin:$PATH\"\n");
     let trip = round_trip(&home);
-    assert!(trip.profile.contains("go \"1.21.13\" {\n    root \"~/opt/go1.21.13\"\n}"), "{}", trip.profile);
+    assert!(
+        trip.profile.contains("go \"1.21.13\" {\n    root \"~/opt/go1.21.13\"\n}"),
+        "{}",
+        trip.profile
+    );
 }
 
 /// go-nv/goenv: ~/.goenv/versions/1.22.10 selected by ~/.goenv/version, `go` a shim.

@@ -62,8 +62,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: InitArgs) -> Result<ExitCode, Error> {
     }
     if !ui.quiet {
         if args.from_machine {
-            let session =
-                if ctx.os == crate::context::Os::Linux { ", environment.d" } else { "" };
+            let session = if ctx.os == crate::context::Os::Linux { ", environment.d" } else { "" };
             text.push_str(&format!(
                 "Next: {plan} shows what applying it changes (goenv's own wiring: env.sh, the \
                  start-up file blocks{session}); `goenv apply` applies it.\n"

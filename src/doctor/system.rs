@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::contexts::{self, ShellKind, Shared, Trace};
+use super::contexts::{self, Shared, ShellKind, Trace};
 use super::goview;
 use super::sys::Sys;
 use super::value::{Source, Val};

@@ -89,9 +89,8 @@ fn write_error(path: &Path, e: &std::io::Error) -> Error {
 fn checked(ctx: &Context, path: &Path, mut text: String) -> Result<(String, Vec<String>)> {
     let mut left_out = Vec::new();
     for _ in 0..8 {
-        let rejected = match crate::profile::load_str(path, &text, ctx) {
-            Ok(_) => return Ok((text, left_out)),
-            Err(r) => r,
+        let Err(rejected) = crate::profile::load_str(path, &text, ctx) else {
+            return Ok((text, left_out));
         };
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let mut changed = false;

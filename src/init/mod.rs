@@ -153,8 +153,7 @@ fn manager(root: &Path) -> Option<&'static str> {
     let s = root.to_string_lossy();
     if s.starts_with("/usr/lib/go") || s.starts_with("/usr/share/go") {
         Some("the distribution's package (apt, dnf)")
-    } else if s.contains("/Cellar/go") || s.contains("/opt/go/libexec") || s.contains("linuxbrew")
-    {
+    } else if s.contains("/Cellar/go") || s.contains("/opt/go/libexec") || s.contains("linuxbrew") {
         Some("Homebrew")
     } else if s.starts_with("/nix/store") {
         Some("Nix")
@@ -243,8 +242,7 @@ fn other_sdks(sys: &Sys, ctx: &Context, dir: &Path, active: &Path) -> (Vec<Strin
     }
     let mut elsewhere = Vec::new();
     let mut candidates: Vec<PathBuf> = Vec::new();
-    for base in [ctx.home.join(".goenv/versions"), ctx.home.join(".local/share/mise/installs/go")]
-    {
+    for base in [ctx.home.join(".goenv/versions"), ctx.home.join(".local/share/mise/installs/go")] {
         let mut names = sys.list(&base);
         names.sort();
         candidates.extend(names.into_iter().map(|n| base.join(n)));
@@ -343,7 +341,9 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                     }
                     push_elsewhere(&mut out, &elsewhere);
                     found.push(format!("Go {version} at `{}` (in use)", tilde(&root)));
-                    found.extend(keep.iter().map(|k| format!("Go {k} at `{}/go{k}` (kept)", tilde(dir))));
+                    found.extend(
+                        keep.iter().map(|k| format!("Go {k} at `{}/go{k}` (kept)", tilde(dir))),
+                    );
                     found.extend(elsewhere.iter().map(|e| format!("Go at `{e}` (left alone)")));
                     go_root = Some(root);
                     go_version = Some(version.clone());
@@ -367,7 +367,10 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                     go_version = Some(version.clone());
                 }
                 GoChoice::System { version, root, manager } => {
-                    let v = version.clone().map(|v| format!("go{v}")).unwrap_or("unknown version".into());
+                    let v = version
+                        .clone()
+                        .map(|v| format!("go{v}"))
+                        .unwrap_or("unknown version".into());
                     out.push_str(&format!(
                         "// The Go in use: `{path}` ({v}, `{}`), installed by {manager}, found on PATH by {}.\n\
                          // `go \"system\"` follows the package manager's upgrades; to pin this tree instead:\n",
@@ -384,7 +387,10 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
                     out.push_str("go \"system\"\n");
                     let (_, elsewhere) = other_sdks(&sys, ctx, &ctx.home.join("sdk"), root);
                     push_elsewhere(&mut out, &elsewhere);
-                    found.push(format!("Go ({v}) at `{}`, from {manager} (in use: `go \"system\"`)", tilde(root)));
+                    found.push(format!(
+                        "Go ({v}) at `{}`, from {manager} (in use: `go \"system\"`)",
+                        tilde(root)
+                    ));
                     found.extend(elsewhere.iter().map(|e| format!("Go at `{e}` (left alone)")));
                     go_root = Some(root.clone());
                     go_version = version.clone();
@@ -413,13 +419,18 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
     {
         let entries = crate::formats::goenvfile::located(&bytes);
         if !entries.is_empty() {
-            out.push_str(&format!("\n// From the Go env file `{}` (what `go env -w` wrote).\n", tilde(file)));
+            out.push_str(&format!(
+                "\n// From the Go env file `{}` (what `go env -w` wrote).\n",
+                tilde(file)
+            ));
             out.push_str("go-env {\n");
             let (mut kept, mut left) = (0, 0);
             let mut left_found = Vec::new();
             for (key, value, line) in entries {
                 let Ok(value) = String::from_utf8(value) else {
-                    out.push_str(&format!("    // {key}: left out: its value is not UTF-8 (line {line})\n"));
+                    out.push_str(&format!(
+                        "    // {key}: left out: its value is not UTF-8 (line {line})\n"
+                    ));
                     left += 1;
                     continue;
                 };
@@ -480,11 +491,17 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
             };
             if named_secret {
                 lines.push(format!("    // {name} \"…\" secret=#true  // exported at `{at}`: goenv does not copy a secret; write it here to have goenv export it\n"));
-                found.push(format!("export: {name} (a secret, exported at `{at}`) left as a placeholder"));
+                found.push(format!(
+                    "export: {name} (a secret, exported at `{at}`) left as a placeholder"
+                ));
                 continue;
             }
             if let Some(why) = harmful(report, path, *line) {
-                lines.push(format!("    // {name} {}  // left out: {}\n", if secret_value(value) { "\"…\" secret=#true".into() } else { quoted(value) }, one_line(&why)));
+                lines.push(format!(
+                    "    // {name} {}  // left out: {}\n",
+                    if secret_value(value) { "\"…\" secret=#true".into() } else { quoted(value) },
+                    one_line(&why)
+                ));
                 found.push(format!("export: {name} left out: {why}"));
                 continue;
             }
@@ -525,9 +542,9 @@ pub fn from_machine(ctx: &Context, report: &Report) -> Generated {
             }
             // an SDK's own bin (the go node puts the SDK first) or a version manager's shims
             let sdk_bin = dir.parent().is_some_and(|p| sys.is_dir(&p.join("pkg/tool")))
-                || go_root.as_ref().is_some_and(|r| {
-                    sys.canonical(&dir) == sys.canonical(&r.join("bin"))
-                });
+                || go_root
+                    .as_ref()
+                    .is_some_and(|r| sys.canonical(&dir) == sys.canonical(&r.join("bin")));
             let shims = entry.ends_with("/shims") || entry.contains("/.gvm/");
             if sdk_bin || shims || !go_tools(&sys, &dir) {
                 continue;

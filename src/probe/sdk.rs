@@ -118,7 +118,9 @@ pub fn read_tree(root: &Path) -> SdkState {
         Ok(_) => return SdkState::broken("it is not a directory".into()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let why = match fs::read_link(root) {
-                Ok(to) => format!("it is a symbolic link to `{}`, which does not exist", to.display()),
+                Ok(to) => {
+                    format!("it is a symbolic link to `{}`, which does not exist", to.display())
+                }
                 Err(_) => "it does not exist".into(),
             };
             return SdkState::broken(why);

@@ -467,10 +467,7 @@ impl Resolver<'_> {
         }
         let expected = format!("go{version}");
         let problem = if state.descriptor != FOREIGN {
-            format!(
-                "its goenv descriptor `{}` is damaged",
-                crate::resource::entry::SDK_DESCRIPTOR
-            )
+            format!("its goenv descriptor `{}` is damaged", crate::resource::entry::SDK_DESCRIPTOR)
         } else {
             match verify(version, state, self.ctx) {
                 Ok(checked) => return Ok(How::Adopted { checked }),
@@ -590,7 +587,15 @@ pub fn verify(version: &str, state: &SdkState, ctx: &Context) -> Result<String, 
         let has = if state.compilers.is_empty() {
             String::new()
         } else {
-            format!(" (it has {})", state.compilers.iter().map(|c| format!("`pkg/tool/{c}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                " (it has {})",
+                state
+                    .compilers
+                    .iter()
+                    .map(|c| format!("`pkg/tool/{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         return Err(format!("it has no `pkg/tool/{tools}/compile`{has}"));
     }
@@ -603,7 +608,12 @@ pub fn verify(version: &str, state: &SdkState, ctx: &Context) -> Result<String, 
 }
 
 /// A `root` that cannot be adopted: where it is written, and what is wrong.
-fn root_problem(root: &crate::profile::Value, path: &std::path::Path, version: &str, problem: &str) -> Problem {
+fn root_problem(
+    root: &crate::profile::Value,
+    path: &std::path::Path,
+    version: &str,
+    problem: &str,
+) -> Problem {
     Problem::new(
         root.at,
         "goenv::plan::root-not-adoptable",
