@@ -17,6 +17,7 @@ pub mod engine;
 pub mod formats;
 pub(crate) mod fsx;
 pub mod gobin;
+pub mod init;
 pub(crate) mod interrupt;
 pub mod plan;
 pub mod probe;

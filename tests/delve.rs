@@ -38,8 +38,9 @@ fn adopted_sdk(home: &Path, version: &str, real_go: Option<&Path>) {
     fs::create_dir_all(root.join("bin")).unwrap();
     fs::write(root.join("VERSION"), format!("go{version}\ntime 2020-02-02T00:00:00Z\n")).unwrap();
     fs::write(root.join(".unpacked-success"), "").unwrap();
-    if let Some(go) = real_go {
-        std::os::unix::fs::symlink(go, root.join("bin/go")).unwrap();
+    match real_go {
+        Some(go) => std::os::unix::fs::symlink(go, root.join("bin/go")).unwrap(),
+        None => fs::write(root.join("bin/go"), "#!/bin/sh\n").unwrap(),
     }
 }
 

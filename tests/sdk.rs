@@ -298,6 +298,7 @@ fn sdks_installed_by_others_are_adopted_and_never_touched() {
     fs::create_dir_all(theirs.join("bin")).unwrap();
     fs::write(theirs.join("VERSION"), "go1.99.1\ntime 2020-02-02T00:00:00Z\n").unwrap();
     fs::write(theirs.join(".unpacked-success"), "").unwrap();
+    fs::write(theirs.join("bin/go"), "#!/bin/sh\n").unwrap();
 
     env.write("a.kdl", &profile(&server, "go \"1.99.1\" {\n}"));
     let out = env.goenv(&["plan", "a.kdl"]);

@@ -58,6 +58,7 @@ fn home() -> TestEnv {
         std::fs::write(root.join("VERSION"), format!("go{v}\ntime 2020-02-02T00:00:00Z\n"))
             .unwrap();
         std::fs::write(root.join(".unpacked-success"), "").unwrap();
+        std::fs::write(root.join("bin/go"), "#!/bin/sh\n").unwrap();
     }
     let releases: Vec<Value> = VERSIONS
         .iter()

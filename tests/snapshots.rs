@@ -610,3 +610,31 @@ fn refused_while_goland_runs() {
         env.run(&["--os", "macos", "--arch", "arm64", "plan", "goland-macos.kdl"])
     );
 }
+
+/// `goenv init`: the starter written to the default path, then refused over an existing
+/// profile, then `--force` keeping it as `.bak`; and the starter itself, whole.
+#[test]
+fn init_starter_refusal_and_force() {
+    let env = TestEnv::for_snapshots();
+    std::fs::create_dir_all(env.home()).unwrap();
+    snapshot!("init_starter", env.run(&["init"]));
+    let written = env.home().join(".config/goenv/profile.kdl");
+    let starter = std::fs::read_to_string(&written).unwrap();
+    insta::assert_snapshot!("init_starter_profile", starter);
+    snapshot!("init_starter_check", env.run_linux_amd64(&["check"]));
+    std::fs::write(&written, "version 1\n// my own\n").unwrap();
+    snapshot!("init_refuses_an_existing_profile", env.run(&["init", "--from-machine"]));
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), "version 1\n// my own\n");
+    snapshot!("init_force", env.run(&["init", "--force"]));
+    let bak = env.home().join(".config/goenv/profile.kdl.bak");
+    assert_eq!(std::fs::read_to_string(bak).unwrap(), "version 1\n// my own\n");
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), starter);
+}
+
+/// With no profile, `check` and `plan` point at `goenv init`, not at the source checkout.
+#[test]
+fn missing_default_profile_points_at_init() {
+    let env = TestEnv::for_snapshots();
+    std::fs::create_dir_all(env.home()).unwrap();
+    snapshot!("missing_default_profile", env.run_linux_amd64(&["plan"]));
+}

@@ -113,42 +113,7 @@ pub fn run(ctx: &Context, ui: &Ui, args: DoctorArgs) -> Result<ExitCode, Error> 
 
 /// Values as people may see them: URL credentials (`https://user:pass@…`) redacted.
 fn shown(s: &str) -> String {
-    redact_named(&crate::profile::secret::redact_urls(s))
-}
-
-/// `NAME=value` where NAME looks like a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, `*_KEY`):
-/// the value is redacted, wherever such text appears (a note quoting an `eval` line).
-fn redact_named(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(eq) = rest.find('=') {
-        let (before, after) = rest.split_at(eq);
-        let name: String = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let upper = name.to_ascii_uppercase();
-        let secret = ["TOKEN", "PASSWORD", "PASSWD", "SECRET"].iter().any(|w| upper.contains(w))
-            || upper.ends_with("_KEY");
-        out.push_str(before);
-        out.push('=');
-        let after = &after[1..];
-        if secret {
-            let end = after
-                .find(|c: char| c.is_whitespace() || c == ';' || c == '`' || c == ')')
-                .unwrap_or(after.len());
-            out.push_str(crate::profile::secret::REDACTED);
-            rest = &after[end..];
-        } else {
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::profile::secret::redact_named(&crate::profile::secret::redact_urls(s))
 }
 
 /// A value as people read it: the home written `~` where it starts a path (`~/go`, and each

@@ -7,6 +7,7 @@ mod check;
 mod doctor;
 pub mod error;
 mod generations;
+mod init;
 pub mod markdown;
 mod plan;
 mod planfile;
@@ -142,6 +143,8 @@ pub enum Command {
     Gc(generations::GcArgs),
     /// What every program on this machine sees (shells, desktop, services, editors), and why; no profile needed
     Doctor(doctor::DoctorArgs),
+    /// Write a starter profile, or with --from-machine one that reproduces this machine
+    Init(init::InitArgs),
 }
 
 impl Command {
@@ -167,6 +170,9 @@ impl Command {
             Command::Gc(_) => ("gc", None, None),
             Command::Doctor(a) => {
                 ("doctor", Some(&mut a.target.platform), Some(&mut a.target.environment))
+            }
+            Command::Init(a) => {
+                ("init", Some(&mut a.target.platform), Some(&mut a.target.environment))
             }
         }
     }
@@ -507,7 +513,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
     // doctor only reads, and `plan --against` reads nothing of the machine: they leave an
     // interrupted transaction for the next command to recover
     let reads_no_state = match &cli.command {
-        Command::Doctor(_) => true,
+        Command::Doctor(_) | Command::Init(_) => true,
         Command::Plan(a) => a.against.is_some(),
         _ => false,
     };
@@ -525,6 +531,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Show(args) => generations::show(&ctx, &ui, args),
         Command::Gc(args) => generations::gc(&ctx, &ui, args),
         Command::Doctor(args) => doctor::run(&ctx, &ui, args),
+        Command::Init(args) => init::run(&ctx, &ui, args),
     };
     result.unwrap_or_else(|e| fail(&e, &json, Some(&ctx)))
 }

@@ -51,7 +51,8 @@ pub fn diff(c: &Change, ctx: &Context, secrets: &[String]) -> String {
             let sha = crate::store::sha256(b);
             format!("a program of {} bytes, sha256 {}\n", b.len(), &sha.as_str()[..16])
         } else {
-            redact(&text, secrets)
+            // The user's own lines around goenv's (`export GITHUB_TOKEN=…` in `~/.profile`)
+            crate::profile::secret::redact_named(&redact(&text, secrets))
         }
     };
     // A binary still to be built is shown as the build that makes it.

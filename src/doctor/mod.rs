@@ -19,6 +19,7 @@ pub mod goview;
 pub mod rosetta;
 pub mod sh;
 pub mod sys;
+pub mod system;
 pub mod value;
 
 use std::path::PathBuf;

@@ -153,6 +153,7 @@ fn after(c: &Change) -> Vec<u8> {
 fn sdk_state(descriptor: &[u8], ctx: &Context) -> SdkState {
     let version = Descriptor::parse(descriptor).map(|d| d.version);
     let has_go_env = version.as_deref().and_then(delve::go_minor).is_some_and(|m| m >= 21);
+    let go_version = version.as_ref().map(|v| format!("go{v}")).ok_or_else(String::new);
     SdkState {
         descriptor: descriptor.to_vec(),
         version: version.map(|v| format!("go{v}")),
@@ -160,6 +161,12 @@ fn sdk_state(descriptor: &[u8], ctx: &Context) -> SdkState {
         has_pkg_tool: true,
         go_env: has_go_env.then(|| SDK_GO_ENV.as_bytes().to_vec()),
         arches: Ok(vec![units::go::machine(ctx)]),
+        target: None,
+        broken: None,
+        has_bin_go: true,
+        go_version,
+        compilers: vec![format!("{}_{}", units::go::goos(ctx), ctx.arch.name())],
+        has_runtime: true,
     }
 }
 

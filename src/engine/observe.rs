@@ -70,6 +70,11 @@ pub(super) fn observe_pinned(
         let arches = crate::gobin::read_all_arches(&ctx.real(&go)).map_err(|e| e.to_string());
         observed.path_go_arches = Some((go, arches));
     }
+    if let Some(go) = &input.profile.go
+        && go.version == crate::profile::GoSelector::System
+    {
+        observe_system_go(ctx, go, &mut observed);
+    }
     let then = units::then(input, &observed);
     if progress.wants_reads() {
         let dlvs = [
@@ -114,6 +119,20 @@ pub(super) fn observe_pinned(
         observed.index = Some(index);
     }
     Ok(observed)
+}
+
+/// `go "system"`: which `go` each context finds (doctor's model, from files), and the tree of
+/// the login shell's, read where it lies (under the test system root in debug builds).
+fn observe_system_go(ctx: &Context, go: &crate::profile::GoSpec, observed: &mut Observed) {
+    let system = crate::doctor::system::system_go(ctx, &go.dir(ctx).join("current/bin"));
+    if let Ok(Some(found)) = &system.login
+        && let Ok(root) = &found.goroot
+    {
+        let mut state = probe::read_tree(&ctx.real(root));
+        state.target = state.target.map(|t| ctx.unreal(&t)).filter(|t| t != root);
+        observed.sdks.insert(root.clone(), state);
+    }
+    observed.system_go = Some(system);
 }
 
 /// Tells `progress` what [`observe`] reads and why, each path once with every reason.

@@ -266,7 +266,7 @@ fn go_doc(profile: &Profile, resolved: &Resolved) -> Option<GoDoc> {
             let (how, d) = match &sdk.how {
                 How::Install(d) => (SdkHow::Install, Some(d)),
                 How::Installed(d) => (SdkHow::Installed, Some(d)),
-                How::Adopted => (SdkHow::Adopted, None),
+                How::Adopted { .. } => (SdkHow::Adopted, None),
             };
             SdkDoc {
                 version: sdk.version.clone(),

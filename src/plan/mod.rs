@@ -303,6 +303,15 @@ pub fn compute(
         push(&mut plan, r.id.clone(), r.path.clone(), before, Some(after), mode, true);
     }
     let prune = desired.go.as_ref().is_some_and(|g| g.prune);
+    // A tree the profile adopts is never pruned, even one goenv once installed there.
+    let adopted = |path: &Path| {
+        desired.go.as_ref().is_some_and(|g| {
+            g.all().any(|s| {
+                s.path == path
+                    || observed.sdk(&s.path).and_then(|t| t.target.as_deref()) == Some(path)
+            })
+        })
+    };
     for m in &managed.paths {
         // An effect is never a managed path; a manifest that says so is not goenv's.
         if m.id.kind == Kind::Effect || desired.resources.iter().any(|r| r.path == m.path) {
@@ -315,7 +324,7 @@ pub fn compute(
         // trash; a whole file, link or binary goes back to what it was before goenv, or away if
         // goenv created it.
         let after = match m.id.kind {
-            Kind::Sdk if !prune => {
+            Kind::Sdk if !prune || adopted(&m.path) => {
                 // Installed by goenv, no longer listed: it stays, still goenv's, so a later
                 // `prune #true` can remove it.
                 if before.is_some() {

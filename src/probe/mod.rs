@@ -17,7 +17,7 @@ pub use delve::{
     DELVE_MODULE, DlvState, dpkg_info, module_version, parse_dlv_version, read_dlv,
     reads_dpkg_lists, release_of,
 };
-pub use sdk::{LinkState, SdkState, path_with_go, read_link, read_sdk_dir};
+pub use sdk::{LinkState, SdkState, path_with_go, read_link, read_sdk_dir, read_tree};
 
 /// One path as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +128,34 @@ pub struct Observed {
     pub listings: BTreeMap<PathBuf, Vec<String>>,
     /// The subdirectory names of each directory of [`Reads::subdirs`] that exists, sorted.
     pub subdirs: BTreeMap<PathBuf, Vec<String>>,
+    /// For `go "system"`: the `go` each context finds, as doctor predicts it from files.
+    pub system_go: Option<SystemGo>,
+}
+
+/// The `go` the machine's contexts find on their PATH (goenv's own `<dir>/current/bin` left
+/// out), predicted from files by doctor's model: what `go "system"` adopts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemGo {
+    /// The login shell's context (`bash-login`): the one `go "system"` follows.
+    pub context: String,
+    /// What it finds: `Err` when its PATH cannot be known from files (why, and where).
+    pub login: Result<Option<FoundGo>, String>,
+    /// Every other context that finds another `go` (or none): its id and its `go`.
+    pub others: Vec<(String, Option<PathBuf>)>,
+    /// Where goenv looked (the login context's PATH), for a message.
+    pub path: Option<String>,
+}
+
+/// A `go` on a context's PATH and the tree it runs from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundGo {
+    /// As PATH finds it (`/usr/bin/go`).
+    pub exe: PathBuf,
+    /// Its GOROOT (links of `bin/go` resolved, as Go finds it: `/usr/lib/go-1.19`), or why
+    /// there is none.
+    pub goroot: Result<PathBuf, String>,
+    /// `go1.19.8`, from the tree's `VERSION` or `bin/go`'s build info.
+    pub version: Option<String>,
 }
 
 /// What the engine must read from the machine before planning.
@@ -139,6 +167,8 @@ pub struct Reads {
     pub dirs: Vec<PathBuf>,
     /// Directories of SDKs (`~/sdk`): every `go*` tree and the `current` link in them.
     pub sdk_dirs: Vec<PathBuf>,
+    /// SDK trees named where they lie (`root "/usr/local/go"`), each read as one SDK.
+    pub sdk_roots: Vec<PathBuf>,
     /// Directories whose `*.conf` files are read, each one (systemd drop-in directories).
     pub listed: Vec<PathBuf>,
     /// Directories whose subdirectories are listed, with files read in each (GoLand's
@@ -161,6 +191,7 @@ impl Observed {
         Self::read_paths(reads.files.iter().map(PathBuf::as_path))
             .with_dirs(reads.dirs.iter().map(PathBuf::as_path))
             .with_sdk_dirs(reads.sdk_dirs.iter().map(PathBuf::as_path))
+            .with_sdk_roots(reads.sdk_roots.iter().map(PathBuf::as_path))
             .with_listings(reads.listed.iter().map(PathBuf::as_path))
             .with_subdirs(&reads.subdirs)
     }
@@ -258,6 +289,14 @@ impl Observed {
             let link = dir.join("current");
             let state = read_link(&link);
             self.links.insert(link, state);
+        }
+        self
+    }
+
+    /// Reads each of `roots` as one SDK tree (following links), wherever it lies.
+    pub fn with_sdk_roots<'a>(mut self, roots: impl IntoIterator<Item = &'a Path>) -> Self {
+        for root in roots {
+            self.sdks.entry(root.to_path_buf()).or_insert_with(|| read_tree(root));
         }
         self
     }

@@ -22,7 +22,7 @@ const NODES: &[&str] = &[
     "version", "include", "go", "go-env", "proxy", "export", "path", "shells", "session", "delve",
     "vscode", "goland", "service", "when",
 ];
-const GO_CHILDREN: &[&str] = &["keep", "dir", "mirror", "index", "prune", "checksum"];
+const GO_CHILDREN: &[&str] = &["keep", "dir", "root", "mirror", "index", "prune", "checksum"];
 const GOLAND_CHILDREN: &[&str] = &["config", "dlv"];
 const PROXY_CHILDREN: &[&str] = &["url", "sumdb", "private", "noproxy", "nosumdb", "insecure"];
 /// `proxy` presets: name, GOPROXY, GOSUMDB.
@@ -50,9 +50,9 @@ pub(super) fn load(path: &Path, ctx: &Context) -> Result<Profile, Rejected> {
                     let default = crate::resource::tilde_path(&ctx.default_profile(), &ctx.home);
                     if path == ctx.default_profile() {
                         format!(
-                            "with no profile named, goenv reads `{default}`: create it (it starts \
-                             with `version 1`; the README's profile reference lists the nodes), or \
-                             name one: `goenv check PROFILE`"
+                            "with no profile named, goenv reads `{default}`: `goenv init` writes \
+                             a starter there (`goenv init --from-machine`: one that reproduces \
+                             this machine), or name one: `goenv check PROFILE`"
                         )
                     } else {
                         format!(
@@ -568,6 +568,7 @@ impl<'c> Decoder<'c> {
             version_at,
             keep: Vec::new(),
             dir: None,
+            root: None,
             mirror: None,
             index: None,
             prune: false,
@@ -598,6 +599,36 @@ impl<'c> Decoder<'c> {
                 "dir" => {
                     let args = self.args(child, file, 1, 1, "dir \"~/sdk\"");
                     spec.dir = args.first().and_then(|e| self.path_value(child, e, file, "dir"));
+                }
+                "root" => {
+                    let args = self.args(child, file, 1, 1, "root \"/usr/local/go\"");
+                    spec.root = args.first().and_then(|e| self.path_value(child, e, file, "root"));
+                    if let Some(root) = &spec.root
+                        && !matches!(spec.version, GoSelector::Exact(_))
+                    {
+                        let help = match spec.version {
+                            GoSelector::System => {
+                                "`go \"system\"` finds its tree on PATH: remove `root`, or write \
+                                 the version the tree's `VERSION` file names, e.g. `go \"1.22.10\"`"
+                            }
+                            _ => {
+                                "a tree holds one toolchain: write the version its `VERSION` file \
+                                 names, e.g. `go \"1.22.10\"`"
+                            }
+                        };
+                        self.err(
+                            root.at,
+                            "goenv::profile::root-needs-version",
+                            format!(
+                                "`root` names one installed toolchain, so it needs an exact \
+                                 version, not \"{}\"",
+                                spec.version
+                            ),
+                            "needs an exact version",
+                            help,
+                        );
+                        spec.root = None;
+                    }
                 }
                 "mirror" | "index" => {
                     let example = if name == "mirror" {
@@ -1642,6 +1673,20 @@ impl<'c> Decoder<'c> {
         }
         if let Some(go) = &acc.go {
             self.check_gopath(go, acc);
+            if let (Some(sum), Some(root)) = (&go.checksum, &go.root) {
+                self.err(
+                    sum.at,
+                    "goenv::profile::checksum-with-root",
+                    format!(
+                        "`checksum` pins an archive to download, but `root \"{}\"` is never \
+                         downloaded",
+                        root.text
+                    ),
+                    "nothing to verify",
+                    "remove `checksum`: goenv verifies an adopted tree by its `VERSION`, `bin/go` \
+                     and `pkg/tool`",
+                );
+            }
             if let Some(sum) = &go.checksum
                 && !matches!(go.version, GoSelector::Exact(_))
             {
@@ -1711,6 +1756,9 @@ impl<'c> Decoder<'c> {
         let Some(gopath) = acc.go_env.iter().find(|s| s.key == "GOPATH") else { return };
         let dir = go.dir(self.ctx);
         let mut roots = vec![dir.join("current")];
+        if let GoSelector::Exact(v) = go.version {
+            roots.push(go.sdk_path(self.ctx, &v.to_string(), true));
+        }
         for sel in std::iter::once(&go.version).chain(go.keep.iter().map(|k| &k.0)) {
             if let GoSelector::Exact(v) = sel {
                 roots.push(dir.join(format!("go{v}")));
@@ -1735,6 +1783,8 @@ fn merge_go(old: Option<GoSpec>, new: GoSpec) -> GoSpec {
     let Some(old) = old else { return new };
     // A checksum pins one archive: it cannot survive a change of version.
     let checksum = new.checksum.or(if old.version == new.version { old.checksum } else { None });
+    // So does a root: it holds one toolchain.
+    let root = new.root.or(if old.version == new.version { old.root } else { None });
     GoSpec {
         keep: if new.keep.is_empty() { old.keep } else { new.keep },
         dir: new.dir.or(old.dir),
@@ -1742,6 +1792,7 @@ fn merge_go(old: Option<GoSpec>, new: GoSpec) -> GoSpec {
         index: new.index.or(old.index),
         prune: new.prune || old.prune,
         checksum,
+        root,
         ..new
     }
 }

@@ -73,6 +73,9 @@ pub struct GoSpec {
     pub keep: Vec<(GoSelector, Loc)>,
     /// Where SDKs live, absolute; `None` means `~/sdk`.
     pub dir: Option<Value>,
+    /// `root "/usr/local/go"`: the active version's tree where it lies, adopted (never
+    /// downloaded); absolute after `~` expansion. Only with an exact version.
+    pub root: Option<Value>,
     pub mirror: Option<Value>,
     pub index: Option<Value>,
     pub prune: bool,
@@ -84,6 +87,18 @@ impl GoSpec {
     /// The SDK directory, `~/sdk` unless the profile says otherwise.
     pub fn dir(&self, ctx: &Context) -> PathBuf {
         self.dir.as_ref().map_or_else(|| ctx.home.join("sdk"), |d| PathBuf::from(&d.text))
+    }
+
+    /// Where the SDK of `version` must be: the `root` for the active version when the profile
+    /// names one, else `<dir>/go<version>`.
+    pub fn sdk_path(&self, ctx: &Context, version: &str, active: bool) -> PathBuf {
+        match &self.root {
+            Some(root) if active => {
+                let trimmed = root.text.trim_end_matches('/');
+                PathBuf::from(if trimmed.is_empty() { "/" } else { trimmed })
+            }
+            _ => self.dir(ctx).join(format!("go{version}")),
+        }
     }
 }
 

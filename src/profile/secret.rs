@@ -37,6 +37,48 @@ pub fn redact_urls(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `NAME=value` where NAME looks like a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, `*_KEY`):
+/// the value is redacted, wherever such text appears (a note quoting an `eval` line).
+pub fn redact_named(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(eq) = rest.find('=') {
+        let (before, after) = rest.split_at(eq);
+        let name: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let upper = name.to_ascii_uppercase();
+        let secret = secret_name(&upper);
+        out.push_str(before);
+        out.push('=');
+        let after = &after[1..];
+        if secret {
+            let end = after
+                .find(|c: char| c.is_whitespace() || c == ';' || c == '`' || c == ')')
+                .unwrap_or(after.len());
+            out.push_str(REDACTED);
+            rest = &after[end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a variable's name says it holds a secret: `*TOKEN*`, `*PASSWORD*`, `*PASSWD*`,
+/// `*SECRET*`, `*_KEY`.
+pub fn secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["TOKEN", "PASSWORD", "PASSWD", "SECRET"].iter().any(|w| upper.contains(w))
+        || upper.ends_with("_KEY")
+}
+
 /// `text` as goenv may show it: every one of `secrets` and every URL credential `<redacted>`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();

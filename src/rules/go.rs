@@ -38,6 +38,12 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
     for note in &go.notes {
         out.push(Finding::new(Severity::Info, CODE_RESOLVED, note.clone()));
     }
+    for line in &go.adopted {
+        out.push(Finding::new(Severity::Info, Code::SdkAdopted, line.clone()));
+    }
+    if profile.go.as_ref().is_some_and(|g| g.version == crate::profile::GoSelector::System) {
+        system_go_differs(ctx, observed, out);
+    }
     let Some(active) = &go.active else {
         if observed.path_go.is_empty() {
             out.push(
@@ -64,6 +70,41 @@ pub fn findings(input: Input<'_>, out: &mut Vec<Finding>) {
     for sdk in go.all() {
         wrong_arch(ctx, &sdk.path, observed, out);
     }
+}
+
+/// `system-go-differs`: the contexts do not all find the `go` the login shell finds.
+fn system_go_differs(ctx: &Context, observed: &Observed, out: &mut Vec<Finding>) {
+    let Some(system) = &observed.system_go else { return };
+    if system.others.is_empty() {
+        return;
+    }
+    let Ok(Some(login)) = &system.login else { return };
+    let theirs: Vec<String> = system
+        .others
+        .iter()
+        .map(|(id, go)| match go {
+            Some(g) => format!("{id} finds `{}`", tilde_path(g, &ctx.home)),
+            None => format!("{id} finds none"),
+        })
+        .collect();
+    out.push(
+        Finding::new(
+            Severity::Warning,
+            Code::SystemGoDiffers,
+            format!(
+                "the contexts disagree on which `go` they find: {} finds `{}`, {}; `go \"system\"` \
+                 uses the login shell's",
+                system.context,
+                tilde_path(&login.exe, &ctx.home),
+                theirs.join(", ")
+            ),
+        )
+        .help(
+            "after `goenv apply`, every context goenv wires (its shells, the desktop session \
+             with `session`, VS Code with `vscode`) finds the adopted tree through the SDK link"
+                .into(),
+        ),
+    );
 }
 
 /// `go-ahead-on-path`: another `go` comes first on the PATH goenv runs with.

@@ -60,7 +60,9 @@ pub enum Code {
     GorootDiffers,
     GotoolchainAuto,
     SdkWrongArch,
+    SdkAdopted,
     NoSystemGo,
+    SystemGoDiffers,
     DelveMissing,
     DelveNotExecutable,
     DelveWrongArch,
@@ -86,7 +88,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 38] = [
+    pub const ALL: [Code; 40] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -102,7 +104,9 @@ impl Code {
         Code::GorootDiffers,
         Code::GotoolchainAuto,
         Code::SdkWrongArch,
+        Code::SdkAdopted,
         Code::NoSystemGo,
+        Code::SystemGoDiffers,
         Code::DelveMissing,
         Code::DelveNotExecutable,
         Code::DelveWrongArch,
@@ -144,7 +148,9 @@ impl Code {
             Code::GorootDiffers => "goenv::finding::goroot-differs",
             Code::GotoolchainAuto => "goenv::finding::gotoolchain-auto",
             Code::SdkWrongArch => "goenv::finding::sdk-wrong-arch",
+            Code::SdkAdopted => "goenv::finding::sdk-adopted",
             Code::NoSystemGo => "goenv::finding::no-system-go",
+            Code::SystemGoDiffers => "goenv::finding::system-go-differs",
             Code::DelveMissing => "goenv::finding::delve-missing",
             Code::DelveNotExecutable => "goenv::finding::delve-not-executable",
             Code::DelveWrongArch => "goenv::finding::delve-wrong-arch",

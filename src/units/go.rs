@@ -29,6 +29,12 @@ impl Unit for Go {
 
     fn reads(&self, input: Input<'_>, reads: &mut Reads) {
         reads.sdk_dirs.extend(input.profile.go.iter().map(|g| g.dir(input.ctx)));
+        if let Some(go) = &input.profile.go
+            && let GoSelector::Exact(v) = go.version
+            && go.root.is_some()
+        {
+            reads.sdk_roots.push(go.sdk_path(input.ctx, &v.to_string(), true));
+        }
     }
 
     fn then(&self, input: Input<'_>, observed: &Observed, then: &mut Then) {
@@ -49,7 +55,7 @@ impl Unit for Go {
         for sdk in go.all() {
             let descriptor = match &sdk.how {
                 How::Installed(d) | How::Install(d) => d.clone(),
-                How::Adopted => continue,
+                How::Adopted { .. } => continue,
             };
             out.push(Resource::new(sdk.path.clone(), Want::Sdk(descriptor), &ctx.home));
         }
@@ -66,8 +72,11 @@ impl Unit for Go {
 pub enum How {
     /// goenv installed it earlier: its descriptor.
     Installed(Descriptor),
-    /// Someone else installed it (`go1.22.10 download`, by hand): used as it is, never removed.
-    Adopted,
+    /// Someone else installed it (`go1.22.10 download`, by hand, a package manager): used as it
+    /// is, never modified, moved or removed. `checked` says how it was verified, for the plan:
+    /// `go1.22.10 linux/amd64: VERSION, bin/go build info, pkg/tool/linux_amd64/compile,
+    /// src/runtime`.
+    Adopted { checked: String },
     /// To download and unpack.
     Install(Descriptor),
 }
@@ -91,6 +100,8 @@ pub struct GoResolved {
     pub prune: bool,
     /// What the plan should say about the resolution (`go "1.22"` → 1.22.10).
     pub notes: Vec<String>,
+    /// What the plan says of each adopted tree: where it is and how it was verified.
+    pub adopted: Vec<String>,
 }
 
 impl GoResolved {
@@ -108,7 +119,6 @@ impl GoResolved {
 /// or pinned with its checksum (then planning makes no request).
 pub fn index_needed(go: &GoSpec, ctx: &Context, observed: &Observed) -> Option<String> {
     let url = index_url(go);
-    let dir = go.dir(ctx);
     let selectors =
         std::iter::once((go.version, true)).chain(go.keep.iter().map(|(s, _)| (*s, false)));
     for (selector, active) in selectors {
@@ -116,7 +126,7 @@ pub fn index_needed(go: &GoSpec, ctx: &Context, observed: &Observed) -> Option<S
             GoSelector::System => {}
             GoSelector::Line(_) => return Some(url),
             GoSelector::Exact(v) => {
-                let present = observed.sdk(&dir.join(format!("go{v}"))).is_some();
+                let present = observed.sdk(&go.sdk_path(ctx, &v.to_string(), active)).is_some();
                 let pinned = active && go.checksum.is_some();
                 if !present && !pinned {
                     return Some(url);
@@ -182,6 +192,7 @@ pub fn resolve(
         keep: Vec::new(),
         prune: go.prune,
         notes: vec![],
+        adopted: vec![],
     };
     let mut problems = Vec::new();
     let r = Resolver { go, ctx, observed, sources };
@@ -189,7 +200,14 @@ pub fn resolve(
         .chain(go.keep.iter().map(|(s, at)| (*s, *at, false)));
     for (selector, at, active) in wanted {
         let version = match selector {
-            GoSelector::System => continue,
+            GoSelector::System => {
+                // Only the active version can be "system" (`keep "system"` is refused).
+                match r.system(at) {
+                    Ok(sdk) => out.active = sdk,
+                    Err(p) => problems.push(p),
+                }
+                continue;
+            }
             GoSelector::Exact(v) => v.to_string(),
             GoSelector::Line(line) => match r.newest_in_line(line.major, line.minor, at) {
                 Ok(v) => {
@@ -217,6 +235,22 @@ pub fn resolve(
     if let Some(a) = &out.active {
         out.keep.retain(|k| k.version != a.version);
     }
+    let mut adopted = Vec::new();
+    for sdk in out.all() {
+        if let How::Adopted { checked } = &sdk.how {
+            let shown = crate::resource::tilde_path(&sdk.path, &ctx.home);
+            let target = observed.sdk(&sdk.path).and_then(|s| s.target.as_ref());
+            let line = match target {
+                Some(t) => format!(
+                    "adopt `{shown}` → `{}` ({checked})",
+                    crate::resource::tilde_path(t, &ctx.home)
+                ),
+                None => format!("adopt `{shown}` ({checked})"),
+            };
+            adopted.push(line);
+        }
+    }
+    out.adopted = adopted;
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
@@ -228,6 +262,90 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// `go "system"`: the tree of the `go` the login shell's context finds, adopted when
+    /// verified. `None` when nothing was read (a plan `--against` another profile, offline).
+    fn system(&self, at: Loc) -> Result<Option<WantedSdk>, Problem> {
+        let Some(system) = &self.observed.system_go else { return Ok(None) };
+        let context = &system.context;
+        let looked = match &system.path {
+            Some(p) if !p.is_empty() => format!(
+                "goenv looked in {}",
+                p.split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(|d| format!("`{d}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => "its PATH is empty".to_owned(),
+        };
+        let problem = |message: String, help: &str| {
+            Problem::new(at, "goenv::plan::no-system-go", message, "no `go` to adopt")
+                .help(help.to_owned())
+        };
+        let found = match &system.login {
+            Err(why) => {
+                return Err(problem(
+                    format!(
+                        "`go \"system\"` follows the `go` your login shell ({context}) finds, and \
+                         its PATH cannot be known from files: {why}"
+                    ),
+                    "set PATH in your start-up files with plain assignments, or pin a version: \
+                     `go \"1.22.10\"` (goenv downloads it) or `go \"1.22.10\" { root \"…\" }`",
+                ));
+            }
+            Ok(None) => {
+                return Err(problem(
+                    format!(
+                        "`go \"system\"` follows the `go` your login shell ({context}) finds, and \
+                         no `go` was found on its PATH ({looked})"
+                    ),
+                    "install Go (your package manager's `golang-go`, or go.dev's tarball with \
+                     its `bin` on PATH in `~/.profile`), or pin a version: `go \"1.22.10\"` \
+                     (goenv downloads it) or `go \"1.22.10\" { root \"/usr/local/go\" }`",
+                ));
+            }
+            Ok(Some(found)) => found,
+        };
+        let exe = crate::resource::tilde_path(&found.exe, &self.ctx.home);
+        let root = match &found.goroot {
+            Ok(root) => root,
+            Err(e) => {
+                return Err(problem(
+                    format!(
+                        "`go \"system\"`: your login shell ({context}) finds `{exe}`, which has no \
+                         GOROOT goenv can adopt: {e}"
+                    ),
+                    "reinstall that Go, or pin a version: `go \"1.22.10\"`",
+                ));
+            }
+        };
+        let version = found.version.as_deref().and_then(|v| v.strip_prefix("go"));
+        let state = self.observed.sdk(root);
+        let checked = match (version, state) {
+            (Some(v), Some(state)) => verify(v, state, self.ctx).map(|c| (v, c)),
+            (None, _) => Err("it has no `VERSION` file and its `bin/go` names no version".into()),
+            (_, None) => Err("it was not read".into()),
+        };
+        match checked {
+            Ok((version, checked)) => Ok(Some(WantedSdk {
+                version: version.to_owned(),
+                path: root.clone(),
+                how: How::Adopted {
+                    checked: format!("{checked}; the `go` {context} finds: `{exe}`"),
+                },
+            })),
+            Err(why) => Err(problem(
+                format!(
+                    "`go \"system\"`: your login shell ({context}) finds `{exe}`, whose tree `{}` \
+                     goenv cannot adopt: {why}",
+                    root.display()
+                ),
+                "goenv adopts a tree as it is and never repairs it: reinstall that Go, or pin a \
+                 version: `go \"1.22.10\"` (goenv downloads it)",
+            )),
+        }
+    }
+
     fn index(&self, at: Loc) -> Result<&FetchedIndex, Problem> {
         self.observed.index.as_ref().ok_or_else(|| {
             // Only a plan made offline (`plan --against`) gets here without an index.
@@ -266,8 +384,22 @@ impl Resolver<'_> {
     }
 
     fn sdk(&self, version: &str, at: Loc, active: bool) -> Result<WantedSdk, Problem> {
-        let path = self.go.dir(self.ctx).join(format!("go{version}"));
+        let path = self.go.sdk_path(self.ctx, version, active);
         let make = |how| WantedSdk { version: version.to_owned(), path: path.clone(), how };
+        // A `root` elsewhere than `<dir>/go<version>` is only ever adopted, even a tree goenv
+        // unpacked: goenv manages (and may prune) only what is in its SDK directory.
+        let named = active
+            && self.go.root.is_some()
+            && path != self.go.dir(self.ctx).join(format!("go{version}"));
+        if named {
+            let Some(root) = &self.go.root else { unreachable!("named implies a root") };
+            let state = self.observed.sdk(&path);
+            return match state.map(|s| verify(version, s, self.ctx)) {
+                Some(Ok(checked)) => Ok(make(How::Adopted { checked })),
+                Some(Err(problem)) => Err(root_problem(root, &path, version, &problem)),
+                None => Err(root_problem(root, &path, version, "it was not read")),
+            };
+        }
         if let Some(state) = self.observed.sdk(&path) {
             return self.existing(version, &path, state, at).map(make);
         }
@@ -320,7 +452,7 @@ impl Resolver<'_> {
         })))
     }
 
-    /// A directory is already at `<dir>/go<version>`: goenv's own, or adopted when complete.
+    /// A directory is already at `<dir>/go<version>`: goenv's own, or adopted when verified.
     fn existing(
         &self,
         version: &str,
@@ -334,36 +466,166 @@ impl Resolver<'_> {
             return Ok(How::Installed(d));
         }
         let expected = format!("go{version}");
-        let problem = match &state.version {
-            _ if state.descriptor != FOREIGN => {
-                format!(
-                    "its goenv descriptor `{}` is damaged",
-                    crate::resource::entry::SDK_DESCRIPTOR
-                )
+        let problem = if state.descriptor != FOREIGN {
+            format!("its goenv descriptor `{}` is damaged", crate::resource::entry::SDK_DESCRIPTOR)
+        } else {
+            match verify(version, state, self.ctx) {
+                Ok(checked) => return Ok(How::Adopted { checked }),
+                Err(problem) => problem,
             }
-            None => "it has no `VERSION` file (an interrupted unpack?)".to_owned(),
-            Some(v) if *v != expected => format!("its `VERSION` file says {v}"),
-            Some(_) if !state.has_pkg_tool => "it has no `pkg/tool` directory".to_owned(),
-            Some(_) if !state.marker => format!(
-                "it has no `{}` marker, so its unpacking may not have finished",
-                crate::sdk::extract::MARKER
-            ),
-            Some(_) => return Ok(How::Adopted),
+        };
+        let marker = crate::sdk::extract::MARKER;
+        let how = if state.marker {
+            format!("a tree with golang.org/dl's `{marker}` marker still needs all of its parts")
+        } else {
+            format!(
+                "a tree without golang.org/dl's `{marker}` marker is adopted when its `VERSION`, \
+                 `bin/go` build info, `pkg/tool/{}/compile` and `src/runtime` agree",
+                tool_dir(self.ctx)
+            )
+        };
+        let link = match &state.target {
+            Some(t) => format!(" (a link to `{}`)", t.display()),
+            None => String::new(),
         };
         Err(Problem::new(
             at,
             "goenv::plan::sdk-not-adoptable",
-            format!("`{}` exists but is not a complete {expected} SDK: {problem}", path.display()),
+            format!(
+                "`{}`{link} exists but is not a complete {expected} SDK: {problem}",
+                path.display()
+            ),
             "cannot adopt",
         )
         .help(format!(
-            "goenv never repairs a directory it did not install: remove `{}` and plan again, or \
-             `touch {}/{}` if you know it is complete",
+            "{how}; goenv never repairs a directory it did not install: remove `{}` and plan \
+             again to let goenv download {expected}, or point `root` at a complete tree",
             path.display(),
-            path.display(),
-            crate::sdk::extract::MARKER
         )))
     }
+}
+
+/// `pkg/tool`'s directory for the Context's platform: `linux_amd64`.
+pub fn tool_dir(ctx: &Context) -> String {
+    format!("{}_{}", goos(ctx), ctx.arch.name())
+}
+
+/// Whether the tree `state` is a complete SDK of `version` for this machine, read without
+/// running it; `Ok` says how it was verified (for the plan), `Err` what is wrong.
+///
+/// With golang.org/dl's `.unpacked-success` marker (the proof its unpacking finished),
+/// `VERSION`, `bin/go` and `pkg/tool` must be there, and `bin/go`, when goenv can read it, must
+/// be this version for this machine. Without it (a tarball unpacked by hand, a copy, a package
+/// manager's tree), everything is checked: `VERSION` names the version, `bin/go`'s build info
+/// says the same version and this machine's GOOS/GOARCH, `pkg/tool/<os>_<arch>/compile` exists
+/// and `src/runtime` is a directory.
+pub fn verify(version: &str, state: &SdkState, ctx: &Context) -> Result<String, String> {
+    if let Some(why) = &state.broken {
+        return Err(why.clone());
+    }
+    let expected = format!("go{version}");
+    match &state.version {
+        None => return Err("it has no `VERSION` file (an interrupted unpack?)".into()),
+        Some(v) if *v != expected => return Err(format!("its `VERSION` file says {v}")),
+        Some(_) => {}
+    }
+    if !state.has_bin_go {
+        return Err("it has no `bin/go`".into());
+    }
+    let (os, arch) = machine(ctx);
+    let platform = format!("{}/{}", goos(ctx), ctx.arch.name());
+    let arch_problem = |arches: &[(crate::gobin::BinaryOs, crate::gobin::BinaryArch)]| {
+        let fits = arches.iter().any(|(o, a)| *o == os && *a == arch);
+        (!fits).then(|| {
+            let built: Vec<String> = arches.iter().map(|(o, a)| format!("{o}/{a}")).collect();
+            format!(
+                "its `bin/go` is built for {}, but this machine is {platform}",
+                if built.is_empty() { "no platform goenv knows".into() } else { built.join(", ") }
+            )
+        })
+    };
+    let version_problem = |built: &str| {
+        (built != expected).then(|| {
+            format!("its `VERSION` file says {expected}, but its `bin/go` was built as {built}")
+        })
+    };
+    if state.marker {
+        if !state.has_pkg_tool {
+            return Err("it has no `pkg/tool` directory".into());
+        }
+        if let Ok(built) = &state.go_version
+            && let Some(p) = version_problem(built)
+        {
+            return Err(p);
+        }
+        if let Ok(arches) = &state.arches
+            && let Some(p) = arch_problem(arches)
+        {
+            return Err(p);
+        }
+        return Ok(format!(
+            "{expected}: VERSION, the `{}` marker, bin/go, pkg/tool",
+            crate::sdk::extract::MARKER
+        ));
+    }
+    let built = state
+        .go_version
+        .as_ref()
+        .map_err(|e| format!("the build info of its `bin/go` cannot be read: {e}"))?;
+    if let Some(p) = version_problem(built) {
+        return Err(p);
+    }
+    let arches = state
+        .arches
+        .as_ref()
+        .map_err(|e| format!("the header of its `bin/go` cannot be read: {e}"))?;
+    if let Some(p) = arch_problem(arches) {
+        return Err(p);
+    }
+    let tools = tool_dir(ctx);
+    if !state.compilers.contains(&tools) {
+        let has = if state.compilers.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (it has {})",
+                state
+                    .compilers
+                    .iter()
+                    .map(|c| format!("`pkg/tool/{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(format!("it has no `pkg/tool/{tools}/compile`{has}"));
+    }
+    if !state.has_runtime {
+        return Err("it has no `src/runtime` directory".into());
+    }
+    Ok(format!(
+        "{expected} {platform}: VERSION, bin/go build info, pkg/tool/{tools}/compile, src/runtime"
+    ))
+}
+
+/// A `root` that cannot be adopted: where it is written, and what is wrong.
+fn root_problem(
+    root: &crate::profile::Value,
+    path: &std::path::Path,
+    version: &str,
+    problem: &str,
+) -> Problem {
+    Problem::new(
+        root.at,
+        "goenv::plan::root-not-adoptable",
+        format!("`root` `{}` is not a go{version} SDK goenv can adopt: {problem}", path.display()),
+        "cannot adopt",
+    )
+    .help(format!(
+        "goenv adopts a tree as it is and never downloads, repairs or replaces it: point `root` at \
+         a complete go{version} tree for this machine (its `VERSION`, `bin/go`, \
+         `pkg/tool/<os>_<arch>/compile` and `src/runtime`), or remove `root` to let goenv \
+         download go{version} into its SDK directory"
+    ))
 }
 
 fn newest_hint(index: &crate::sdk::index::Index) -> String {
