@@ -578,7 +578,6 @@ fn homebrew_macos_home_is_the_system_go() {
 
 /// The official tarball unpacked at /usr/local/go, added to PATH by ~/.profile.
 #[test]
-#[ignore = "adopt's `root` probe reads the tree without TEST_GOENV_SYSROOT (`probe::read_tree(root)`, not `ctx.real(root)`), so a root outside the home cannot be tested yet"]
 fn official_tarball_at_usr_local_go_is_adopted_by_root() {
     let home = Home::new("bash");
     home.skel();

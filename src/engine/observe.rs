@@ -57,6 +57,15 @@ pub(super) fn observe_pinned(
         }
     }
     let mut observed = Observed::read(&reads);
+    // A `root` outside the home is read under the system root tests can move, as doctor reads.
+    for root in &reads.sdk_roots {
+        let real = ctx.real(root);
+        if real != *root {
+            let mut state = probe::read_tree(&real);
+            state.target = state.target.map(|t| ctx.unreal(&t)).filter(|t| t != root);
+            observed.sdks.insert(root.clone(), state);
+        }
+    }
     if let Some(path) = ctx.env.get("PATH") {
         observed.path_go = probe::path_with_go(path);
     }
