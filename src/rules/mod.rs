@@ -8,8 +8,8 @@
 mod delve;
 mod env;
 mod go;
-pub mod macos;
 mod goland;
+pub mod macos;
 mod service;
 mod values;
 mod vscode;
