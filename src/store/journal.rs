@@ -99,20 +99,6 @@ impl Store {
         }
     }
 
-    /// Finishes an interrupted transaction by restoring every journaled path to its
-    /// before-content, then removes the journal (the tests' shorthand for what `apply::recover`
-    /// does without effects). Returns the paths whose content had to change
-    /// (`None`: no journal). Safe to run again, including after being killed halfway.
-    #[cfg(test)]
-    pub(crate) fn recover(&self) -> Result<Option<Vec<PathBuf>>, StoreError> {
-        let Some(journal) = self.read_journal()? else {
-            return Ok(None);
-        };
-        let restored = self.restore_journaled(&journal)?;
-        self.remove_journal()?;
-        Ok(Some(restored))
-    }
-
     /// Restores every path `journal` lists to its before-content and keeps the journal (the
     /// caller removes it once the effects are undone too). Returns the paths that changed.
     pub(crate) fn restore_journaled(&self, journal: &Journal) -> Result<Vec<PathBuf>, StoreError> {
@@ -236,6 +222,18 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// What `apply::recover` does without effects: restore every journaled path, then remove
+    /// the journal.
+    fn recover(store: &Store) -> Result<Option<Vec<PathBuf>>, StoreError> {
+        let Some(journal) = store.read_journal()? else {
+            return Ok(None);
+        };
+        let restored = store.restore_journaled(&journal)?;
+        store.remove_journal()?;
+        Ok(Some(restored))
+    }
+
+
     #[test]
     fn garbled_journal_is_an_error_naming_the_file() {
         let tmp = tempfile::tempdir().unwrap();
@@ -244,7 +242,7 @@ mod tests {
         fs::write(store.journal_path(), "generation = 3\n[[steps]]\npath = \"/h/.bash").unwrap();
         let err = store.read_journal().unwrap_err();
         assert!(err.to_string().contains("journal.toml"), "{err}");
-        assert!(store.recover().is_err());
+        assert!(recover(&store).is_err());
         fs::write(store.journal_path(), b"\xff\xfe").unwrap();
         assert!(matches!(store.read_journal(), Err(StoreError::Parse { .. })));
     }
@@ -285,14 +283,14 @@ mod tests {
         crate::fsx::replace_file(&bashrc, b"# mine\r\n# goenv\n", 0o644).unwrap();
         crate::fsx::replace_file(&env, b"GOTOOLCHAIN=local\n", 0o644).unwrap();
 
-        let restored = store.recover().unwrap().unwrap();
+        let restored = recover(&store).unwrap().unwrap();
         let expected = [&bashrc, &env].map(|p| p.to_string_lossy().into_owned());
         assert_eq!(restored, expected);
         assert_eq!(fs::read(&bashrc).unwrap(), b"# mine\r\n");
         assert!(!env.exists());
         assert_eq!(fs::read(&profile).unwrap(), b"PATH=x\n");
         assert!(!store.journal_path().exists());
-        assert_eq!(store.recover().unwrap(), None);
+        assert_eq!(recover(&store).unwrap(), None);
     }
 
     #[test]
@@ -316,7 +314,7 @@ mod tests {
         store.write_journal(&journal).unwrap();
         let (shard, rest) = hash.as_str().split_at(2);
         fs::remove_file(store.blobs_dir().join(shard).join(rest)).unwrap();
-        assert!(matches!(store.recover(), Err(StoreError::MissingBlob { .. })));
+        assert!(matches!(recover(&store), Err(StoreError::MissingBlob { .. })));
         assert!(store.journal_path().exists());
     }
 
@@ -354,7 +352,7 @@ mod tests {
         swap(&c, 2);
         fs::write(&c, b"mine\n").unwrap();
 
-        let restored = store.recover().unwrap().unwrap();
+        let restored = recover(&store).unwrap().unwrap();
         assert_eq!(restored, vec![a.clone()]);
         assert_eq!(fs::read(&a).unwrap(), b"old\n");
         assert_eq!(fs::read(&b).unwrap(), b"old\n");
