@@ -233,7 +233,6 @@ mod tests {
         Ok(Some(restored))
     }
 
-
     #[test]
     fn garbled_journal_is_an_error_naming_the_file() {
         let tmp = tempfile::tempdir().unwrap();
