@@ -335,13 +335,27 @@ pub(crate) fn umask() -> u32 {
 }
 
 /// The bytes and permission bits of `path`, following symlinks; `None` when it does not exist.
+/// Only a regular file is read: a FIFO is opened without blocking (an open for reading would
+/// wait for a writer forever) and refused, as are sockets and devices.
 pub(crate) fn read_optional(path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
-    let mut file = match File::open(path) {
+    let nonblocking = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+    let mut file = match fs::OpenOptions::new().read(true).custom_flags(nonblocking).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mode = mode_of(&file.metadata()?);
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` is not a regular file (a FIFO, socket or device): goenv reads and replaces \
+                 only regular files",
+                path.display()
+            ),
+        ));
+    }
+    let mode = mode_of(&meta);
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     Ok(Some((bytes, mode)))
@@ -392,7 +406,7 @@ fn keep_owner(tmp: &File, existing: &fs::Metadata) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{FileTypeExt, symlink};
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o7777
@@ -510,6 +524,23 @@ mod tests {
         assert!(!keep.exists());
         assert_eq!(swap(&new, Some(b"y"), 0o644, &keep, None).unwrap(), Swapped::Changed);
         assert_eq!(fs::read(&new).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let home = tempfile::tempdir().unwrap();
+        let fifo = home.path().join(".bashrc");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let err = read_optional(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
     }
 
     #[test]

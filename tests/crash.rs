@@ -1393,3 +1393,28 @@ fn a_writer_saving_a_managed_file_while_applies_run_never_loses_a_write() {
     assert_eq!(temporaries(&env), Vec::<String>::new(), "no temporary file left");
     assert_store_consistent(&env, "race");
 }
+
+/// A FIFO where a start-up file is expected: plan and apply finish (an open for reading would
+/// wait for a writer forever), refuse with the path named, and write nothing.
+#[test]
+fn a_fifo_at_bashrc_is_refused_by_plan_and_apply_without_hanging() {
+    let env = seeded();
+    let bashrc = env.home().join(".bashrc");
+    std::fs::remove_file(&bashrc).unwrap();
+    let made = Command::new("mkfifo").arg(&bashrc).status().expect("mkfifo runs");
+    assert!(made.success());
+    for args in [&["plan", "profile.kdl"][..], &["apply", "--yes", "profile.kdl"]] {
+        let out = run(&env, args);
+        assert_eq!(out.code, Some(1), "`goenv {}`:\n{}{}", args.join(" "), out.stdout, out.stderr);
+        assert!(out.stderr.contains(".bashrc"), "names the file:\n{}", out.stderr);
+        assert!(out.stderr.contains("not a regular file"), "says why:\n{}", out.stderr);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&bashrc).unwrap().file_type().is_fifo(), "left alone");
+    assert!(!env.home().join(".config/goenv").exists(), "nothing written");
+    assert_eq!(
+        std::fs::read(env.home().join(".profile")).unwrap(),
+        b"# profile\nexport EDITOR=vi\n"
+    );
+    assert_eq!(generations(&env), Vec::<u32>::new());
+}
