@@ -500,15 +500,19 @@ fn macos_home(go_arch: Option<&str>) -> (TestEnv, std::path::PathBuf) {
         std::fs::write(root.join("VERSION"), format!("go{v}\ntime 2020-02-02T00:00:00Z\n"))
             .unwrap();
         std::fs::write(root.join(".unpacked-success"), "").unwrap();
+        // A tree with the marker needs a `bin/go`; one that is no Go binary is not checked.
+        std::fs::write(root.join("bin/go"), "#!/bin/sh\n").unwrap();
     }
     if let Some(arch) = go_arch {
         let src = env.dir.path().join("hello");
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("go.mod"), "module hello\n\ngo 1.22\n").unwrap();
         std::fs::write(src.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+        // Built by go1.22.10, so it is the tree of that version (its build info must agree
+        // with `VERSION`), and the profile makes it the active one.
         let out = std::process::Command::new(common::fixtures::go_bin("1.22.10"))
             .args(["build", "-o"])
-            .arg(home.join("sdk/go1.23.9/bin/go"))
+            .arg(home.join("sdk/go1.22.10/bin/go"))
             .arg(".")
             .current_dir(&src)
             .env_clear()
@@ -524,7 +528,14 @@ fn macos_home(go_arch: Option<&str>) -> (TestEnv, std::path::PathBuf) {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let profile = env.dir.path().join("macos-arm64.kdl");
-    std::fs::copy(common::repo("profiles/macos-arm64.kdl"), &profile).unwrap();
+    let mut text = std::fs::read_to_string(common::repo("profiles/macos-arm64.kdl")).unwrap();
+    if go_arch.is_some() {
+        text = text.replace(
+            "go \"1.23.9\" {\n    keep \"1.22.10\"",
+            "go \"1.22.10\" {\n    keep \"1.23.9\"",
+        );
+    }
+    std::fs::write(&profile, text).unwrap();
     (env, profile)
 }
 
@@ -540,8 +551,10 @@ fn macos_arm64_plan() {
     );
 }
 
-/// The Apple silicon findings: the active `go` is darwin/amd64 (before every fix that builds a
-/// tool), and an Intel Homebrew in `/usr/local` beside `/opt/homebrew` (a generated system root).
+/// An Apple silicon Mac whose active SDK in `~/sdk` is darwin/amd64 (a real Go binary), with an
+/// Intel Homebrew in `/usr/local` beside `/opt/homebrew` (a generated system root): the tree is
+/// refused before anything is planned, naming its architecture and how to get the arm64 one.
+/// (An amd64 `go "system"` is a finding instead, `go-builds-for-amd64`: src/rules/macos.rs.)
 #[test]
 fn macos_arm64_findings() {
     let (env, _) = macos_home(Some("amd64"));
@@ -571,6 +584,7 @@ fn goland_mac() -> TestEnv {
     std::fs::create_dir_all(root.join("bin")).unwrap();
     std::fs::write(root.join("VERSION"), "go1.23.9\ntime 2025-05-06T18:00:00Z\n").unwrap();
     std::fs::write(root.join(".unpacked-success"), "").unwrap();
+    std::fs::write(root.join("bin/go"), "#!/bin/sh\n").unwrap();
     let config = home.join("Library/Application Support/JetBrains/GoLand2025.1");
     std::fs::create_dir_all(config.join("options")).unwrap();
     std::fs::write(
