@@ -42,7 +42,21 @@ pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
 /// parent directories are created.
 pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
     let real = resolve(path)?;
-    if real != path && !fs::exists(&real)? {
+    let existing = prepare_target(path, &real)?;
+    let dir = parent_dir(&real);
+    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(dir)?;
+    set_owner_and_mode(tmp.as_file(), new_mode, existing.as_ref())?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&real).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Checks the final target `real` of `path` before a write and creates its directory: a
+/// dangling link is an error (its target may be a dotfiles checkout that is elsewhere), and so
+/// is a directory. Returns the existing file's metadata.
+fn prepare_target(path: &Path, real: &Path) -> io::Result<Option<fs::Metadata>> {
+    if real != path && !fs::exists(real)? {
         // A dangling link: its target may be a dotfiles checkout that is elsewhere.
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -53,9 +67,9 @@ pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::R
             ),
         ));
     }
-    let dir = parent_dir(&real);
+    let dir = parent_dir(real);
     create_dirs(dir)?;
-    let existing = match fs::metadata(&real) {
+    let existing = match fs::metadata(real) {
         Ok(meta) if meta.is_dir() => {
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
@@ -66,20 +80,26 @@ pub(crate) fn replace_file(path: &Path, contents: &[u8], new_mode: u32) -> io::R
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".goenv-").tempfile_in(dir)?;
+    Ok(existing)
+}
+
+/// An existing file's owner (when root edits another user's file) and mode; a new file's
+/// `new_mode` less the umask, as `open(2)` would give it. A `new_mode` with no group or other
+/// bits (a file holding a secret) is private whatever the file had.
+fn set_owner_and_mode(
+    file: &File,
+    new_mode: u32,
+    existing: Option<&fs::Metadata>,
+) -> io::Result<()> {
     // chown before chmod: chown clears setuid/setgid bits.
-    if let Some(meta) = &existing {
-        keep_owner(tmp.as_file(), meta)?;
+    if let Some(meta) = existing {
+        keep_owner(file, meta)?;
     }
-    let mut mode = existing.as_ref().map_or(new_mode & !umask(), mode_of);
+    let mut mode = existing.map_or(new_mode & !umask(), mode_of);
     if new_mode & 0o077 == 0 {
         mode &= !0o077;
     }
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&real).map_err(|e| e.error)?;
-    sync_dir(dir)
+    file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 /// The prefix of a transaction step's companion file, `.goenv-<generation>-<step>`.
@@ -147,28 +167,7 @@ pub(crate) fn swap(
     let Some(contents) = contents else {
         return swap_out(&real, keep, expected);
     };
-    if real != path && !fs::exists(&real)? {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "`{}` is a symbolic link to `{}`, which does not exist, and goenv does not create a link's target",
-                path.display(),
-                real.display()
-            ),
-        ));
-    }
-    create_dirs(dir)?;
-    let existing = match fs::metadata(&real) {
-        Ok(meta) if meta.is_dir() => {
-            return Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                format!("`{}` is a directory", real.display()),
-            ));
-        }
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
+    let existing = prepare_target(path, &real)?;
     if existing.is_none() != expected.is_none() {
         return Ok(Swapped::Changed);
     }
@@ -253,14 +252,7 @@ fn write_new(
     existing: Option<&fs::Metadata>,
 ) -> io::Result<()> {
     let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    if let Some(meta) = existing {
-        keep_owner(&file, meta)?;
-    }
-    let mut mode = existing.map_or(new_mode & !umask(), mode_of);
-    if new_mode & 0o077 == 0 {
-        mode &= !0o077;
-    }
-    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    set_owner_and_mode(&file, new_mode, existing)?;
     file.write_all(contents)?;
     file.sync_all()
 }
