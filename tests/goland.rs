@@ -56,6 +56,8 @@ fn home(properties: Option<&[u8]>, sdk_xml: Option<&[u8]>) -> TestEnv {
     std::fs::create_dir_all(root.join("pkg/tool/linux_amd64")).unwrap();
     std::fs::write(root.join("VERSION"), "go1.23.9\ntime 2020-02-02T00:00:00Z\n").unwrap();
     std::fs::write(root.join(".unpacked-success"), "").unwrap();
+    // A tree with the marker needs a `bin/go`; one that is no Go binary is not checked.
+    std::fs::write(root.join("bin/go"), "#!/bin/sh\n").unwrap();
     let config = home.join(CONFIG);
     std::fs::create_dir_all(config.join("options")).unwrap();
     if let Some(p) = properties {
