@@ -255,6 +255,13 @@ fn refusals_leave_nothing_behind() {
             "closed the connection",
         ),
         (
+            "endless body",
+            Box::new(|s| {
+                s.add_fake_sdk("1.99.1").fault("go1.99.1.linux-amd64.tar.gz", Fault::Endless);
+            }),
+            "bytes the download index lists for it",
+        ),
+        (
             "404",
             Box::new(|s| {
                 s.add_fake_sdk("1.99.1").fault("go1.99.1.linux-amd64.tar.gz", Fault::NotFound);

@@ -127,6 +127,10 @@ pub struct SdkDoc {
     pub archive: Option<String>,
     /// The archive's sha256.
     pub sha256: Option<String>,
+    /// The archive's length as the download index lists it (none for a checksum pinned in the
+    /// profile, or in a plan saved before goenv recorded it).
+    #[serde(default)]
+    pub size: Option<u64>,
     /// Where the archive is downloaded from (credentials redacted).
     pub url: Option<String>,
     /// `index <url>` or `profile <file>:<line>`.
@@ -274,6 +278,7 @@ fn go_doc(profile: &Profile, resolved: &Resolved) -> Option<GoDoc> {
                 how,
                 archive: d.map(|d| d.archive.clone()),
                 sha256: d.map(|d| d.sha256.clone()),
+                size: d.and_then(|d| d.size),
                 url: d.map(|d| redact_url(&d.url)),
                 checksum_from: d.map(|d| redact_url(&d.checksum_from)),
             }
@@ -649,7 +654,7 @@ fn pinned_index(file: &PlanFile, profile: &Profile, ctx: &Context) -> Option<Fet
                 arch: goarch.into(),
                 version: format!("go{}", sdk.version),
                 sha256: s.clone(),
-                size: 0,
+                size: sdk.size.and_then(|size| i64::try_from(size).ok()).unwrap_or(0),
                 kind: "archive".into(),
             }),
             _ => None,

@@ -16,6 +16,10 @@ pub struct Descriptor {
     pub archive: String,
     /// The archive's sha256, as the checksum source gave it.
     pub sha256: String,
+    /// The archive's length in bytes as the download index lists it; a download that sends
+    /// more is refused. A checksum pinned in the profile comes without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
     /// Where the archive is downloaded from.
     pub url: String,
     /// Where the checksum came from: `index <url>` or `profile <file>:<line>`.

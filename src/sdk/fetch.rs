@@ -118,6 +118,10 @@ pub enum FetchError {
     )]
     ArchiveTooLarge { url: String },
     #[error(
+        "{url} sends more than the {listed} bytes the download index lists for it: it is not the archive go.dev published; nothing was installed"
+    )]
+    LongerThanListed { url: String, listed: u64 },
+    #[error(
         "downloading {url}: {got} bytes in {t}, too slow to finish (a download may take {t} for its size): the server or the network is stalling",
         t = Secs(*after)
     )]
@@ -230,6 +234,10 @@ impl Fetcher {
     /// The file with sha256 `expected_sha256`, downloaded from `url` into `cache_dir` unless
     /// `cache_dir/<sha256>` already holds it (re-hashed; then no request is made).
     ///
+    /// `size` is the length the download index lists: a server announcing or sending more is
+    /// refused as soon as it does, and the overall deadline is derived from it. Without one
+    /// (a checksum pinned in the profile) the bound is [`ARCHIVE_LIMIT`].
+    ///
     /// The body is streamed through the hasher into a temporary file in `cache_dir` (created
     /// with mode 0700) and renamed to `<sha256>` only once the length and the checksum match.
     /// On any error nothing is left in `cache_dir`. `progress` gets (bytes so far, total when
@@ -238,6 +246,7 @@ impl Fetcher {
         &self,
         url: &str,
         expected_sha256: &str,
+        size: Option<u64>,
         cache_dir: &Path,
         progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<PathBuf, FetchError> {
@@ -249,10 +258,16 @@ impl Fetcher {
 
         let started = std::time::Instant::now();
         let Source { body, meta } = self.open(url)?;
-        if meta.len.is_some_and(|len| len > ARCHIVE_LIMIT) {
-            return Err(FetchError::ArchiveTooLarge { url: meta.shown_url });
+        let too_long = |url: String| match size {
+            Some(listed) if listed <= ARCHIVE_LIMIT => FetchError::LongerThanListed { url, listed },
+            _ => FetchError::ArchiveTooLarge { url },
+        };
+        let limit = size.map_or(ARCHIVE_LIMIT, |listed| listed.min(ARCHIVE_LIMIT));
+        if meta.len.is_some_and(|len| len > limit) {
+            return Err(too_long(meta.shown_url));
         }
-        let deadline = self.opts.deadline(meta.len);
+        let total = size.or(meta.len);
+        let deadline = self.opts.deadline(total);
         create_private_dir(cache_dir)?;
         let mut partial = tempfile::Builder::new()
             .prefix(".partial-")
@@ -269,8 +284,8 @@ impl Fetcher {
             if n == 0 {
                 break;
             }
-            if got + n as u64 > ARCHIVE_LIMIT {
-                return Err(FetchError::ArchiveTooLarge { url: meta.shown_url });
+            if got + n as u64 > limit {
+                return Err(too_long(meta.shown_url));
             }
             if started.elapsed() > deadline {
                 return Err(FetchError::TooSlow { url: meta.shown_url, got, after: deadline });
@@ -278,7 +293,7 @@ impl Fetcher {
             partial
                 .write_all(&buf[..n])
                 .map_err(|source| io_error("write", partial.path(), source))?;
-            progress(reader.count(), meta.len);
+            progress(reader.count(), total);
         }
         let (actual, got) = reader.finish();
         meta.check_complete(got)?;
@@ -796,6 +811,8 @@ mod tests {
         },
         /// Announces a Content-Length of `len`, sends a little, closes.
         Announce(u64),
+        /// No Content-Length: sends bytes until the client hangs up (or 1 GiB).
+        Endless,
         Redirect(&'static str),
         /// A proxy that refuses CONNECT.
         ProxyRefuses,
@@ -910,6 +927,14 @@ mod tests {
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\nxxxx"
             ),
+            Some(Reply::Endless) => write!(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+                .and_then(|()| {
+                    let chunk = vec![b'x'; 64 * 1024];
+                    for _ in 0..(1 << 30) / chunk.len() {
+                        stream.write_all(&chunk)?;
+                    }
+                    Ok(())
+                }),
             Some(Reply::Redirect(to)) => write!(
                 stream,
                 "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -978,7 +1003,7 @@ mod tests {
         sha256: &str,
         cache: &Path,
     ) -> Result<PathBuf, FetchError> {
-        fetcher.download_verified(url, sha256, cache, &mut |_, _| {})
+        fetcher.download_verified(url, sha256, None, cache, &mut |_, _| {})
     }
 
     const SIZE: usize = 300_000;
@@ -995,8 +1020,9 @@ mod tests {
         let fetcher = fetcher();
 
         let mut calls = Vec::new();
-        let path = ok(fetcher
-            .download_verified(&url, &digest, &cache, &mut |got, total| calls.push((got, total))));
+        let path = ok(fetcher.download_verified(&url, &digest, None, &cache, &mut |got, total| {
+            calls.push((got, total))
+        }));
         assert_eq!(path, cache.join(&digest));
         assert_eq!(ok(fs::read(&path)), body);
         assert_eq!(calls.last(), Some(&(SIZE as u64, Some(SIZE as u64))));
@@ -1272,6 +1298,104 @@ mod tests {
     }
 
     #[test]
+    fn a_body_longer_than_the_index_lists_is_refused_as_it_streams() {
+        // No Content-Length and no end: goenv stops one chunk past the listed size.
+        let server = Server::start(vec![("/endless", Reply::Endless)], 1);
+        let home = ok(tempfile::tempdir());
+        let cache = home.path().join("downloads");
+        let fetcher = fetcher();
+        let started = Instant::now();
+        let mut seen = 0;
+        let err = fetcher
+            .download_verified(
+                &server.url("/endless"),
+                &sha(b"x"),
+                Some(100_000),
+                &cache,
+                &mut |got, total| {
+                    assert_eq!(total, Some(100_000));
+                    seen = got;
+                },
+            )
+            .err();
+        assert!(
+            matches!(err, Some(FetchError::LongerThanListed { listed: 100_000, .. })),
+            "{err:?}"
+        );
+        assert!(seen <= 100_000, "{seen}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(entries(&cache).is_empty(), "{:?}", entries(&cache));
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some(format!(
+                "{} sends more than the 100000 bytes the download index lists for it: it is not \
+                 the archive go.dev published; nothing was installed",
+                server.url("/endless")
+            ))
+        );
+    }
+
+    #[test]
+    fn a_length_announced_beyond_the_listed_size_is_refused_before_its_body() {
+        let server = Server::start(vec![("/big", Reply::Announce(1_000_001))], 1);
+        let home = ok(tempfile::tempdir());
+        let cache = home.path().join("downloads");
+        let err = fetcher()
+            .download_verified(
+                &server.url("/big"),
+                &sha(b"x"),
+                Some(1_000_000),
+                &cache,
+                &mut |_, _| {},
+            )
+            .err();
+        assert!(matches!(err, Some(FetchError::LongerThanListed { .. })), "{err:?}");
+        assert!(entries(&cache).is_empty(), "{:?}", entries(&cache));
+        // A listed size beyond the cap is no licence: the cap still holds.
+        let server = Server::start(vec![("/huge", Reply::Announce(100 << 30))], 1);
+        let err = fetcher()
+            .download_verified(
+                &server.url("/huge"),
+                &sha(b"x"),
+                Some(200 << 30),
+                &cache,
+                &mut |_, _| {},
+            )
+            .err();
+        assert!(matches!(err, Some(FetchError::ArchiveTooLarge { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn the_overall_deadline_follows_the_listed_size() {
+        // The server announces nothing useful (a trickle of 100 bytes with Content-Length 100);
+        // the index lists 100 bytes: 1 s + 100 B at 100 B/s = 2 s, well before the 4 s a
+        // cap-sized deadline would give at a 5 s trickle.
+        let every = Duration::from_millis(50);
+        let server = Server::start(vec![("/trickle", Reply::Trickle { total: 100, every })], 1);
+        let home = ok(tempfile::tempdir());
+        let cache = home.path().join("downloads");
+        let fetcher = fetcher_with(FetchOptions {
+            read_timeout: Duration::from_secs(1),
+            grace: Duration::from_secs(1),
+            min_rate: 100,
+            ..FetchOptions::default()
+        });
+        let err = fetcher
+            .download_verified(
+                &server.url("/trickle"),
+                &sha(b"x"),
+                Some(100),
+                &cache,
+                &mut |_, _| {},
+            )
+            .err();
+        assert!(
+            matches!(err, Some(FetchError::TooSlow { after, .. }) if after == Duration::from_secs(2)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn proxy_urls_are_checked() {
         for bad in ["socks5://127.0.0.1:1080", "http://"] {
             let err = Fetcher::new(FetchOptions {
@@ -1352,9 +1476,8 @@ mod tests {
         assert_eq!(ok(fetcher.fetch_small(&format!("{base}/index.json"))), b"[]");
         let url = format!("{base}/go1.22.3.linux-amd64.tar.gz");
         let mut last = None;
-        let path =
-            ok(fetcher
-                .download_verified(&url, &sha(&body), &cache, &mut |g, t| last = Some((g, t))));
+        let path = ok(fetcher
+            .download_verified(&url, &sha(&body), None, &cache, &mut |g, t| last = Some((g, t))));
         assert_eq!(ok(fs::read(&path)), body);
         assert_eq!(last, Some((SIZE as u64, Some(SIZE as u64))));
 

@@ -171,9 +171,10 @@ pub fn prepare(
         }
         let d =
             Descriptor::parse(bytes).ok_or_else(|| PrepareError::BadDescriptor(dest.clone()))?;
-        let archive = fetcher.download_verified(&d.url, &d.sha256, cache, &mut |got, total| {
-            progress(&d.archive, got, total)
-        })?;
+        let archive =
+            fetcher.download_verified(&d.url, &d.sha256, d.size, cache, &mut |got, total| {
+                progress(&d.archive, got, total)
+            })?;
         let staged = match extract::stage(&archive, sdk_dir, &d.version) {
             Ok(staged) => staged,
             Err(e) => {
@@ -211,12 +212,20 @@ mod tests {
             version: "1.22.10".into(),
             archive: "go1.22.10.linux-amd64.tar.gz".into(),
             sha256: "ab".repeat(32),
+            size: Some(69_000_000),
             url: "https://go.dev/dl/go1.22.10.linux-amd64.tar.gz".into(),
             checksum_from: "index https://go.dev/dl/?mode=json&include=all".into(),
         };
         let bytes = d.render();
         assert!(bytes.starts_with(b"# This Go SDK was installed by goenv"));
         assert_eq!(Descriptor::parse(&bytes), Some(d.clone()));
+        // A checksum pinned in the profile has no size; the line is left out, and a descriptor
+        // without it (as goenv wrote them before sizes) still reads.
+        let pinned = Descriptor { size: None, ..d.clone() };
+        let text = String::from_utf8(pinned.render()).unwrap();
+        assert!(!text.contains("size"), "{text}");
+        assert_eq!(Descriptor::parse(text.as_bytes()), Some(pinned.clone()));
+        assert!(d.same_sdk(&pinned));
         let mirrored = Descriptor { url: "https://golang.google.cn/dl/x".into(), ..d.clone() };
         assert!(d.same_sdk(&mirrored));
         assert!(!d.same_sdk(&Descriptor { sha256: "cd".repeat(32), ..d.clone() }));

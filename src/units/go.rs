@@ -407,13 +407,14 @@ impl Resolver<'_> {
         let goarch = self.ctx.arch.name();
         let mirror = self.go.mirror.as_ref().map_or(GO_DEV_DL_URL, |m| m.text.as_str());
         let pinned = self.go.checksum.as_ref().filter(|_| active);
-        let (archive, sha256, checksum_from) = match pinned {
+        let (archive, sha256, size, checksum_from) = match pinned {
             Some(sum) => {
                 let file = self.sources.get(sum.at.file);
                 let (line, _) = file.line_col(sum.at.offset);
                 (
                     index::archive_name(version, goos, goarch),
                     sum.text.to_ascii_lowercase(),
+                    None,
                     format!("profile {}:{line}", file.display),
                 )
             }
@@ -439,7 +440,12 @@ impl Resolver<'_> {
                         "no archive for this platform",
                     ));
                 };
-                (file.filename.clone(), file.sha256.to_ascii_lowercase(), format!("index {shown}"))
+                (
+                    file.filename.clone(),
+                    file.sha256.to_ascii_lowercase(),
+                    u64::try_from(file.size).ok().filter(|&size| size > 0),
+                    format!("index {shown}"),
+                )
             }
         };
         let url = index::mirror_url(mirror, &archive);
@@ -447,6 +453,7 @@ impl Resolver<'_> {
             version: version.to_owned(),
             archive,
             sha256,
+            size,
             url,
             checksum_from,
         })))

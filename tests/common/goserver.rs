@@ -105,6 +105,9 @@ pub enum Fault {
     /// Sends the headers and half the body, waits this long, then sends the rest (a transfer
     /// that stalls in the middle).
     StallMidBody(Duration),
+    /// Sends no Content-Length, the body, then zeros until the client hangs up (or 8 GiB): an
+    /// endless body, longer than the index lists.
+    Endless,
 }
 
 /// A hostile entry appended to an otherwise valid small SDK archive (`go1.99.1`).
@@ -520,6 +523,20 @@ fn send(
         }
         Reply::Body { body, size, content_type } => (body, size, content_type),
     };
+    if fault == Some(Fault::Endless) {
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n");
+        out.write_all(head.as_bytes())?;
+        if head_only {
+            return Ok(());
+        }
+        Source::open(&body)?.copy_to(out, 0, size)?;
+        let zeros = vec![0u8; CHUNK];
+        for _ in 0..(8u64 << 30) / CHUNK as u64 {
+            out.write_all(&zeros)?;
+        }
+        return Ok(());
+    }
     write_head(out, 200, content_type, size)?;
     if head_only {
         return Ok(());
