@@ -148,16 +148,19 @@ const ORIGINALS: [&[u8]; 5] = [
 #[test]
 fn java_reads_dlv_path_exactly_and_every_other_property_unchanged() {
     for (i, original) in ORIGINALS.iter().enumerate() {
-        for dlv in ["/home/me/go/bin/dlv", "/opt/my tools/dlv", "/opt/Été/日本/🦀/dlv"] {
+        for place in ["home/me/go/bin", "opt/my tools", "opt/Été/日本/🦀"] {
             let env = home(Some(original), None);
-            std::fs::create_dir_all(dlv.rsplit_once('/').map(|(d, _)| d).unwrap_or("/")).ok();
+            // Outside the home (as `/opt/…` would be), inside the test's own directory.
+            let dir = env.dir.path().join(place);
+            std::fs::create_dir_all(&dir).unwrap();
+            let dlv = format!("{}/dlv", dir.display());
             profile(&env, &format!("goland {{\n    dlv \"{dlv}\"\n}}"));
             let before = env.dir.path().join("before.properties");
             std::fs::write(&before, original).unwrap();
             ok(&apply(&env), &format!("apply #{i} {dlv}"));
             let after = env.home().join(CONFIG).join("idea.properties");
             let read = java_props(&[&before, &after]);
-            let expected = with_dlv(&read[&before], &escaped(dlv));
+            let expected = with_dlv(&read[&before], &escaped(&dlv));
             assert_eq!(
                 read[&after],
                 expected,
