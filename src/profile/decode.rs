@@ -1699,42 +1699,28 @@ impl<'c> Decoder<'c> {
                 );
             }
         }
-        if acc.session.is_some() && self.ctx.os == crate::context::Os::Macos {
-            // launchd (`launchctl setenv`, single-quoted in the LaunchAgent) keeps `$` and
-            // quotes; `launchctl getenv` answers one line and prints nothing for an empty value.
+        if acc.session.is_some() {
+            let macos = self.ctx.os == crate::context::Os::Macos;
             for e in &acc.export {
                 let t = &e.value.text;
-                let why = if t.is_empty() {
-                    Some("`launchctl getenv` cannot tell an empty value from an unset one")
-                } else if t.contains(['\n', '\r']) {
-                    Some("launchd values cannot span lines")
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    self.err(
-                        e.value.at,
-                        "goenv::profile::session-unrepresentable",
-                        format!(
-                            "the value of `{}` cannot be written to the desktop session: {why}",
-                            e.key
-                        ),
-                        "not representable",
-                        "change the value, or remove `session` so only shells export it",
-                    );
-                }
-            }
-        } else if acc.session.is_some() {
-            for e in &acc.export {
-                let t = &e.value.text;
-                let why = if t.is_empty() {
-                    Some("environment.d cannot set an empty value")
-                } else if t.contains('$') {
-                    Some("environment.d expands `$` in every value, even inside quotes")
-                } else if t.contains(['\n', '\r']) {
-                    Some("environment.d values cannot span lines")
-                } else {
-                    None
+                // launchd (`launchctl setenv`, single-quoted in the LaunchAgent) keeps `$` and
+                // quotes; `launchctl getenv` answers one line and prints nothing for an empty
+                // value. environment.d expands `$` and cannot hold an empty value.
+                let why = match (macos, t) {
+                    (true, t) if t.is_empty() => {
+                        Some("`launchctl getenv` cannot tell an empty value from an unset one")
+                    }
+                    (true, t) if t.contains(['\n', '\r']) => {
+                        Some("launchd values cannot span lines")
+                    }
+                    (false, t) if t.is_empty() => Some("environment.d cannot set an empty value"),
+                    (false, t) if t.contains('$') => {
+                        Some("environment.d expands `$` in every value, even inside quotes")
+                    }
+                    (false, t) if t.contains(['\n', '\r']) => {
+                        Some("environment.d values cannot span lines")
+                    }
+                    _ => None,
                 };
                 if let Some(why) = why {
                     self.err(
