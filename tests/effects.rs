@@ -297,6 +297,44 @@ fn a_service_sees_the_new_values_after_apply_and_the_old_after_rollback() {
 }
 
 #[test]
+fn removing_a_service_node_reloads_the_manager_so_the_unit_no_longer_sees_goenvs_values() {
+    let env = TestEnv::new();
+    let home = env.home();
+    write_service(&home, "worker", "");
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&home, &run);
+    env.write("with.kdl", "version 1\nservice \"worker.service\" {\n    GOGC \"200\"\n}\n");
+    ok(&goenv(&env, &run, &["apply", "--yes", "with.kdl"]), "apply");
+    assert_eq!(manager.property("worker.service", "Environment"), "GOGC=200");
+
+    // The profile no longer lists the service: its drop-in goes, and the manager must hear of it.
+    env.write("without.kdl", "version 1\n");
+    let plan = goenv(&env, &run, &["plan", "without.kdl"]);
+    ok(&plan, "plan");
+    let stdout = text(&plan.stdout);
+    for line in [
+        "file:~/.config/systemd/user/worker.service.d/50-goenv.conf",
+        "run systemctl --user daemon-reload\n",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    assert!(!stdout.contains("try-restart"), "no restart without the node: {stdout}");
+    let apply = goenv(&env, &run, &["apply", "--yes", "without.kdl"]);
+    ok(&apply, "apply without the node");
+    assert!(
+        text(&apply.stderr).contains("ran systemctl --user daemon-reload"),
+        "{}",
+        text(&apply.stderr)
+    );
+    assert!(!home.join(".config/systemd/user/worker.service.d").exists());
+    assert_eq!(manager.property("worker.service", "Environment"), "");
+    // Nothing left to do: the next apply runs nothing.
+    let again = goenv(&env, &run, &["apply", "--yes", "without.kdl"]);
+    ok(&again, "apply again");
+    assert!(!text(&again.stderr).contains("ran "), "{}", text(&again.stderr));
+}
+
+#[test]
 fn a_failing_effect_puts_the_files_and_the_manager_back() {
     let env = TestEnv::new();
     let home = env.home();

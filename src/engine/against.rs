@@ -128,6 +128,9 @@ fn applied(plan: &Plan, ctx: &Context) -> (Observed, Managed) {
             observed.dirs.insert(dir.to_path_buf());
         }
         if c.managed {
+            if c.id.kind == Kind::File {
+                observed.managed_files.insert(c.path.clone(), None);
+            }
             managed.paths.push(ManagedPath {
                 id: c.id.clone(),
                 path: c.path.clone(),

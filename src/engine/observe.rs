@@ -57,6 +57,12 @@ pub(super) fn observe_pinned(
         }
     }
     let mut observed = Observed::read(&reads);
+    observed.managed_files = managed
+        .paths
+        .iter()
+        .filter(|m| m.id.kind == crate::resource::Kind::File)
+        .map(|m| (m.path.clone(), m.original.clone()))
+        .collect();
     // A `root` outside the home is read under the system root tests can move, as doctor reads.
     for root in &reads.sdk_roots {
         let real = ctx.real(root);

@@ -130,6 +130,10 @@ pub struct Observed {
     pub subdirs: BTreeMap<PathBuf, Vec<String>>,
     /// For `go "system"`: the `go` each context finds, as doctor predicts it from files.
     pub system_go: Option<SystemGo>,
+    /// The files the last generation manages, each with its content before goenv first wrote
+    /// it (`None`: goenv created it): a unit sees what goes back when its node is removed (a
+    /// unit's drop-in, whose removal the manager must hear of).
+    pub managed_files: BTreeMap<PathBuf, Option<Vec<u8>>>,
 }
 
 /// The `go` the machine's contexts find on their PATH (goenv's own `<dir>/current/bin` left

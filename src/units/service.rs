@@ -242,7 +242,18 @@ impl Unit for Services {
         if !problems.is_empty() {
             return Err(problems);
         }
-        if !changed.is_empty() {
+        // A drop-in of a unit the profile no longer lists goes back to what it was (or away):
+        // the manager reloads, so the unit's next start no longer sees goenv's values. It is not
+        // restarted: `restart` went with the node.
+        let dropped = planning.observed.managed_files.iter().any(|(path, original)| {
+            unit_of_dropin(ctx, path)
+                .is_some_and(|unit| !profile.services.iter().any(|s| s.unit == unit))
+                && match planning.observed.get(path) {
+                    FileState::Present { bytes, .. } => original.as_deref() != Some(&bytes[..]),
+                    _ => original.is_some(),
+                }
+        });
+        if !changed.is_empty() || dropped {
             out.push(Resource::effect(Effect::DaemonReload));
         }
         for service in changed.iter().filter(|s| s.restart) {
@@ -297,6 +308,41 @@ mod tests {
                 dropin: dropin(&ctx, "api.service")
             }]
         );
+    }
+
+    #[test]
+    fn a_managed_drop_in_the_profile_dropped_reloads_the_manager_once_it_changes() {
+        let ctx = Context::hermetic("/h".into(), Os::Linux, Arch::Amd64, "box".into());
+        let reloads = |text: &str, observed: &Observed| {
+            let profile = crate::profile::load_str(Path::new("/p/p.kdl"), text, &ctx).unwrap();
+            let desired =
+                crate::units::desired(Input { profile: &profile, ctx: &ctx }, observed).unwrap();
+            let ids: Vec<String> = desired
+                .resources
+                .iter()
+                .filter(|r| r.id.kind == crate::resource::Kind::Effect)
+                .map(|r| r.id.to_string())
+                .collect();
+            ids
+        };
+        let old = "/h/.config/systemd/user/old.service.d/50-goenv.conf";
+        let mut observed = Observed::default().with_file(old, "[Service]\nEnvironment=\"A=1\"\n");
+        observed.managed_files.insert(old.into(), None);
+        assert_eq!(reloads("version 1\n", &observed), ["effect:systemd-user/daemon-reload"]);
+        // Still listed and rewritten (goenv's drop-in has its header): one reload, not two.
+        assert_eq!(
+            reloads("version 1\nservice \"old.service\" {\n    A \"1\"\n}\n", &observed),
+            ["effect:systemd-user/daemon-reload"]
+        );
+        // Already back to what it was before goenv: nothing to tell the manager.
+        observed
+            .managed_files
+            .insert(old.into(), Some(b"[Service]\nEnvironment=\"A=1\"\n".to_vec()));
+        assert_eq!(reloads("version 1\n", &observed), Vec::<String>::new());
+        // Not a drop-in: no reload.
+        let mut other = Observed::default().with_file("/h/.config/goenv/env.sh", "x\n");
+        other.managed_files.insert("/h/.config/goenv/env.sh".into(), None);
+        assert_eq!(reloads("version 1\n", &other), Vec::<String>::new());
     }
 
     fn plan(text: &str, observed: &Observed) -> Result<String, Vec<String>> {
