@@ -371,6 +371,13 @@ fn a_failing_effect_puts_the_files_and_the_manager_back() {
         ),
         "{error}"
     );
+    assert!(
+        stderr.contains(
+            "hint: nothing is left changed; fix the cause (`systemctl --user status`) and run the \
+             command again"
+        ),
+        "{stderr}"
+    );
     // Everything as before: no drop-in, no environment.d file, the manager's environment and
     // the unit's, no generation.
     assert!(!units.join("picky.service.d").exists());
