@@ -183,9 +183,14 @@ impl Store {
             }
             Err(e) => return Err(io_err("write generation", &path)(e)),
         }
-        // Keep the index current; `index()` rebuilds it if this is interrupted.
-        if let Ok(text) = fs::read_to_string(self.index_path())
-            && let Ok(mut index) = toml::from_str::<Index>(&text)
+        // Keep the index current; `index()` rebuilds it if this is interrupted. Before the first
+        // generation there is no index to update (nothing was cached): it starts here.
+        let current = match fs::read_to_string(self.index_path()) {
+            Ok(text) => toml::from_str::<Index>(&text).ok(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && number == 1 => Some(Index::default()),
+            Err(_) => None,
+        };
+        if let Some(mut index) = current
             && index.latest + 1 == number
         {
             index.add(generation);
@@ -316,8 +321,12 @@ impl Store {
         for n in self.generation_numbers()? {
             index.add(&self.load_generation(n)?);
         }
-        // A cache: failing to write it only costs the next reader a rebuild.
-        let _ = self.write_index(&index);
+        // A cache: failing to write it only costs the next reader a rebuild. Of nothing (no
+        // generation yet) there is nothing to cache, and a store that records nothing stays
+        // empty (see the lock).
+        if index.latest > 0 || !index.paths.is_empty() {
+            let _ = self.write_index(&index);
+        }
         Ok(index)
     }
 
