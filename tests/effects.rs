@@ -296,6 +296,53 @@ fn a_service_sees_the_new_values_after_apply_and_the_old_after_rollback() {
     assert!(!home.join(".config/systemd/user/api.service.d").exists());
 }
 
+/// `show N` lists what a generation ran after its files, as apply reported it, and the JSON
+/// gives each effect's commands and their undo; a secret value is redacted in both.
+#[test]
+fn show_lists_the_effects_a_generation_ran_without_its_secrets() {
+    const TOKEN: &str = "tok-effects-7731";
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&env.home(), &run);
+    env.write(
+        "profile.kdl",
+        &format!(
+            "version 1\nexport {{\n    GREETING \"hi\"\n    TOKEN \"{TOKEN}\" secret=#true\n}}\n\
+             session live=#true\n"
+        ),
+    );
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    assert_eq!(environment(&manager)["TOKEN"], TOKEN, "the manager has the real value");
+    let show = goenv(&env, &run, &["show", "1"]);
+    ok(&show, "show");
+    let stdout = text(&show.stdout);
+    assert!(
+        stdout.contains(
+            "\n> effect:systemd-user/set-environment\nran systemctl --user set-environment "
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("GREETING=hi TOKEN=<redacted>\n"), "{stdout}");
+    let json = goenv(&env, &run, &["show", "1", "--format", "json"]);
+    ok(&json, "show json");
+    let v = common::schemas::parse(&json.stdout);
+    let effects = v["effects"].as_array().unwrap();
+    assert_eq!(effects.len(), 1, "{v}");
+    assert_eq!(effects[0]["resource"], "effect:systemd-user/set-environment");
+    let ran = effects[0]["ran"][0].as_str().unwrap();
+    assert!(
+        ran.starts_with("systemctl --user set-environment PATH=")
+            && ran.ends_with("TOKEN=<redacted>"),
+        "{ran}"
+    );
+    let undo = effects[0]["undo"][0].as_str().unwrap();
+    assert!(undo.starts_with("systemctl --user "), "{undo}");
+    for out in [&show, &json] {
+        assert!(!text(&out.stdout).contains(TOKEN) && !text(&out.stderr).contains(TOKEN));
+    }
+}
+
 #[test]
 fn removing_a_service_node_reloads_the_manager_so_the_unit_no_longer_sees_goenvs_values() {
     let env = TestEnv::new();
@@ -328,6 +375,13 @@ fn removing_a_service_node_reloads_the_manager_so_the_unit_no_longer_sees_goenvs
     );
     assert!(!home.join(".config/systemd/user/worker.service.d").exists());
     assert_eq!(manager.property("worker.service", "Environment"), "");
+    let show = text(&goenv(&env, &run, &["show", "2"]).stdout);
+    assert!(
+        show.contains(
+            "\n> effect:systemd-user/daemon-reload\nran systemctl --user daemon-reload\n"
+        ),
+        "{show}"
+    );
     // Nothing left to do: the next apply runs nothing.
     let again = goenv(&env, &run, &["apply", "--yes", "without.kdl"]);
     ok(&again, "apply again");
