@@ -129,6 +129,26 @@ fn session_live_changes_the_manager_as_a_fresh_login_would_and_rollback_restores
     assert_eq!(environment(&manager), before, "rollback --to 0");
 }
 
+/// `gc` folds old generations into its base, effects included: `rollback --to 0` afterwards still
+/// gives the manager back the environment it had before goenv.
+#[test]
+fn rollback_to_0_after_gc_still_restores_the_managers_environment() {
+    let env = home_env();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&env.home(), &run);
+    manager.systemctl_ok(&["set-environment", "GREETING=before goenv"]);
+    let before = environment(&manager);
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    env.write("profile.kdl", &PROFILE.replace("hello world", "hello again"));
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply a change");
+    assert_eq!(environment(&manager)["GREETING"], "$'hello again'");
+    ok(&goenv(&env, &run, &["gc", "--keep", "1"]), "gc");
+    assert!(!env.home().join(".local/state/goenv/generations/0001.toml").exists(), "folded");
+    let to0 = goenv(&env, &run, &["rollback", "--to", "0", "--yes"]);
+    ok(&to0, "rollback --to 0");
+    assert_eq!(environment(&manager), before, "the generation gc folded is undone too");
+}
+
 #[test]
 fn changing_the_profile_updates_and_unsets_what_changed() {
     let env = home_env();

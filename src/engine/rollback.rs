@@ -124,8 +124,17 @@ fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
     let mut launchd: Vec<Var> = Vec::new();
     let mut rest: Vec<Effect> = Vec::new();
     let numbers = store.generation_numbers()?;
+    let mut steps = Vec::new();
     for &n in numbers.iter().rev().filter(|&&n| n > after && n <= latest) {
-        for step in store.load_generation(n)?.effects {
+        steps.extend(store.load_generation(n)?.effects);
+    }
+    // Generations `gc` folded keep their effects in its base: older than every manifest.
+    let (through, folded) = store.folded_effects()?;
+    if after < through {
+        steps.extend(folded.into_iter().rev());
+    }
+    {
+        for step in steps {
             match step.undo {
                 Run::SetEnvironment { vars: old } => {
                     for v in old {

@@ -131,6 +131,10 @@ struct Base {
     through: u32,
     #[serde(default)]
     paths: Vec<BaseRecord>,
+    /// The effects the folded generations ran, oldest first (values in blobs, as a manifest
+    /// keeps them): what `rollback --to 0` must still undo.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    effects: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -358,11 +362,13 @@ impl Store {
             let mut paths: BTreeMap<PathBuf, Folded> =
                 base.paths.drain(..).map(|r| (r.path, (r.original, r.after, r.resource))).collect();
             for &n in dropped {
-                for record in self.load_generation(n)?.paths {
+                let generation = self.load_generation(n)?;
+                for record in generation.paths {
                     let entry = paths.entry(record.path).or_insert((record.before, None, None));
                     entry.1 = record.after;
                     entry.2 = Some(record.resource);
                 }
+                base.effects.extend(self.effects_out(&generation.effects)?);
                 base.through = n;
             }
             base.paths = paths
@@ -395,6 +401,7 @@ impl Store {
         for record in &base.paths {
             referenced.extend(record.original.iter().chain(&record.after).cloned());
         }
+        referenced.extend(effect_blobs(&base.effects));
         for &n in kept {
             let generation = self.load_generation(n)?;
             referenced.extend(generation.profile_sha256);
@@ -416,6 +423,15 @@ impl Store {
         }
         (report.blobs_removed, report.bytes_freed) = self.sweep_blobs(&referenced)?;
         Ok(report)
+    }
+
+    /// The generations `gc` folded (`1..=through`, 0 for none) and the effects they ran, oldest
+    /// first, values in place.
+    pub(crate) fn folded_effects(
+        &self,
+    ) -> Result<(u32, Vec<crate::resource::effect::Step>), StoreError> {
+        let base = self.load_base()?;
+        Ok((base.through, self.effects_in(base.effects)?))
     }
 
     fn load_base(&self) -> Result<Base, StoreError> {
