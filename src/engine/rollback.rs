@@ -124,18 +124,19 @@ fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
     let mut launchd: Vec<Var> = Vec::new();
     let mut rest: Vec<Effect> = Vec::new();
     let numbers = store.generation_numbers()?;
-    let mut steps = Vec::new();
+    let mut undos = Vec::new();
     for &n in numbers.iter().rev().filter(|&&n| n > after && n <= latest) {
-        steps.extend(store.load_generation(n)?.effects);
+        undos.extend(store.load_generation(n)?.effects.into_iter().map(|s| s.undo));
     }
-    // Generations `gc` folded keep their effects in its base: older than every manifest.
-    let (through, folded) = store.folded_effects()?;
+    // Generations `gc` folded keep what undoes their effects in its base: older than every
+    // manifest.
+    let (through, folded) = store.folded_undo()?;
     if after < through {
-        steps.extend(folded.into_iter().rev());
+        undos.extend(folded.into_iter().rev());
     }
     {
-        for step in steps {
-            match step.undo {
+        for undo in undos {
+            match undo {
                 Run::SetEnvironment { vars: old } => {
                     for v in old {
                         match vars.iter_mut().find(|w| w.name == v.name) {

@@ -131,10 +131,11 @@ struct Base {
     through: u32,
     #[serde(default)]
     paths: Vec<BaseRecord>,
-    /// The effects the folded generations ran, oldest first (values in blobs, as a manifest
-    /// keeps them): what `rollback --to 0` must still undo.
+    /// What undoes the effects the folded generations ran, oldest first (values in blobs, as a
+    /// manifest keeps them): what `rollback --to 0` must still undo. The values they set are
+    /// not kept: gc drops them with their generations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    effects: Vec<crate::resource::effect::Step>,
+    undo: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -368,7 +369,12 @@ impl Store {
                     entry.1 = record.after;
                     entry.2 = Some(record.resource);
                 }
-                base.effects.extend(self.effects_out(&generation.effects)?);
+                // Only the undo half: the run half's values (a secret the session got) go.
+                let undos = generation.effects.into_iter().map(|step| {
+                    let undo = step.undo.clone();
+                    crate::resource::effect::Step { run: undo.clone(), undo, ..step }
+                });
+                base.undo.extend(self.effects_out(&undos.collect::<Vec<_>>())?);
                 base.through = n;
             }
             base.paths = paths
@@ -401,7 +407,7 @@ impl Store {
         for record in &base.paths {
             referenced.extend(record.original.iter().chain(&record.after).cloned());
         }
-        referenced.extend(effect_blobs(&base.effects));
+        referenced.extend(effect_blobs(&base.undo));
         for &n in kept {
             let generation = self.load_generation(n)?;
             referenced.extend(generation.profile_sha256);
@@ -425,13 +431,13 @@ impl Store {
         Ok(report)
     }
 
-    /// The generations `gc` folded (`1..=through`, 0 for none) and the effects they ran, oldest
-    /// first, values in place.
-    pub(crate) fn folded_effects(
+    /// The generations `gc` folded (`1..=through`, 0 for none) and what undoes the effects they
+    /// ran, oldest first, values in place.
+    pub(crate) fn folded_undo(
         &self,
-    ) -> Result<(u32, Vec<crate::resource::effect::Step>), StoreError> {
+    ) -> Result<(u32, Vec<crate::resource::effect::Run>), StoreError> {
         let base = self.load_base()?;
-        Ok((base.through, self.effects_in(base.effects)?))
+        Ok((base.through, self.effects_in(base.undo)?.into_iter().map(|s| s.undo).collect()))
     }
 
     fn load_base(&self) -> Result<Base, StoreError> {
