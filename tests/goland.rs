@@ -221,9 +221,11 @@ fn the_sdk_list_is_real_xml_and_removing_the_node_gives_both_files_back() {
 
 #[test]
 fn a_running_goland_makes_apply_refuse_with_nothing_changed() {
+    // A running process (this test) stands for GoLand: `.lock` holds GoLand's PID.
+    let running = std::process::id().to_string();
     for lock in [".lock", "port.lock"] {
         let env = home(Some(ORIGINALS[0]), Some(SDK_XML));
-        std::fs::write(env.home().join(CONFIG).join(lock), "4242").unwrap();
+        std::fs::write(env.home().join(CONFIG).join(lock), &running).unwrap();
         profile(&env, "goland");
         let before = tree(&env.home());
         let out = apply(&env);
@@ -233,4 +235,41 @@ fn a_running_goland_makes_apply_refuse_with_nothing_changed() {
         assert!(stderr.contains(&format!("GoLand is running with `~/{CONFIG}`")), "{stderr}");
         assert_eq!(tree(&env.home()), before, "{lock}: the home changed");
     }
+}
+
+/// A `.lock` whose process is gone (GoLand crashed, or was killed) does not stop goenv on Linux:
+/// the change is made and the `goland-stale-lock` note names the lock and the PID. The lock
+/// itself is GoLand's: it stays, for GoLand to remove at its next start.
+#[test]
+fn a_lock_left_by_a_crashed_goland_is_named_and_does_not_stop_the_apply() {
+    // Beyond the largest pid_max Linux allows (2^22): no process has it.
+    let gone = "4194305";
+    let env = home(Some(ORIGINALS[0]), Some(SDK_XML));
+    let lock = env.home().join(CONFIG).join(".lock");
+    std::fs::write(&lock, gone).unwrap();
+    profile(&env, "goland");
+    let plan = env.goenv(&["plan", "--format", "json", "profile.kdl"]);
+    let json = common::schemas::parse(&plan.stdout);
+    let stale: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "goenv::finding::goland-stale-lock")
+        .collect();
+    assert_eq!(stale.len(), 1, "{json}");
+    assert_eq!(
+        stale[0]["message"],
+        format!(
+            "`~/{CONFIG}/.lock` names process {gone}, which is not running: a GoLand that crashed \
+             or was killed left it, so goenv changes that directory"
+        )
+    );
+    let out = apply(&env);
+    ok(&out, "apply");
+    let props = std::fs::read(env.home().join(CONFIG).join("idea.properties")).unwrap();
+    assert!(text(&props).contains("dlv.path="), "{}", text(&props));
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), gone, "GoLand's lock is left alone");
+    // `-v` says where the answer came from.
+    let verbose = text(&env.goenv(&["plan", "-v", "profile.kdl"]).stderr);
+    assert!(verbose.contains(&format!("/proc/{gone}")), "{verbose}");
 }

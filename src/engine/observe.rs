@@ -119,6 +119,16 @@ pub(super) fn observe_pinned(
     }
     observed.delve = then.delve.map(|p| read_dlv(ctx, &p));
     observed.editor_dlv = then.editor_dlv.map(|p| read_dlv(ctx, &p));
+    // Only Linux has a `/proc` to ask; on a plan for another platform nothing is known.
+    if ctx.os == crate::context::Os::Linux && cfg!(target_os = "linux") {
+        for pid in then.processes {
+            let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
+            if progress.wants_reads() {
+                progress.read(&proc, "the process a GoLand lock names: does it still run");
+            }
+            observed.running.insert(pid, ctx.real(&proc).is_dir());
+        }
+    }
     if let Some(url) = then.index {
         if let Some(pinned) = pinned.filter(|p| p.url == url) {
             observed.index = Some(pinned.clone());

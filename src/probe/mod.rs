@@ -134,6 +134,9 @@ pub struct Observed {
     /// it (`None`: goenv created it): a unit sees what goes back when its node is removed (a
     /// unit's drop-in, whose removal the manager must hear of).
     pub managed_files: BTreeMap<PathBuf, Option<Vec<u8>>>,
+    /// Of the processes [`crate::units::Then::processes`] names, whether each runs (`/proc/PID`
+    /// exists); a process not listed counts as running.
+    pub running: BTreeMap<u32, bool>,
 }
 
 /// The `go` the machine's contexts find on their PATH (goenv's own `<dir>/current/bin` left

@@ -85,10 +85,11 @@ pub enum Code {
     GoBuildsForAmd64,
     RosettaTranslated,
     GolandShellEnvironment,
+    GolandStaleLock,
 }
 
 impl Code {
-    pub const ALL: [Code; 40] = [
+    pub const ALL: [Code; 41] = [
         Code::ShadowedByEnvironment,
         Code::ShadowedByRcFile,
         Code::ShadowedByEnvironmentD,
@@ -129,6 +130,7 @@ impl Code {
         Code::GoBuildsForAmd64,
         Code::RosettaTranslated,
         Code::GolandShellEnvironment,
+        Code::GolandStaleLock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +175,7 @@ impl Code {
             Code::GoBuildsForAmd64 => "goenv::finding::go-builds-for-amd64",
             Code::RosettaTranslated => "goenv::finding::rosetta-translated",
             Code::GolandShellEnvironment => "goenv::finding::goland-shell-environment",
+            Code::GolandStaleLock => "goenv::finding::goland-stale-lock",
         }
     }
 }

@@ -21,8 +21,10 @@
 //!   the rest of the file kept byte for byte ([`gosdk`](crate::formats::gosdk)).
 //!
 //! GoLand writes its options back from memory when it exits, so a directory GoLand is running
-//! with (its `.lock`, or `port.lock` before 2023.1) stops the plan: nothing is changed. Pure:
-//! the probe reads the files; nothing here writes or starts a process.
+//! with (its `.lock`, or `port.lock` before 2023.1) stops the plan: nothing is changed. A `.lock`
+//! holds GoLand's PID: on Linux, one naming a process that no longer runs (GoLand crashed) does
+//! not stop it (the `goland-stale-lock` finding says so). Pure: the probe reads the files and
+//! `/proc`; nothing here writes or starts a process.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +60,12 @@ impl Unit for Goland {
                     reads.files.push(Path::new(&c.text).join(f));
                 }
             }
+        }
+    }
+
+    fn then(&self, input: Input<'_>, observed: &Observed, then: &mut super::Then) {
+        for config in configs(input.profile, input.ctx, observed) {
+            then.processes.extend(lock_pid(&config, observed));
         }
     }
 
@@ -194,9 +202,30 @@ pub fn dlv(profile: &Profile, ctx: &Context) -> PathBuf {
         .unwrap_or_else(|| Path::new(&super::gobin(profile, ctx)).join("dlv"))
 }
 
-/// The lock showing GoLand runs with `config`, if there is one.
+/// The lock showing GoLand runs with `config`, if there is one: a `.lock` whose process is
+/// known not to run (see [`stale_lock`]) is not.
 pub fn running(config: &Path, observed: &Observed) -> Option<PathBuf> {
-    LOCKS.iter().map(|l| config.join(l)).find(|p| observed.get(p).exists())
+    let stale = stale_lock(config, observed).map(|(lock, _)| lock);
+    LOCKS
+        .iter()
+        .map(|l| config.join(l))
+        .find(|p| observed.get(p).exists() && stale.as_ref() != Some(p))
+}
+
+/// `config`'s `.lock` and the PID in it, when that process is known not to run: what a crashed
+/// GoLand leaves (it removes the file when it exits, and at its next start).
+pub fn stale_lock(config: &Path, observed: &Observed) -> Option<(PathBuf, u32)> {
+    let pid = lock_pid(config, observed)?;
+    (observed.running.get(&pid) == Some(&false)).then(|| (config.join(LOCKS[0]), pid))
+}
+
+/// The PID GoLand wrote into `config`'s `.lock` (its only content), if it reads as one.
+fn lock_pid(config: &Path, observed: &Observed) -> Option<u32> {
+    let crate::probe::FileState::Present { bytes, .. } = observed.get(&config.join(LOCKS[0]))
+    else {
+        return None;
+    };
+    std::str::from_utf8(bytes).ok()?.trim().parse().ok().filter(|&pid| pid > 0)
 }
 
 /// Whether `value` (as written in `go.sdk.xml`) is one goenv wrote: it names `wanted` or one of

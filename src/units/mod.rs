@@ -60,6 +60,9 @@ pub struct Then {
     pub editor_dlv: Option<PathBuf>,
     /// The download index, when some SDK version is neither installed nor pinned.
     pub index: Option<String>,
+    /// Processes a lock file names (GoLand's `.lock` holds its PID): whether each still runs
+    /// decides the plan. Read from `/proc` on Linux; elsewhere each counts as running.
+    pub processes: Vec<u32>,
 }
 
 /// What a resource should hold. The variant decides the resource's [`Kind`].
