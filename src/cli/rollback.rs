@@ -1,11 +1,20 @@
-//! `goenv rollback [--to N]`: undo the latest change to the managed paths, whoever made it (see
-//! `engine::plan_rollback` for which state that restores).
+//! `goenv rollback [--to N] [--format json]`: undo the latest change to the managed paths,
+//! whoever made it (see `engine::plan_rollback` for which state that restores).
 
+use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
-use super::{Ui, confirm, print_err, progress, render, report_state};
+use serde_json::json;
+
+use super::{
+    Format, Terminal, Ui, confirm, error, print_err, print_out, progress, render, report_state,
+};
 use crate::context::Context;
-use crate::engine::{self, Error, Fault};
+use crate::engine::{self, Applied, Error, ErrorKind, Fault, RollbackPlan, Undoes};
+use crate::plan::{Action, tilde_path};
+use crate::profile::secret::redact;
+use crate::rules;
 
 #[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
@@ -15,6 +24,11 @@ pub struct RollbackArgs {
     /// Roll back without asking (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Output format: `json` prints one `goenv.rollback/1` document on stdout and nothing else
+    /// (with `--yes`, or on a terminal, where the question is asked on stderr); declined, it
+    /// still says what the rollback would have done
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     #[command(flatten)]
     pub environment: super::Environment,
 }
@@ -25,26 +39,49 @@ pub fn run(
     args: RollbackArgs,
     fault: Option<&Fault>,
 ) -> Result<ExitCode, Error> {
+    let json = args.format == Format::Json;
     report_state(ui, ctx, engine::Reading::Latest)?;
     let rollback = engine::plan_rollback(ctx, args.to)?;
     let why = rollback.why.clone();
     if rollback.plan.is_empty() {
-        print_err(&format!("Nothing to do: the managed paths already match ({why}).\n"));
+        if json {
+            print_out(&document(ctx, &rollback, None));
+        } else {
+            print_err(&format!("Nothing to do: the managed paths already match ({why}).\n"));
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    if !ui.quiet {
+    if !ui.quiet && !json {
         print_err(&format!(
             "Rollback: {why}.\n\n{}",
             render::human(&rollback.plan, ctx, ui.color, render::Title::Rollback)
         ));
-    } else if !args.yes {
-        // Quiet, but about to ask: the question needs its one line of context.
+    } else if !args.yes && (!json || std::io::stdin().is_terminal()) {
+        // Quiet or JSON, but about to ask: the question needs its one line of context.
         let summary = render::summary_line(&rollback.plan, render::Title::Rollback);
         print_err(&format!("Rollback ({why}): {summary}\n"));
     }
-    if !confirm("Roll back?", args.yes)? {
-        print_err("nothing was changed\n");
-        return Ok(ExitCode::from(1));
+    match confirm("Roll back?", args.yes) {
+        Ok(true) => {}
+        Ok(false) if !json => {
+            print_err("nothing was changed\n");
+            return Ok(ExitCode::from(1));
+        }
+        // JSON: the declined document still says what the rollback would have done.
+        Ok(false) => {
+            let e = Error::new(ErrorKind::Declined, "the rollback was not confirmed");
+            return Ok(declined(ctx, &rollback, &e));
+        }
+        Err(e) if json => return Ok(declined(ctx, &rollback, &e)),
+        Err(e) => return Err(e),
+    }
+    if json {
+        // The engine's notes (effects run, skipped, warnings) are in the document, not on
+        // stderr. The plan is kept to describe what was done once the rollback consumes it.
+        let planned = Planned::of(&rollback);
+        let applied = rollback.apply_reporting(ctx, fault, &mut Muted(progress(ui, ctx)))?;
+        print_out(&planned.document(ctx, Some(&applied)));
+        return Ok(ExitCode::SUCCESS);
     }
     let number = rollback.apply(ctx, fault, &mut progress(ui, ctx))?;
     print_err(&format!(
@@ -52,3 +89,132 @@ pub fn run(
     ));
     Ok(ExitCode::SUCCESS)
 }
+
+/// A [`Terminal`] without the notes: with `--format json` they are in the document. Download
+/// progress (on a terminal) and `-v`'s reads still go to stderr.
+struct Muted(Terminal);
+
+impl engine::Progress for Muted {
+    fn note(&mut self, _line: &str) {}
+    fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
+        self.0.download(name, got, total);
+    }
+    fn wants_reads(&self) -> bool {
+        self.0.wants_reads()
+    }
+    fn read(&mut self, path: &Path, why: &str) {
+        self.0.read(path, why);
+    }
+}
+
+/// What a planned rollback is, kept apart from the lock and store it holds.
+struct Planned {
+    why: String,
+    undoes: Undoes,
+    latest: u32,
+    target: u32,
+    plan: crate::plan::Plan,
+}
+
+impl Planned {
+    fn of(r: &RollbackPlan) -> Self {
+        Planned {
+            why: r.why.clone(),
+            undoes: r.undoes,
+            latest: r.latest,
+            target: r.target,
+            plan: r.plan.clone(),
+        }
+    }
+
+    /// What it undoes, the generations it goes from and to, and what it changes (or would):
+    /// the fields a success and a declined rollback share.
+    fn described(&self, ctx: &Context) -> serde_json::Map<String, serde_json::Value> {
+        let plan = &self.plan;
+        let paths: Vec<_> = plan
+            .paths()
+            .map(|c| {
+                json!({
+                    "resource": c.id.to_string(),
+                    "path": c.path.display().to_string(),
+                    "shown": tilde_path(&c.path, &ctx.home),
+                    "action": match c.action {
+                        Action::Create => "created",
+                        Action::Delete => "removed",
+                        Action::Update | Action::Run => "restored",
+                    },
+                })
+            })
+            .collect();
+        let undoes = match self.undoes {
+            Undoes::Drift => "drift",
+            Undoes::Generation => "generation",
+            Undoes::To => "to",
+        };
+        let fields = json!({
+            "undoes": undoes,
+            "why": self.why,
+            "from": self.latest,
+            "to": self.target,
+            "summary": render::counts_json(plan),
+            "changes": render::changes_json(&plan.changes, ctx, &plan.secrets),
+            "paths": paths,
+        });
+        match fields {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    /// The `goenv.rollback/1` document of a rollback done (`applied`), or of one with nothing
+    /// to do (`None`).
+    fn document(&self, ctx: &Context, applied: Option<&Applied>) -> String {
+        let secrets = &self.plan.secrets;
+        let mut findings = self.plan.findings.clone();
+        let (mut ran, mut skipped, mut skipped_why, mut warnings) =
+            (Vec::new(), Vec::new(), None, Vec::new());
+        if let Some(a) = applied {
+            ran = a.ran.clone();
+            if let Some((why, what)) = &a.skipped {
+                findings.push(rules::user_manager_unreachable(why, what));
+                skipped = what.clone();
+                skipped_why = Some(redact(why, secrets));
+            }
+            warnings = a.warnings.iter().map(|w| redact(w, secrets)).collect();
+        }
+        let mut doc = serde_json::Map::new();
+        doc.insert("schema".into(), SCHEMA.into());
+        doc.insert("ok".into(), true.into());
+        doc.insert("platform".into(), format!("{}/{}", ctx.os, ctx.arch).into());
+        doc.insert("changed".into(), applied.is_some().into());
+        doc.insert("generation".into(), applied.map(|a| a.number).into());
+        doc.extend(self.described(ctx));
+        doc.insert(
+            "effects".into(),
+            json!({ "ran": ran, "skipped": skipped, "skipped_why": skipped_why }),
+        );
+        doc.insert("warnings".into(), warnings.into());
+        doc.insert("findings".into(), render::findings_json(&findings, secrets));
+        doc.insert("problems".into(), json!([]));
+        format!("{:#}\n", serde_json::Value::Object(doc))
+    }
+}
+
+/// The `goenv.rollback/1` document of a rollback with nothing to do.
+fn document(ctx: &Context, rollback: &RollbackPlan, applied: Option<&Applied>) -> String {
+    Planned::of(rollback).document(ctx, applied)
+}
+
+/// The failure document of a rollback not confirmed: the problem, and what it would have done.
+fn declined(ctx: &Context, rollback: &RollbackPlan, e: &Error) -> ExitCode {
+    let failure = error::JsonFailure { schema: SCHEMA, profile: None, says_changed: true };
+    let mut doc = failure.document(e, Some(format!("{}/{}", ctx.os, ctx.arch)));
+    if let Some(map) = doc.as_object_mut() {
+        map.extend(Planned::of(rollback).described(ctx));
+    }
+    print_out(&format!("{doc:#}\n"));
+    error::exit_code(e.kind)
+}
+
+/// The document's `schema`.
+pub const SCHEMA: &str = "goenv.rollback/1";
