@@ -198,7 +198,8 @@ fn rollback_prints_one_valid_document() {
     assert_eq!(v["paths"].as_array().unwrap().len(), v["changes"].as_array().unwrap().len());
     assert_eq!(v["summary"]["remove"], paths.iter().filter(|p| p.1 == "removed").count());
     assert_eq!(v["effects"], json!({"ran": [], "skipped": [], "skipped_why": null}));
-    let env_diff = v["changes"].as_array().unwrap().iter().find(|c| c["resource"] == "file:~/.config/go/env");
+    let env_diff =
+        v["changes"].as_array().unwrap().iter().find(|c| c["resource"] == "file:~/.config/go/env");
     assert!(env_diff.unwrap()["diff"].as_str().unwrap().contains("-GOPRIVATE=<redacted>"), "{v:#}");
     assert_eq!(files(&env), fresh, "rolled back byte for byte");
 
@@ -206,8 +207,11 @@ fn rollback_prints_one_valid_document() {
     let v = json_run(&env, &["rollback", "--yes"], 0);
     assert_eq!((&v["undoes"], &v["from"], &v["to"]), (&json!("generation"), &json!(2), &json!(1)));
     assert!(
-        v["paths"].as_array().unwrap().iter().any(|p| p["shown"] == "~/.config/go/env"
-            && p["action"] == "created"),
+        v["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["shown"] == "~/.config/go/env" && p["action"] == "created"),
         "{v:#}"
     );
 

@@ -409,7 +409,11 @@ fn json_usage_failure(args: &[String]) -> Option<error::JsonFailure> {
                 "show" => "goenv.show/1",
                 _ => return None,
             };
-            return Some(error::JsonFailure { schema, profile: None, says_changed: matches!(a, "apply" | "rollback") });
+            return Some(error::JsonFailure {
+                schema,
+                profile: None,
+                says_changed: matches!(a, "apply" | "rollback"),
+            });
         }
         i += 1;
     }

@@ -174,10 +174,10 @@ impl Planned {
         let (mut ran, mut skipped, mut skipped_why, mut warnings) =
             (Vec::new(), Vec::new(), None, Vec::new());
         if let Some(a) = applied {
-            ran = a.ran.clone();
+            ran = commands(&a.ran);
             if let Some((why, what)) = &a.skipped {
                 findings.push(rules::user_manager_unreachable(why, what));
-                skipped = what.clone();
+                skipped = commands(what);
                 skipped_why = Some(redact(why, secrets));
             }
             warnings = a.warnings.iter().map(|w| redact(w, secrets)).collect();
@@ -198,6 +198,17 @@ impl Planned {
         doc.insert("problems".into(), json!([]));
         format!("{:#}\n", serde_json::Value::Object(doc))
     }
+}
+
+/// One command per entry: an effect's names list its commands joined by `, ` (variable and
+/// unit names hold no comma).
+fn commands(effects: &[String]) -> Vec<String> {
+    effects
+        .iter()
+        .flat_map(|e| e.split(", "))
+        .filter(|c| *c != "nothing")
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The `goenv.rollback/1` document of a rollback with nothing to do.

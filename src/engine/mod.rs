@@ -18,6 +18,7 @@ mod rollback;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::apply::Applied;
 pub use crate::apply::Fault;
 pub use against::plan_against;
 pub use debris::{Debris, leftovers};
@@ -26,7 +27,6 @@ pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generatio
 pub use init::{Written, backup_path, init};
 pub use observe::{observe, observe_reporting};
 pub use reads::{Reading, state_reads};
-pub use crate::apply::Applied;
 pub use rollback::{RollbackPlan, Undoes, plan_rollback};
 
 use crate::apply::{self, Meta};
