@@ -234,6 +234,21 @@ fn rollback_prints_one_valid_document() {
     assert_eq!((&v["undoes"], &v["from"], &v["to"]), (&json!("to"), &json!(4), &json!(0)));
     assert_eq!(v["generation"], 5);
     assert_eq!(files(&env), fresh);
+    // The schema is not vacuous: what breaks the contract is refused.
+    let schema = schemas::validator("schemas/rollback.schema.json");
+    for (what, change) in [
+        ("a change without a generation", ("generation", Value::Null)),
+        ("an unknown `undoes`", ("undoes", json!("everything"))),
+        ("a generation before 1", ("generation", json!(0))),
+        ("nothing changed with changes", ("changed", json!(false))),
+    ] {
+        let mut d = v.clone();
+        d[change.0] = change.1;
+        assert!(!schemas::errors(&schema, &d).is_empty(), "{what} was accepted: {d:#}");
+    }
+    let mut d = v.clone();
+    d["paths"][0]["action"] = json!("update");
+    assert!(!schemas::errors(&schema, &d).is_empty(), "a path's change action was accepted");
     let v = json_run(&env, &["rollback", "--to", "0", "--yes"], 0);
     assert_eq!(
         (&v["changed"], &v["generation"], &v["changes"], &v["paths"]),

@@ -45,7 +45,7 @@ pub fn run(
     let why = rollback.why.clone();
     if rollback.plan.is_empty() {
         if json {
-            print_out(&document(ctx, &rollback, None));
+            print_out(&Planned::of(ctx, &rollback).document(ctx, None));
         } else {
             print_err(&format!("Nothing to do: the managed paths already match ({why}).\n"));
         }
@@ -77,8 +77,8 @@ pub fn run(
     }
     if json {
         // The engine's notes (effects run, skipped, warnings) are in the document, not on
-        // stderr. The plan is kept to describe what was done once the rollback consumes it.
-        let planned = Planned::of(&rollback);
+        // stderr.
+        let planned = Planned::of(ctx, &rollback);
         let applied = rollback.apply_reporting(ctx, fault, &mut Muted(progress(ui, ctx)))?;
         print_out(&planned.document(ctx, Some(&applied)));
         return Ok(ExitCode::SUCCESS);
@@ -107,30 +107,19 @@ impl engine::Progress for Muted {
     }
 }
 
-/// What a planned rollback is, kept apart from the lock and store it holds.
+/// What the document says of a planned rollback, taken before the rollback consumes it (with
+/// the lock and store it holds).
 struct Planned {
-    why: String,
-    undoes: Undoes,
-    latest: u32,
-    target: u32,
-    plan: crate::plan::Plan,
+    /// The fields a success and a declined rollback share.
+    described: serde_json::Map<String, serde_json::Value>,
+    findings: Vec<rules::Finding>,
+    secrets: Vec<String>,
 }
 
 impl Planned {
-    fn of(r: &RollbackPlan) -> Self {
-        Planned {
-            why: r.why.clone(),
-            undoes: r.undoes,
-            latest: r.latest,
-            target: r.target,
-            plan: r.plan.clone(),
-        }
-    }
-
-    /// What it undoes, the generations it goes from and to, and what it changes (or would):
-    /// the fields a success and a declined rollback share.
-    fn described(&self, ctx: &Context) -> serde_json::Map<String, serde_json::Value> {
-        let plan = &self.plan;
+    /// What it undoes, the generations it goes from and to, and what it changes (or would).
+    fn of(ctx: &Context, r: &RollbackPlan) -> Self {
+        let plan = &r.plan;
         let paths: Vec<_> = plan
             .paths()
             .map(|c| {
@@ -146,31 +135,32 @@ impl Planned {
                 })
             })
             .collect();
-        let undoes = match self.undoes {
+        let undoes = match r.undoes {
             Undoes::Drift => "drift",
             Undoes::Generation => "generation",
             Undoes::To => "to",
         };
         let fields = json!({
             "undoes": undoes,
-            "why": self.why,
-            "from": self.latest,
-            "to": self.target,
+            "why": r.why,
+            "from": r.latest,
+            "to": r.target,
             "summary": render::counts_json(plan),
             "changes": render::changes_json(&plan.changes, ctx, &plan.secrets),
             "paths": paths,
         });
-        match fields {
+        let described = match fields {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
-        }
+        };
+        Planned { described, findings: plan.findings.clone(), secrets: plan.secrets.clone() }
     }
 
     /// The `goenv.rollback/1` document of a rollback done (`applied`), or of one with nothing
     /// to do (`None`).
-    fn document(&self, ctx: &Context, applied: Option<&Applied>) -> String {
-        let secrets = &self.plan.secrets;
-        let mut findings = self.plan.findings.clone();
+    fn document(self, ctx: &Context, applied: Option<&Applied>) -> String {
+        let Planned { described, mut findings, secrets } = self;
+        let secrets = &secrets;
         let (mut ran, mut skipped, mut skipped_why, mut warnings) =
             (Vec::new(), Vec::new(), None, Vec::new());
         if let Some(a) = applied {
@@ -188,7 +178,7 @@ impl Planned {
         doc.insert("platform".into(), format!("{}/{}", ctx.os, ctx.arch).into());
         doc.insert("changed".into(), applied.is_some().into());
         doc.insert("generation".into(), applied.map(|a| a.number).into());
-        doc.extend(self.described(ctx));
+        doc.extend(described);
         doc.insert(
             "effects".into(),
             json!({ "ran": ran, "skipped": skipped, "skipped_why": skipped_why }),
@@ -211,17 +201,12 @@ fn commands(effects: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The `goenv.rollback/1` document of a rollback with nothing to do.
-fn document(ctx: &Context, rollback: &RollbackPlan, applied: Option<&Applied>) -> String {
-    Planned::of(rollback).document(ctx, applied)
-}
-
 /// The failure document of a rollback not confirmed: the problem, and what it would have done.
 fn declined(ctx: &Context, rollback: &RollbackPlan, e: &Error) -> ExitCode {
     let failure = error::JsonFailure { schema: SCHEMA, profile: None, says_changed: true };
     let mut doc = failure.document(e, Some(format!("{}/{}", ctx.os, ctx.arch)));
     if let Some(map) = doc.as_object_mut() {
-        map.extend(Planned::of(rollback).described(ctx));
+        map.extend(Planned::of(ctx, rollback).described);
     }
     print_out(&format!("{doc:#}\n"));
     error::exit_code(e.kind)
