@@ -8,6 +8,12 @@
 //! stderr, and exits with 130 (SIGINT) or 143 (SIGTERM). What a SIGKILL leaves, which no handler
 //! sees, is found and removed by `engine::debris` (recovery and `gc`) and shown by `status`.
 //!
+//! A program goenv runs that writes into such a path (`go install` into its staging GOBIN) runs
+//! in its own process group, registered here ([`ChildGroup`]): the handler sends the group the
+//! same signal and waits (briefly) for it to end before removing anything, so neither `go` nor
+//! the compilers it started outlive goenv or write into a path after it is removed. (The group
+//! is its own, so a Ctrl-C at the terminal reaches it through goenv too.)
+//!
 //! This module never decides what to create; it removes only what was registered.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +23,13 @@ use std::time::{Duration, Instant};
 
 /// Paths being written that nothing needs once goenv stops.
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// The process groups of programs goenv runs that write into registered paths.
+static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Set by the handler as it starts: a child that ended because of the signal is not a failure
+/// to report, the handler is about to exit.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How long the handler waits for those groups to end after signalling them.
+const CHILD_WAIT: Duration = Duration::from_secs(5);
 /// Held for the whole of a transaction, and by the handler from the moment it starts.
 static GATE: Mutex<()> = Mutex::new(());
 /// Whether a transaction of this process has completed (the machine was changed).
@@ -52,6 +65,51 @@ impl Drop for Temporary {
     }
 }
 
+/// A child started with `process_group(0)` (its pid is its group's id): on SIGINT or SIGTERM
+/// the handler sends its whole group the signal while this value lives.
+#[derive(Debug)]
+pub struct ChildGroup(i32);
+
+impl ChildGroup {
+    pub fn new(child: &std::process::Child) -> Self {
+        install();
+        let id = i32::try_from(child.id()).unwrap_or(0);
+        lock(&CHILDREN).push(id);
+        Self(id)
+    }
+}
+
+impl ChildGroup {
+    /// Once the child has ended: if the handler is stopping goenv (it signalled the child), this
+    /// never returns, so the child's death is not reported as its failure; the handler exits.
+    pub fn ended(self) {
+        drop(self);
+        while INTERRUPTED.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        lock(&CHILDREN).retain(|g| *g != self.0);
+    }
+}
+
+/// Sends `signal` to every registered group, then waits until none has a process left (a
+/// zombie counts until it is reaped) or [`CHILD_WAIT`] has passed.
+fn stop_children(signal: rustix::process::Signal) {
+    use rustix::process::{Pid, kill_process_group, test_kill_process_group};
+    let groups: Vec<Pid> = lock(&CHILDREN).iter().filter_map(|g| Pid::from_raw(*g)).collect();
+    for g in &groups {
+        let _ = kill_process_group(*g, signal);
+    }
+    let deadline = Instant::now() + CHILD_WAIT;
+    while Instant::now() < deadline && groups.iter().any(|g| test_kill_process_group(*g).is_ok()) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A transaction in progress: the handler waits until it is dropped.
 pub struct Transaction {
     _gate: MutexGuard<'static, ()>,
@@ -82,6 +140,12 @@ fn install() {
             if let Some(signal) = signals.forever().next() {
                 let (name, code) =
                     if signal == SIGINT { ("SIGINT", 130) } else { ("SIGTERM", 143) };
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                stop_children(if signal == SIGINT {
+                    rustix::process::Signal::INT
+                } else {
+                    rustix::process::Signal::TERM
+                });
                 // The gate stays held until exit: no transaction starts meanwhile.
                 let (said, _gate) = clean_up(name);
                 // A closed or full stderr must not stop the exit.

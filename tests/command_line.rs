@@ -164,6 +164,8 @@ fn platform_flags_are_offered_only_where_they_are_used() {
     assert!(text(&out.stderr).contains("error: `--env`"), "{}", text(&out.stderr));
     let out = env.goenv(&["--env", "A=b", "rollback", "--yes"]);
     assert!(text(&out.stderr).contains("nothing to roll back"), "{}", text(&out.stderr));
+    // "nothing was changed" is true of the home too: no state directory was left behind.
+    assert!(!env.home().join(".local").exists(), "{}", text(&out.stderr));
     // A usage error exits 1, never 2.
     let out = env.goenv(&["rollback", "--os", "macos"]);
     assert_eq!(code(&out), 1, "{}", text(&out.stderr));

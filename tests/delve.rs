@@ -273,6 +273,92 @@ fn install_builds_delve_from_the_profiles_goproxy_and_verifies_it() {
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
+/// SIGTERM while `go install` builds: goenv stops the whole build (go and the compilers it
+/// started, here a `-toolexec` wrapper that blocks), removes the staging GOBIN, says so and
+/// exits 143; nothing of the build outlives it.
+#[test]
+fn sigterm_during_a_build_stops_go_and_its_compilers_and_leaves_nothing() {
+    use common::fixtures::{GO_DELVE, go_bin, gocache};
+    use common::goproxy::{WritableOnDrop, fake_delve_proxy};
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let env = TestEnv::new();
+    let home = env.home();
+    let _cleanup = WritableOnDrop(home.clone());
+    adopted_sdk(&home, GO_DELVE, Some(&go_bin(GO_DELVE)));
+    let proxy = fake_delve_proxy(&env.dir.path().join("proxy"), &["v1.23.1"]);
+    let pids = env.dir.path().join("pids");
+    let wrapper = env.write(
+        "slow-toolexec",
+        &format!("#!/bin/sh\necho $$ >> '{}'\nexec sleep 120\n", pids.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    env.write(
+        "p.kdl",
+        &format!(
+            "version 1\ngo \"{GO_DELVE}\" {{\n}}\ndelve install=\"v1.23.1\"\n\
+             go-env {{\n    GOPROXY \"{proxy}\"\n    GOSUMDB \"off\"\n    GOBIN \"~/go/bin\"\n    \
+             GOTOOLCHAIN \"local\"\n    GOFLAGS \"-modcacherw -toolexec={}\"\n}}\nshells \"bash\"\n",
+            wrapper.display()
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goenv"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .arg("--home")
+        .arg(&home)
+        .args(["--env", &format!("GOCACHE={}", gocache().display()), "apply", "--yes", "p.kdl"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("goenv starts");
+    let started = Instant::now();
+    let building = || fs::read_to_string(&pids).is_ok_and(|t| !t.trim().is_empty());
+    while !building() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the build never reached the wrapper");
+        assert!(child.try_wait().unwrap().is_none(), "goenv ended before the build blocked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let staging: Vec<String> = fs::read_dir(home.join("go/bin"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(staging.iter().any(|n| n.starts_with(".goenv-build-")), "{staging:?}");
+    let signalled = Instant::now();
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(signalled.elapsed() < Duration::from_secs(10), "{:?}", signalled.elapsed());
+    assert!(stderr.contains("interrupted by SIGTERM; removed `"), "{stderr}");
+    assert!(stderr.contains(".goenv-build-") && stderr.contains("nothing was changed"), "{stderr}");
+    // Every process of the build is gone (a zombie waiting for init to reap it counts as gone).
+    let alive = |pid: &str| {
+        fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    };
+    let all = fs::read_to_string(&pids).unwrap();
+    let running: Vec<&str> = all.split_whitespace().filter(|p| alive(p)).collect();
+    for pid in &running {
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    assert!(running.is_empty(), "still running after goenv exited: {running:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let left: Vec<_> =
+        fs::read_dir(home.join("go/bin")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(!home.join(".local/state/goenv/generations/0001.toml").exists());
+}
+
 /// The Delve VS Code debugs with (`go.alternateTools.dlv`) is checked against the active SDK
 /// too: the one a settings file names, and the one goenv writes there.
 #[test]

@@ -185,6 +185,26 @@ fn rollback_json_says_which_effects_ran_and_which_were_skipped() {
     assert_eq!(environment(&manager), after, "nothing ran");
 }
 
+/// `gc` folds old generations into its base, effects included: `rollback --to 0` afterwards still
+/// gives the manager back the environment it had before goenv.
+#[test]
+fn rollback_to_0_after_gc_still_restores_the_managers_environment() {
+    let env = home_env();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&env.home(), &run);
+    manager.systemctl_ok(&["set-environment", "GREETING=before goenv"]);
+    let before = environment(&manager);
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    env.write("profile.kdl", &PROFILE.replace("hello world", "hello again"));
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply a change");
+    assert_eq!(environment(&manager)["GREETING"], "$'hello again'");
+    ok(&goenv(&env, &run, &["gc", "--keep", "1"]), "gc");
+    assert!(!env.home().join(".local/state/goenv/generations/0001.toml").exists(), "folded");
+    let to0 = goenv(&env, &run, &["rollback", "--to", "0", "--yes"]);
+    ok(&to0, "rollback --to 0");
+    assert_eq!(environment(&manager), before, "the generation gc folded is undone too");
+}
+
 #[test]
 fn changing_the_profile_updates_and_unsets_what_changed() {
     let env = home_env();
@@ -352,6 +372,53 @@ fn a_service_sees_the_new_values_after_apply_and_the_old_after_rollback() {
     assert!(!home.join(".config/systemd/user/api.service.d").exists());
 }
 
+/// `show N` lists what a generation ran after its files, as apply reported it, and the JSON
+/// gives each effect's commands and their undo; a secret value is redacted in both.
+#[test]
+fn show_lists_the_effects_a_generation_ran_without_its_secrets() {
+    const TOKEN: &str = "tok-effects-7731";
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&env.home(), &run);
+    env.write(
+        "profile.kdl",
+        &format!(
+            "version 1\nexport {{\n    GREETING \"hi\"\n    TOKEN \"{TOKEN}\" secret=#true\n}}\n\
+             session live=#true\n"
+        ),
+    );
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    assert_eq!(environment(&manager)["TOKEN"], TOKEN, "the manager has the real value");
+    let show = goenv(&env, &run, &["show", "1"]);
+    ok(&show, "show");
+    let stdout = text(&show.stdout);
+    assert!(
+        stdout.contains(
+            "\n> effect:systemd-user/set-environment\nran systemctl --user set-environment "
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("GREETING=hi TOKEN=<redacted>\n"), "{stdout}");
+    let json = goenv(&env, &run, &["show", "1", "--format", "json"]);
+    ok(&json, "show json");
+    let v = common::schemas::parse(&json.stdout);
+    let effects = v["effects"].as_array().unwrap();
+    assert_eq!(effects.len(), 1, "{v}");
+    assert_eq!(effects[0]["resource"], "effect:systemd-user/set-environment");
+    let ran = effects[0]["ran"][0].as_str().unwrap();
+    assert!(
+        ran.starts_with("systemctl --user set-environment PATH=")
+            && ran.ends_with("TOKEN=<redacted>"),
+        "{ran}"
+    );
+    let undo = effects[0]["undo"][0].as_str().unwrap();
+    assert!(undo.starts_with("systemctl --user "), "{undo}");
+    for out in [&show, &json] {
+        assert!(!text(&out.stdout).contains(TOKEN) && !text(&out.stderr).contains(TOKEN));
+    }
+}
+
 #[test]
 fn removing_a_service_node_reloads_the_manager_so_the_unit_no_longer_sees_goenvs_values() {
     let env = TestEnv::new();
@@ -384,6 +451,13 @@ fn removing_a_service_node_reloads_the_manager_so_the_unit_no_longer_sees_goenvs
     );
     assert!(!home.join(".config/systemd/user/worker.service.d").exists());
     assert_eq!(manager.property("worker.service", "Environment"), "");
+    let show = text(&goenv(&env, &run, &["show", "2"]).stdout);
+    assert!(
+        show.contains(
+            "\n> effect:systemd-user/daemon-reload\nran systemctl --user daemon-reload\n"
+        ),
+        "{show}"
+    );
     // Nothing left to do: the next apply runs nothing.
     let again = goenv(&env, &run, &["apply", "--yes", "without.kdl"]);
     ok(&again, "apply again");
@@ -426,6 +500,13 @@ fn a_failing_effect_puts_the_files_and_the_manager_back() {
              that had run; nothing was changed"
         ),
         "{error}"
+    );
+    assert!(
+        stderr.contains(
+            "hint: nothing is left changed; fix the cause (`systemctl --user status`) and run the \
+             command again"
+        ),
+        "{stderr}"
     );
     // Everything as before: no drop-in, no environment.d file, the manager's environment and
     // the unit's, no generation.

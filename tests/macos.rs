@@ -35,6 +35,9 @@ if args[:1] == ["getenv"] and len(args) == 2:
     if args[1] in env:
         sys.stdout.write(env[args[1]] + "\n")
 elif args[:1] == ["setenv"] and len(args) == 3:
+    if args[1] + "=" + args[2] == os.environ.get("LAUNCHCTL_REFUSE"):
+        sys.stderr.write("Could not set environment: 1: Operation not permitted\n")
+        sys.exit(1)
     env[args[1]] = args[2]
 elif args[:1] == ["unsetenv"] and len(args) == 2:
     env.pop(args[1], None)
@@ -306,6 +309,37 @@ fn without_launchctl_the_files_are_written_and_the_effects_skipped() {
     assert!(stderr.contains("launchd could not be reached to run the effects"), "{stderr}");
     assert!(stderr.contains("skipped launchctl setenv PATH"), "names without values: {stderr}");
     assert!(env.home().join("Library/LaunchAgents/dev.goenv.session.plist").is_file());
+}
+
+#[test]
+fn a_failing_launchctl_puts_the_files_and_launchds_environment_back() {
+    let env = TestEnv::new();
+    env.write("profile.kdl", PROFILE);
+    std::fs::create_dir_all(env.home()).unwrap();
+    std::fs::write(env.home().join(".zprofile"), "export EDITOR=vi\n").unwrap();
+    let launchd = Launchd::new(&[("PLAIN", "old")]);
+    let before_home = tree(&env.home());
+    let mut vars = launchd.vars();
+    // The stub refuses the last variable goenv sets (PATH and GREETING come first), and only
+    // with the new value: setting the old one back works.
+    vars.push(("LAUNCHCTL_REFUSE", "PLAIN=x".into()));
+    let vars: Vec<(&str, &std::ffi::OsStr)> =
+        vars.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let out = env
+        .goenv_with(&vars, &["--os", "macos", "--arch", "arm64", "apply", "--yes", "profile.kdl"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`launchctl setenv PLAIN` failed (exit 1)"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hint: nothing is left changed; fix the cause (`launchctl print gui/$(id -u)`) and \
+             run the command again"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("systemctl"), "{stderr}");
+    assert_eq!(launchd.env(), BTreeMap::from([("PLAIN".to_owned(), "old".to_owned())]));
+    assert_eq!(tree(&env.home()), before_home);
 }
 
 #[test]

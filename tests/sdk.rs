@@ -286,7 +286,11 @@ fn refusals_leave_nothing_behind() {
             .unwrap_or_default();
         assert!(leftovers.is_empty(), "{what}: {leftovers:?}");
         assert_eq!(downloads(&env), Vec::<String>::new(), "{what}");
-        assert!(!home.join(".local/state/goenv/generations/0001.toml").exists(), "{what}");
+        assert!(
+            !home.join(".local").exists(),
+            "{what}: no state directory is left behind: {:?}",
+            names_below(&home.join(".local"))
+        );
         assert!(!home.join(".config/goenv/env.sh").exists(), "{what}");
         assert!(!home.join(".profile").exists(), "{what}");
         assert!(!Path::new("/tmp/goenv-hostile-absolute").exists());
@@ -616,4 +620,15 @@ fn interrupted_downloads_and_unpacks_leave_no_debris() {
     assert!(said.contains("goenv: removed what an interrupted goenv left: "), "{said}");
     assert!(said.contains(".goenv-Zz99Yy") && said.contains(".partial-Qq11Ww"), "{said}");
     assert!(!home.join(".local/state/goenv/generations/.goenv-Zz99Yy").exists());
+}
+
+fn names_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        out.push(e.path().display().to_string());
+        if e.path().is_dir() {
+            out.extend(names_below(&e.path()));
+        }
+    }
+    out
 }

@@ -88,11 +88,14 @@ pub(crate) enum ApplyError {
     )]
     #[diagnostic(
         code(goenv::apply::effect),
-        help(
-            "nothing is left changed; fix the cause (`systemctl --user status`) and run the command again"
-        )
+        help("nothing is left changed; fix the cause ({check}) and run the command again")
     )]
-    Effect { why: String, done: Vec<String> },
+    Effect {
+        why: String,
+        done: Vec<String>,
+        /// Where to look: the manager the failing effect talks to.
+        check: &'static str,
+    },
     #[error("cannot undo the effects of an interrupted change: {0}")]
     #[diagnostic(code(goenv::apply::undo))]
     Undo(String),
@@ -239,7 +242,11 @@ pub fn apply(
             store.remove_journal()?;
             tidy(store);
             let done = effects[..i].iter().map(|s| s.run.names()).collect();
-            return Err(ApplyError::Effect { why, done });
+            let check = match step.run {
+                effect::Run::Launchctl { .. } => "`launchctl print gui/$(id -u)`",
+                _ => "`systemctl --user status`",
+            };
+            return Err(ApplyError::Effect { why, done, check });
         }
         Fault::reached(fault, &format!("effect-{}", i + 1));
     }

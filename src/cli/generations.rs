@@ -92,6 +92,11 @@ pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
             "ok": true,
             "generation": summary_json(g),
             "changes": render::changes_json(&shown.changes, ctx, &shown.secrets),
+            "effects": shown.effects.iter().map(|step| json!({
+                "resource": step.resource.to_string(),
+                "ran": ran(&step.run, &shown.secrets),
+                "undo": ran(&step.undo, &shown.secrets),
+            })).collect::<Vec<_>>(),
             "problems": [],
         });
         print_out(&format!("{v:#}\n"));
@@ -102,8 +107,20 @@ pub fn show(ctx: &Context, ui: &Ui, args: ShowArgs) -> Result<ExitCode, Error> {
         out.push_str(&format!("\n{} {}\n", c.action.sign(), c.id));
         out.push_str(&render::diff(c, ctx, &shown.secrets));
     }
+    // What ran once the files were written, as `apply` reported it.
+    for step in shown.effects.iter().filter(|_| !ui.quiet) {
+        out.push_str(&format!("\n> {}\n", step.resource));
+        for line in ran(&step.run, &shown.secrets) {
+            out.push_str(&format!("ran {line}\n"));
+        }
+    }
     print_out(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The commands an effect ran (or its undo runs), secret values redacted.
+fn ran(run: &crate::resource::effect::Run, secrets: &[String]) -> Vec<String> {
+    run.commands().iter().map(|l| crate::profile::secret::redact(l, secrets)).collect()
 }
 
 /// A generation as JSON: `{"number", "time", "command", "changed", "summary", "profile"}`.

@@ -122,6 +122,8 @@ pub fn generations(ctx: &Context) -> Result<Vec<GenerationSummary>> {
 pub struct Shown {
     pub summary: GenerationSummary,
     pub changes: Vec<Change>,
+    /// The effects that ran after the paths were written, in order, each with its undo.
+    pub effects: Vec<crate::resource::effect::Step>,
     pub secrets: Vec<String>,
 }
 
@@ -151,7 +153,7 @@ pub fn show(ctx: &Context, n: u32) -> Result<Shown> {
         summary: g.summary,
         profile: g.profile,
     };
-    Ok(Shown { summary, changes, secrets })
+    Ok(Shown { summary, changes, effects: g.effects, secrets })
 }
 
 /// What gc removed.

@@ -119,8 +119,18 @@ pub(crate) fn tools(
         }
         let shown = format!("{package}@{version}");
         progress.note(&format!("goenv: building {shown} with {}", go.display()));
-        let out =
-            cmd.output().map_err(|e| failed(format!("cannot run `{}`: {e}", go.display())))?;
+        // Its own process group, which SIGINT and SIGTERM reach through goenv's handler: no
+        // compiler outlives goenv, or writes into the staging directory once it is removed.
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child =
+            cmd.spawn().map_err(|e| failed(format!("cannot run `{}`: {e}", go.display())))?;
+        let group = crate::interrupt::ChildGroup::new(&child);
+        let out = child.wait_with_output();
+        group.ended();
+        let out = out.map_err(|e| failed(format!("cannot run `{}`: {e}", go.display())))?;
         if !out.status.success() {
             return Err(failed(format!(
                 "`go install {shown}` failed:\n{}",

@@ -146,9 +146,19 @@ fn undo_effects(store: &Store, after: u32, latest: u32) -> Result<Vec<Effect>> {
     let mut launchd: Vec<Var> = Vec::new();
     let mut rest: Vec<Effect> = Vec::new();
     let numbers = store.generation_numbers()?;
+    let mut undos = Vec::new();
     for &n in numbers.iter().rev().filter(|&&n| n > after && n <= latest) {
-        for step in store.load_generation(n)?.effects {
-            match step.undo {
+        undos.extend(store.load_generation(n)?.effects.into_iter().map(|s| s.undo));
+    }
+    // Generations `gc` folded keep what undoes their effects in its base: older than every
+    // manifest.
+    let (through, folded) = store.folded_undo()?;
+    if after < through {
+        undos.extend(folded.into_iter().rev());
+    }
+    {
+        for undo in undos {
+            match undo {
                 Run::SetEnvironment { vars: old } => {
                     for v in old {
                         match vars.iter_mut().find(|w| w.name == v.name) {

@@ -110,5 +110,8 @@ mod tests {
         let kept = store.load_generation(3).unwrap();
         assert_eq!(kept.effects, [step(&format!("{secret}-3"))], "its blob survived gc");
         assert!(store.get_blob(&crate::store::sha256(format!("{secret}-1").as_bytes())).is_err());
+        // What undoes the folded generations' effects stays, for `rollback --to 0`.
+        let undo = Run::SetEnvironment { vars: vec![Var::new("TOKEN", None)] };
+        assert_eq!(store.folded_undo().unwrap(), (2, vec![undo.clone(), undo]));
     }
 }

@@ -131,6 +131,11 @@ struct Base {
     through: u32,
     #[serde(default)]
     paths: Vec<BaseRecord>,
+    /// What undoes the effects the folded generations ran, oldest first (values in blobs, as a
+    /// manifest keeps them): what `rollback --to 0` must still undo. The values they set are
+    /// not kept: gc drops them with their generations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    undo: Vec<crate::resource::effect::Step>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -183,9 +188,14 @@ impl Store {
             }
             Err(e) => return Err(io_err("write generation", &path)(e)),
         }
-        // Keep the index current; `index()` rebuilds it if this is interrupted.
-        if let Ok(text) = fs::read_to_string(self.index_path())
-            && let Ok(mut index) = toml::from_str::<Index>(&text)
+        // Keep the index current; `index()` rebuilds it if this is interrupted. Before the first
+        // generation there is no index to update (nothing was cached): it starts here.
+        let current = match fs::read_to_string(self.index_path()) {
+            Ok(text) => toml::from_str::<Index>(&text).ok(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && number == 1 => Some(Index::default()),
+            Err(_) => None,
+        };
+        if let Some(mut index) = current
             && index.latest + 1 == number
         {
             index.add(generation);
@@ -316,8 +326,12 @@ impl Store {
         for n in self.generation_numbers()? {
             index.add(&self.load_generation(n)?);
         }
-        // A cache: failing to write it only costs the next reader a rebuild.
-        let _ = self.write_index(&index);
+        // A cache: failing to write it only costs the next reader a rebuild. Of nothing (no
+        // generation yet) there is nothing to cache, and a store that records nothing stays
+        // empty (see the lock).
+        if index.latest > 0 || !index.paths.is_empty() {
+            let _ = self.write_index(&index);
+        }
         Ok(index)
     }
 
@@ -349,11 +363,18 @@ impl Store {
             let mut paths: BTreeMap<PathBuf, Folded> =
                 base.paths.drain(..).map(|r| (r.path, (r.original, r.after, r.resource))).collect();
             for &n in dropped {
-                for record in self.load_generation(n)?.paths {
+                let generation = self.load_generation(n)?;
+                for record in generation.paths {
                     let entry = paths.entry(record.path).or_insert((record.before, None, None));
                     entry.1 = record.after;
                     entry.2 = Some(record.resource);
                 }
+                // Only the undo half: the run half's values (a secret the session got) go.
+                let undos = generation.effects.into_iter().map(|step| {
+                    let undo = step.undo.clone();
+                    crate::resource::effect::Step { run: undo.clone(), undo, ..step }
+                });
+                base.undo.extend(self.effects_out(&undos.collect::<Vec<_>>())?);
                 base.through = n;
             }
             base.paths = paths
@@ -386,6 +407,7 @@ impl Store {
         for record in &base.paths {
             referenced.extend(record.original.iter().chain(&record.after).cloned());
         }
+        referenced.extend(effect_blobs(&base.undo));
         for &n in kept {
             let generation = self.load_generation(n)?;
             referenced.extend(generation.profile_sha256);
@@ -407,6 +429,15 @@ impl Store {
         }
         (report.blobs_removed, report.bytes_freed) = self.sweep_blobs(&referenced)?;
         Ok(report)
+    }
+
+    /// The generations `gc` folded (`1..=through`, 0 for none) and what undoes the effects they
+    /// ran, oldest first, values in place.
+    pub(crate) fn folded_undo(
+        &self,
+    ) -> Result<(u32, Vec<crate::resource::effect::Run>), StoreError> {
+        let base = self.load_base()?;
+        Ok((base.through, self.effects_in(base.undo)?.into_iter().map(|s| s.undo).collect()))
     }
 
     fn load_base(&self) -> Result<Base, StoreError> {

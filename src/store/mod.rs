@@ -107,19 +107,20 @@ pub(crate) struct Store {
     /// Opened by a command that must write nothing (`plan`, `status`): the index cache is not
     /// rewritten and no directory is created.
     read_only: bool,
+    /// The directories this open created, outermost first (`~/.local/state`, …, the store):
+    /// a command that ends without recording anything takes them away again (see the lock).
+    created: Vec<PathBuf>,
 }
 
 impl Store {
     /// Opens the store at `root`, creating it (mode 0700) and its directories as needed.
     pub(crate) fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
-        let store = Store { root: root.into(), read_only: false };
-        for dir in [store.root.clone(), store.blobs_dir(), store.generations_dir()] {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(io_err("create directory", &dir))?;
-        }
+        let root = root.into();
+        let mut created: Vec<PathBuf> =
+            root.ancestors().take_while(|d| !d.exists()).map(Path::to_path_buf).collect();
+        created.reverse();
+        let store = Store { root, read_only: false, created };
+        store.make_dirs()?;
         // Blobs hold copies of rc files, which may hold tokens: keep the store private even if
         // the directory existed with a looser mode.
         fs::set_permissions(&store.root, fs::Permissions::from_mode(0o700))
@@ -127,10 +128,22 @@ impl Store {
         Ok(store)
     }
 
+    /// Creates the store's directories that are missing (mode 0700).
+    fn make_dirs(&self) -> Result<(), StoreError> {
+        for dir in [self.root.clone(), self.blobs_dir(), self.generations_dir()] {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(io_err("create directory", &dir))?;
+        }
+        Ok(())
+    }
+
     /// The store at `root` as it is, for reading: nothing is created, nothing is written, and
     /// a directory that is missing reads as empty.
     pub(crate) fn existing(root: impl Into<PathBuf>) -> Store {
-        Store { root: root.into(), read_only: true }
+        Store { root: root.into(), read_only: true, created: Vec::new() }
     }
 
     fn blobs_dir(&self) -> PathBuf {
