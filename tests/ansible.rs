@@ -463,6 +463,16 @@ fn fleet_play() {
         "{}",
         rollback.text()
     );
+    // From goenv's `goenv.rollback/1` document, as the module returns it (`-vvv` prints it).
+    for said in [
+        r#""undoes": "generation""#,
+        r#""rolled_back_from": 1"#,
+        r#""restored": 0"#,
+        r#""shown": "~/.config/go/env""#,
+        r#""action": "removed""#,
+    ] {
+        assert!(rollback.stdout.contains(said), "{said}\n{}", rollback.text());
+    }
     let now = c.homes();
     assert_eq!(
         managed(now["h2"].clone()),
@@ -489,6 +499,7 @@ fn fleet_play() {
     preview.assert_host("h3", 1);
     assert!(preview.stdout.contains("Rollback: restore generation 0."), "{}", preview.text());
     assert!(preview.stdout.contains("-export TEAM_TOKEN=<redacted>\n"), "{}", preview.text());
+    assert!(preview.stdout.contains(r#""undoes": "to""#), "{}", preview.text());
     let after = c.homes();
     for host in HOSTS {
         let (a, b) = (&after[host], &now[host]);

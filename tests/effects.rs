@@ -129,6 +129,62 @@ fn session_live_changes_the_manager_as_a_fresh_login_would_and_rollback_restores
     assert_eq!(environment(&manager), before, "rollback --to 0");
 }
 
+/// `rollback --format json` says which effects ran (with the real manager) and which were
+/// skipped and why (without one), with nothing on stderr and no value in the document.
+#[test]
+fn rollback_json_says_which_effects_ran_and_which_were_skipped() {
+    let env = home_env();
+    let run = env.dir.path().join("run");
+    let manager = UserManager::start(&env.home(), &run);
+    let before = environment(&manager);
+    ok(&goenv(&env, &run, &["apply", "--yes", "profile.kdl"]), "apply");
+    let after = environment(&manager);
+    let json = |run: &Path| {
+        let out = goenv(&env, run, &["rollback", "--yes", "--format", "json"]);
+        ok(&out, "rollback --format json");
+        assert_eq!(text(&out.stderr), "", "the document says it all");
+        let v = common::schemas::parse(&out.stdout);
+        assert!(!v["effects"].to_string().contains("hello world"), "no value: {v:#}");
+        v
+    };
+
+    let v = json(&run);
+    assert_eq!(environment(&manager), before, "the rollback restored the manager");
+    assert_eq!(
+        v["effects"]["ran"],
+        serde_json::json!([
+            "systemctl --user set-environment PATH",
+            "systemctl --user unset-environment GREETING GOFLAGS QUOTED"
+        ]),
+        "{v:#}"
+    );
+    assert_eq!(
+        (&v["effects"]["skipped"], &v["effects"]["skipped_why"]),
+        (&serde_json::json!([]), &serde_json::Value::Null)
+    );
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert!(
+        v["changes"].as_array().unwrap().iter().any(|c| c["action"] == "run"
+            && c["resource"] == "effect:systemd-user/set-environment"),
+        "{v:#}"
+    );
+
+    // Undo the rollback (the values come back), then roll back with no manager to reach.
+    json(&run);
+    assert_eq!(environment(&manager), after);
+    let gone = env.dir.path().join("no-manager");
+    std::fs::create_dir_all(&gone).unwrap();
+    let v = json(&gone);
+    assert_eq!(v["effects"]["ran"], serde_json::json!([]), "{v:#}");
+    assert_eq!(v["effects"]["skipped"].as_array().unwrap().len(), 2, "{v:#}");
+    let why = v["effects"]["skipped_why"].as_str().unwrap();
+    assert!(why.contains("`systemctl --user show-environment` failed"), "{why}");
+    assert_eq!(v["findings"][0]["code"], "goenv::finding::user-manager-unreachable", "{v:#}");
+    assert_eq!(v["generation"], 4);
+    assert!(!env.home().join(".config/environment.d/50-goenv.conf").exists(), "files written");
+    assert_eq!(environment(&manager), after, "nothing ran");
+}
+
 /// `gc` folds old generations into its base, effects included: `rollback --to 0` afterwards still
 /// gives the manager back the environment it had before goenv.
 #[test]

@@ -154,6 +154,125 @@ fn every_failure_is_a_document_with_problems() {
     assert!(!env.home().join(".config").exists(), "nothing was changed");
 }
 
+/// `rollback --format json` on real rollbacks: of an apply, of drift, `--to 0` (and again, with
+/// nothing left to do), declined off a terminal, and its failures (nothing to roll back, no
+/// such generation); the profile's secret appears nowhere, not on stderr either.
+#[test]
+fn rollback_prints_one_valid_document() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home()).unwrap();
+    std::fs::write(env.home().join(".bashrc"), "alias ll='ls -l'\n").unwrap();
+    env.write("profile.kdl", PROFILE);
+    let files = |env: &TestEnv| {
+        let mut all = std::collections::BTreeMap::new();
+        for p in [".bashrc", ".profile", ".config/go/env", ".config/goenv/env.sh"] {
+            all.insert(p, std::fs::read(env.home().join(p)).ok());
+        }
+        all
+    };
+    let fresh = files(&env);
+
+    // Nothing to roll back yet: a failure, exit 1 as without JSON, nothing changed.
+    let v = json_run(&env, &["rollback", "--yes"], 1);
+    assert_eq!(v["changed"], false);
+    assert_eq!(v["problems"][0]["code"], "goenv::error::usage", "{v:#}");
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("nothing to roll back"));
+
+    // The rollback of an apply: generation 1 undone as generation 2, every file as it was.
+    json_run(&env, &["apply", "--yes", "--fail-on", "never", "profile.kdl"], 0);
+    let v = json_run(&env, &["rollback", "--yes"], 0);
+    assert_eq!(
+        (&v["changed"], &v["undoes"], &v["from"], &v["to"], &v["generation"]),
+        (&json!(true), &json!("generation"), &json!(1), &json!(0), &json!(2)),
+        "{v:#}"
+    );
+    assert_eq!(v["why"], "undo generation 1");
+    let paths: Vec<(String, String)> = v["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["shown"].as_str().unwrap().into(), p["action"].as_str().unwrap().into()))
+        .collect();
+    assert!(paths.contains(&("~/.bashrc".into(), "restored".into())), "{paths:?}");
+    assert!(paths.contains(&("~/.config/go/env".into(), "removed".into())), "{paths:?}");
+    assert_eq!(v["paths"].as_array().unwrap().len(), v["changes"].as_array().unwrap().len());
+    assert_eq!(v["summary"]["remove"], paths.iter().filter(|p| p.1 == "removed").count());
+    assert_eq!(v["effects"], json!({"ran": [], "skipped": [], "skipped_why": null}));
+    let env_diff =
+        v["changes"].as_array().unwrap().iter().find(|c| c["resource"] == "file:~/.config/go/env");
+    assert!(env_diff.unwrap()["diff"].as_str().unwrap().contains("-GOPRIVATE=<redacted>"), "{v:#}");
+    assert_eq!(files(&env), fresh, "rolled back byte for byte");
+
+    // Undoing the rollback (generation 2) puts back the Go env file it removed: `created`.
+    let v = json_run(&env, &["rollback", "--yes"], 0);
+    assert_eq!((&v["undoes"], &v["from"], &v["to"]), (&json!("generation"), &json!(2), &json!(1)));
+    assert!(
+        v["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["shown"] == "~/.config/go/env" && p["action"] == "created"),
+        "{v:#}"
+    );
+
+    // Drift: a `go env -w` undone, restoring generation 3.
+    std::fs::write(env.home().join(".config/go/env"), "GOPROXY=direct\n").unwrap();
+    let v = json_run(&env, &["rollback", "--yes"], 0);
+    assert_eq!((&v["undoes"], &v["from"], &v["to"]), (&json!("drift"), &json!(3), &json!(3)));
+    assert_eq!(v["paths"][0]["action"], "restored", "{v:#}");
+
+    // Declined off a terminal: exit 1, nothing changed, and what it would have done.
+    let before = files(&env);
+    let v = json_run(&env, &["rollback", "--to", "0"], 1);
+    assert_eq!(v["problems"][0]["code"], "goenv::error::declined", "{v:#}");
+    assert_eq!((&v["changed"], &v["undoes"], &v["to"]), (&json!(false), &json!("to"), &json!(0)));
+    assert!(!v["changes"].as_array().unwrap().is_empty(), "{v:#}");
+    assert_eq!(files(&env), before, "nothing was changed");
+
+    // `--to 0`: the machine as goenv found it; again, nothing to do (exit 0, no generation).
+    let v = json_run(&env, &["rollback", "--to", "0", "--yes"], 0);
+    assert_eq!((&v["undoes"], &v["from"], &v["to"]), (&json!("to"), &json!(4), &json!(0)));
+    assert_eq!(v["generation"], 5);
+    assert_eq!(files(&env), fresh);
+    // The schema is not vacuous: what breaks the contract is refused.
+    let schema = schemas::validator("schemas/rollback.schema.json");
+    for (what, change) in [
+        ("a change without a generation", ("generation", Value::Null)),
+        ("an unknown `undoes`", ("undoes", json!("everything"))),
+        ("a generation before 1", ("generation", json!(0))),
+        ("nothing changed with changes", ("changed", json!(false))),
+    ] {
+        let mut d = v.clone();
+        d[change.0] = change.1;
+        assert!(!schemas::errors(&schema, &d).is_empty(), "{what} was accepted: {d:#}");
+    }
+    let mut d = v.clone();
+    d["paths"][0]["action"] = json!("update");
+    assert!(!schemas::errors(&schema, &d).is_empty(), "a path's change action was accepted");
+    let v = json_run(&env, &["rollback", "--to", "0", "--yes"], 0);
+    assert_eq!(
+        (&v["changed"], &v["generation"], &v["changes"], &v["paths"]),
+        (&json!(false), &Value::Null, &json!([]), &json!([])),
+        "{v:#}"
+    );
+    assert_eq!(v["why"], "restore generation 0");
+
+    // No such generation; a usage error clap finds.
+    let v = json_run(&env, &["rollback", "--to", "9", "--yes"], 1);
+    assert_eq!(v["problems"][0]["message"], "there is no generation 9: the latest is 5");
+    assert_eq!(v["problems"][0]["help"], "`goenv generations` lists them");
+    let v = json_run(&env, &["rollback", "--to", "x"], 1);
+    assert_eq!(v["problems"][0]["code"], "goenv::error::usage", "{v:#}");
+
+    // The human rollback of a profile with a secret says none either.
+    json_run(&env, &["apply", "--yes", "--fail-on", "never", "profile.kdl"], 0);
+    let out = env.goenv(&["rollback", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("GOPRIVATE=<redacted>"), "{all}");
+    assert!(!all.contains("example.com/*"), "{all}");
+}
+
 /// The schemas as files: valid, named by `$id`, the shared definitions the same everywhere.
 #[test]
 fn the_schemas_are_valid_named_and_share_their_definitions() {
@@ -185,7 +304,7 @@ fn the_schemas_are_valid_named_and_share_their_definitions() {
         names.push(name);
     }
     names.sort();
-    for doc in ["apply", "check", "doctor", "generations", "plan", "show", "status"] {
+    for doc in ["apply", "check", "doctor", "generations", "plan", "rollback", "show", "status"] {
         assert!(names.contains(&format!("{doc}.schema.json")), "{names:?}");
     }
 }

@@ -362,6 +362,18 @@ fn rollback_without_a_generation() {
     snapshot!("rollback_no_generation", env.run(&["rollback", "--yes"]));
 }
 
+#[test]
+fn rollback_json() {
+    let env = seeded();
+    snapshot!("rollback_json_no_generation", env.run(&["rollback", "--yes", "--format", "json"]));
+    env.ok(&["apply", "--yes", "profile.kdl"]);
+    go_env_w(&env);
+    snapshot!("rollback_json_after_drift", env.run(&["rollback", "--yes", "--format", "json"]));
+    snapshot!("rollback_json_undo", env.run(&["rollback", "--yes", "--format", "json"]));
+    snapshot!("rollback_json_declined", env.run(&["rollback", "--to", "0", "--format", "json"]));
+    snapshot!("rollback_json_to_99", env.run(&["rollback", "--to", "99", "--format", "json"]));
+}
+
 // ---- generations, show, gc -------------------------------------------------------------------
 
 /// Two applies, a rollback of drift, an undo and a restore of generation 0.

@@ -193,6 +193,7 @@ impl Command {
             Command::Status(a) if a.format == Format::Json => {
                 ("goenv.status/1", shown(&a.profile), false)
             }
+            Command::Rollback(a) if a.format == Format::Json => (rollback::SCHEMA, None, true),
             Command::Generations(a) if a.format == Format::Json => {
                 ("goenv.generations/1", None, false)
             }
@@ -403,11 +404,16 @@ fn json_usage_failure(args: &[String]) -> Option<error::JsonFailure> {
                 "plan" => "goenv.plan/1",
                 "apply" => "goenv.apply/1",
                 "status" => "goenv.status/1",
+                "rollback" => rollback::SCHEMA,
                 "generations" => "goenv.generations/1",
                 "show" => "goenv.show/1",
                 _ => return None,
             };
-            return Some(error::JsonFailure { schema, profile: None, says_changed: a == "apply" });
+            return Some(error::JsonFailure {
+                schema,
+                profile: None,
+                says_changed: matches!(a, "apply" | "rollback"),
+            });
         }
         i += 1;
     }

@@ -18,6 +18,7 @@ mod rollback;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::apply::Applied;
 pub use crate::apply::Fault;
 pub use against::plan_against;
 pub use debris::{Debris, leftovers};
@@ -26,7 +27,7 @@ pub use history::{Drift, GcDone, GenerationSummary, Shown, Status, gc, generatio
 pub use init::{Written, backup_path, init};
 pub use observe::{observe, observe_reporting};
 pub use reads::{Reading, state_reads};
-pub use rollback::{RollbackPlan, plan_rollback};
+pub use rollback::{RollbackPlan, Undoes, plan_rollback};
 
 use crate::apply::{self, Meta};
 use crate::context::Context;
@@ -398,6 +399,20 @@ pub(crate) fn transact(
     prepared: &crate::sdk::install::Prepared,
     progress: &mut dyn Progress,
 ) -> Result<u32> {
+    transact_applied(ctx, store, plan, meta, fault, prepared, progress).map(|a| a.number)
+}
+
+/// [`transact`], returning what the transaction did: the effects that ran, those skipped and
+/// why, and the warnings (each also told to `progress`).
+pub(crate) fn transact_applied(
+    ctx: &Context,
+    store: &Store,
+    plan: &Plan,
+    meta: Meta,
+    fault: Option<&Fault>,
+    prepared: &crate::sdk::install::Prepared,
+    progress: &mut dyn Progress,
+) -> Result<Applied> {
     // SIGINT and SIGTERM wait for the transaction to finish.
     let _transaction = crate::interrupt::transaction();
     let manager = user_manager(ctx);
@@ -416,7 +431,7 @@ pub(crate) fn transact(
             progress.note(&format!("warning: {warning}"));
         }
     }
-    done.map(|a| a.number).map_err(|e| {
+    done.map_err(|e| {
         let mut err = Error::from(e);
         if state_dir(ctx).join("journal.toml").exists() {
             err.changed = Changed::Partly;

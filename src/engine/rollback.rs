@@ -26,6 +26,23 @@ pub struct RollbackPlan {
     pub plan: Plan,
     /// Why: `undo generation 3`, `restore generation 2`, ….
     pub why: String,
+    /// What it undoes.
+    pub undoes: Undoes,
+    /// The latest generation when it was planned (the one rolled back from).
+    pub latest: u32,
+    /// The generation whose state it restores (0: before goenv changed anything).
+    pub target: u32,
+}
+
+/// What a rollback undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undoes {
+    /// Changes made outside goenv since the latest generation: its state comes back.
+    Drift,
+    /// The latest generation: the state before it comes back.
+    Generation,
+    /// Everything after generation `--to N`: the state right after it comes back.
+    To,
 }
 
 /// Plans a rollback (to generation `to`, else the latest change) under the lock.
@@ -45,6 +62,11 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
         Some(n) => Some(n),
         None if !drifted.is_empty() => None,
         None => Some(latest.number - 1),
+    };
+    let undoes = match to {
+        Some(_) => Undoes::To,
+        None if !drifted.is_empty() => Undoes::Drift,
+        None => Undoes::Generation,
     };
     let (state, target, why) = match to {
         Some(n) if n > latest.number => {
@@ -112,7 +134,7 @@ pub fn plan_rollback(ctx: &Context, to: Option<u32>) -> Result<RollbackPlan> {
             plan.changes.push(Change::effect(&effect));
         }
     }
-    Ok(RollbackPlan { store, _lock: lock, plan, why })
+    Ok(RollbackPlan { store, _lock: lock, plan, why, undoes, latest: latest.number, target })
 }
 
 /// What undoes the effects of generations `after+1..=latest`, newest first: each variable gets
@@ -182,6 +204,17 @@ impl RollbackPlan {
         fault: Option<&Fault>,
         progress: &mut dyn Progress,
     ) -> Result<u32> {
+        self.apply_reporting(ctx, fault, progress).map(|a| a.number)
+    }
+
+    /// [`RollbackPlan::apply`], returning what the transaction did (its number, the effects
+    /// that ran, those skipped and why, warnings).
+    pub fn apply_reporting(
+        self,
+        ctx: &Context,
+        fault: Option<&Fault>,
+        progress: &mut dyn Progress,
+    ) -> Result<crate::apply::Applied> {
         let meta = Meta {
             command: "rollback".into(),
             time: ctx.now(),
@@ -190,7 +223,7 @@ impl RollbackPlan {
             summary: self.why.clone(),
         };
         let prepared = prepare::sdks(ctx, &self.store, &self.plan, progress)?;
-        super::transact(ctx, &self.store, &self.plan, meta, fault, &prepared, progress)
+        super::transact_applied(ctx, &self.store, &self.plan, meta, fault, &prepared, progress)
     }
 }
 

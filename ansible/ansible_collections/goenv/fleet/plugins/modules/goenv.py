@@ -19,8 +19,10 @@ description:
   - In check mode it runs C(goenv plan --format json) instead, which reads files only and starts
     no process; C(changed) comes from the plan's summary and, with C(--diff), each change is shown
     as goenv renders it (secret values are C(<redacted>) by goenv itself).
-  - With O(state=rolled_back) it runs C(goenv rollback --yes), which undoes the latest change
-    (drift first, else the last generation), or restores the state right after O(generation).
+  - With O(state=rolled_back) it runs C(goenv rollback --yes --format json), which undoes the
+    latest change (drift first, else the last generation), or restores the state right after
+    O(generation); in check mode it runs it without C(--yes), so goenv declines and says what the
+    rollback would do.
   - goenv is not in any package registry; the M(goenv.fleet.machine) role copies the binary
     from the controller.
 author:
@@ -137,18 +139,19 @@ generation:
   sample: 3
 summary:
   description: How many resources are (or would be) added, changed and removed, and effects run.
-  returned: when state is applied
+  returned: success
   type: dict
   sample: {"add": 2, "change": 1, "remove": 0}
 changes:
   description: The changes made (or planned), without their contents.
-  returned: when state is applied
+  returned: success
   type: list
   elements: dict
   sample: [{"resource": "file:~/.config/go/env", "path": "/home/ada/.config/go/env", "action": "create"}]
 findings:
-  description: goenv's findings, as in C(goenv plan --format json) (secrets redacted).
-  returned: when state is applied
+  description: goenv's findings, as in C(goenv plan --format json) (secrets redacted); with
+    O(state=rolled_back), those the rollback made (its effects skipped).
+  returned: success
   type: list
   elements: dict
   sample: [{"severity": "warning", "code": "goenv::finding::path-shadowed", "message": "...", "help": null, "path": null, "line": null}]
@@ -169,14 +172,45 @@ problems:
   elements: dict
   sample: [{"file": "/home/ada/.config/goenv/profile.kdl", "line": 3, "column": 5, "code": "goenv::profile::unknown-node", "message": "...", "help": "..."}]
 rollback:
-  description: What goenv said about the rollback (its first line, without the plan).
+  description: The rollback in one line, as goenv says it without C(--format json) (in check
+    mode, what it would do).
   returned: when state is rolled_back
   type: str
-  sample: "Rolled back (the last generation, 1) as generation 2. `goenv rollback` again undoes it."
+  sample: "Rolled back (undo generation 1) as generation 2. `goenv rollback` again undoes it."
+undoes:
+  description: What the rollback undoes (or would), from goenv's C(goenv.rollback/1) document;
+    V(drift) (changes made outside goenv), V(generation) (the last generation), or V(to) (every
+    generation after O(generation)).
+  returned: when state is rolled_back
+  type: str
+  sample: generation
+rolled_back_from:
+  description: The latest generation when goenv rolled back.
+  returned: when state is rolled_back
+  type: int
+  sample: 1
+restored:
+  description: The generation whose state the rollback restores (V(0) is before goenv changed
+    anything).
+  returned: when state is rolled_back
+  type: int
+  sample: 0
+paths:
+  description: Each path the rollback writes (or would), with its resource id, its path from
+    C(~) (C(shown)) and what happens to it (V(restored), V(removed), V(created)).
+  returned: when state is rolled_back
+  type: list
+  elements: dict
+  sample: [{"resource": "file:~/.config/go/env", "path": "/home/ada/.config/go/env", "shown": "~/.config/go/env", "action": "removed"}]
+effects:
+  description: The effects the rollback ran (C(systemctl --user ...), C(launchctl ...), without
+    values), those it skipped and why (no user manager for this home).
+  returned: when state is rolled_back
+  type: dict
+  sample: {"ran": ["systemctl --user set-environment PATH"], "skipped": [], "skipped_why": null}
 '''
 
 import os
-import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -346,38 +380,60 @@ def summary_text(s):
     return text
 
 
-NOTHING = 'Nothing to do:'
-DECLINED = '`--yes` was not given'
-ROLLED = re.compile(r'^Rolled back .* as generation (\d+)\.', re.M)
+DECLINED = 'goenv::error::declined'
+
+
+def rollback_line(doc):
+    """The rollback in one line, as goenv says it without JSON."""
+    if not doc.get('changed'):
+        return 'Nothing to do: the managed paths already match (%s).' % doc.get('why')
+    return 'Rolled back (%s) as generation %s. `goenv rollback` again undoes it.' % (
+        doc.get('why'), doc.get('generation'))
 
 
 def rolled_back(module, goenv, home):
     p = module.params
-    args = ['rollback']
+    args = ['rollback', '--format', 'json']
     if p['generation'] is not None:
         args += ['--to', str(p['generation'])]
     if not module.check_mode:
         args.append('--yes')
-    # stdin is a pipe, never a terminal: without --yes goenv prints the rollback and declines.
+    # stdin is a pipe, never a terminal: without --yes goenv declines, and its document still
+    # says what the rollback would do.
     rc, out, err = run(module, command(module, goenv, home, args), data='n')
-    if rc == 0 and err.startswith(NOTHING):
-        module.exit_json(changed=False, generation=None, rollback=err.strip(),
-                         msg='goenv rollback: %s' % err.strip())
-    if module.check_mode and rc == 1 and DECLINED in err:
-        # What goenv showed before declining: `Rollback: why.` and the rollback as it renders it.
-        shown = err.split('\nerror: ', 1)[0].rstrip('\n') + '\n'
-        result = dict(changed=True, generation=None, rollback=shown.splitlines()[0],
-                      msg='goenv rollback: %s' % shown.splitlines()[0])
-        if module._diff:
-            result['diff'] = [{'before_header': 'goenv rollback', 'after_header': 'goenv rollback',
-                               'prepared': shown}]
-        module.exit_json(**result)
-    if rc == 0 and not module.check_mode:
-        m = ROLLED.search(err)
-        line = m.group(0) if m else err.strip().splitlines()[-1]
-        module.exit_json(changed=True, generation=int(m.group(1)) if m else None, rollback=line,
-                         msg='goenv rollback: %s' % line)
-    module.fail_json(msg=failure_message(rc, out, err, 'rollback'), rc=rc, stderr=err, changed=False)
+    doc = document(out)
+    problems = (doc or {}).get('problems') or []
+    preview = (module.check_mode and rc == 1 and doc is not None and not doc.get('ok')
+               and [q.get('code') for q in problems] == [DECLINED] and 'why' in doc)
+    if not preview and (rc != 0 or doc is None or not doc.get('ok')):
+        module.fail_json(msg=failure_message(rc, out, err, 'rollback'), rc=rc, stderr=err,
+                         problems=problems, changed=bool((doc or {}).get('changed')))
+    changes = doc.get('changes', [])
+    findings = doc.get('findings', [])
+    if preview:
+        line = 'Rollback: %s.' % doc.get('why')
+    else:
+        line = rollback_line(doc)
+    result = dict(
+        changed=bool(changes),
+        generation=None if preview else doc.get('generation'),
+        rollback=line,
+        undoes=doc.get('undoes'),
+        rolled_back_from=doc.get('from'),
+        restored=doc.get('to'),
+        summary=doc.get('summary'),
+        changes=[{k: c.get(k) for k in ('resource', 'path', 'action')} for c in changes],
+        paths=doc.get('paths', []),
+        effects=doc.get('effects', {'ran': [], 'skipped': [], 'skipped_why': None}),
+        findings=findings,
+        msg='goenv rollback: %s' % line,
+    )
+    if module._diff:
+        result['diff'] = diff_of(changes)
+    warn_findings(module, findings)
+    for w in doc.get('warnings', []):
+        module.warn('goenv: %s' % w)
+    module.exit_json(**result)
 
 
 def main():
