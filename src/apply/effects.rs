@@ -50,6 +50,19 @@ pub enum Reach {
     Unreachable(String),
 }
 
+/// Runs `cmd` (shown as `shown`, without values): its stdout, or why it failed, with its
+/// stderr on one line.
+fn output(cmd: &mut Command, shown: &str) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr: Vec<&str> = stderr.split_whitespace().collect();
+        let code = out.status.code().map_or("a signal".to_owned(), |c| format!("exit {c}"));
+        return Err(format!("`{shown}` failed ({code}): {}", stderr.join(" ")));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 impl UserManager {
     fn command(&self, dir: &Path) -> Command {
         let mut cmd = Command::new("systemctl");
@@ -72,18 +85,7 @@ impl UserManager {
         let words: Vec<&str> =
             args.iter().map(|a| a.split_once('=').map_or(a.as_str(), |(n, _)| n)).collect();
         let shown = format!("systemctl --user {}", words.join(" "));
-        let out = self
-            .command(dir)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let stderr: Vec<&str> = stderr.split_whitespace().collect();
-            let code = out.status.code().map_or("a signal".to_owned(), |c| format!("exit {c}"));
-            return Err(format!("`{shown}` failed ({code}): {}", stderr.join(" ")));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        output(self.command(dir).args(args), &shown)
     }
 
     /// `launchctl ARGS`: its stdout, or why it failed (without values).
@@ -94,18 +96,7 @@ impl UserManager {
             self.launchctl.display(),
             args.iter().take(2).cloned().collect::<Vec<_>>().join(" ")
         );
-        let out = Command::new(&self.launchctl)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let stderr: Vec<&str> = stderr.split_whitespace().collect();
-            let code = out.status.code().map_or("a signal".to_owned(), |c| format!("exit {c}"));
-            return Err(format!("`{shown}` failed ({code}): {}", stderr.join(" ")));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        output(Command::new(&self.launchctl).args(args).stdin(std::process::Stdio::null()), &shown)
     }
 
     /// `launchctl getenv NAME`: the value, `None` when unset.

@@ -384,27 +384,14 @@ pub fn apply(
     };
     let prepared = prepare::sdks(ctx, &store, &plan, progress)?;
     prepare::tools(ctx, profile, &mut plan, &prepared, progress)?;
-    transact(ctx, &store, &plan, meta, fault, &prepared, progress)
+    transact(ctx, &store, &plan, meta, fault, &prepared, progress).map(|a| a.number)
 }
 
-/// Runs the transaction. When it fails and leaves its journal (some path may be written, or the
-/// manifest is missing), the error says so instead of "nothing was changed": the next goenv
-/// command recovers from the journal.
+/// Runs the transaction and returns what it did: the generation, the effects that ran, those
+/// skipped and why, and the warnings (each also told to `progress`). When it fails and leaves
+/// its journal (some path may be written, or the manifest is missing), the error says so instead
+/// of "nothing was changed": the next goenv command recovers from the journal.
 pub(crate) fn transact(
-    ctx: &Context,
-    store: &Store,
-    plan: &Plan,
-    meta: Meta,
-    fault: Option<&Fault>,
-    prepared: &crate::sdk::install::Prepared,
-    progress: &mut dyn Progress,
-) -> Result<u32> {
-    transact_applied(ctx, store, plan, meta, fault, prepared, progress).map(|a| a.number)
-}
-
-/// [`transact`], returning what the transaction did: the effects that ran, those skipped and
-/// why, and the warnings (each also told to `progress`).
-pub(crate) fn transact_applied(
     ctx: &Context,
     store: &Store,
     plan: &Plan,

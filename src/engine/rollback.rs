@@ -223,7 +223,7 @@ impl RollbackPlan {
             summary: self.why.clone(),
         };
         let prepared = prepare::sdks(ctx, &self.store, &self.plan, progress)?;
-        super::transact_applied(ctx, &self.store, &self.plan, meta, fault, &prepared, progress)
+        super::transact(ctx, &self.store, &self.plan, meta, fault, &prepared, progress)
     }
 }
 
