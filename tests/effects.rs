@@ -185,6 +185,57 @@ fn rollback_json_says_which_effects_ran_and_which_were_skipped() {
     assert_eq!(environment(&manager), after, "nothing ran");
 }
 
+/// `apply --format json` says the same of its own effects: what ran (names, never values), what
+/// was skipped and why, with nothing on stderr.
+#[test]
+fn apply_json_says_which_effects_ran_and_which_were_skipped() {
+    let env = home_env();
+    let run = env.dir.path().join("run");
+    let _manager = UserManager::start(&env.home(), &run);
+    let json = |run: &Path| {
+        let out = goenv(&env, run, &["apply", "--yes", "--format", "json", "profile.kdl"]);
+        ok(&out, "apply --format json");
+        assert_eq!(text(&out.stderr), "", "the document says it all");
+        let v = common::schemas::parse(&out.stdout);
+        assert!(!v["effects"].to_string().contains("hello world"), "no value: {v:#}");
+        v
+    };
+    let v = json(&run);
+    assert_eq!(
+        v["effects"],
+        serde_json::json!({
+            "ran": ["systemctl --user set-environment PATH GREETING GOFLAGS QUOTED"],
+            "skipped": [],
+            "skipped_why": null,
+        }),
+        "{v:#}"
+    );
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    // Nothing to do: nothing ran.
+    let v = json(&run);
+    assert_eq!(v["generation"], serde_json::Value::Null, "{v:#}");
+    assert_eq!(v["effects"]["ran"], serde_json::json!([]), "{v:#}");
+
+    // A change with no manager to reach: the files are written, the effect skipped, and why.
+    env.write("profile.kdl", &PROFILE.replace("hello world", "hello again"));
+    let gone = env.dir.path().join("no-manager");
+    std::fs::create_dir_all(&gone).unwrap();
+    let v = json(&gone);
+    assert_eq!(v["effects"]["ran"], serde_json::json!([]), "{v:#}");
+    // Without the manager's environment to compare with, every variable is one to set.
+    assert_eq!(
+        v["effects"]["skipped"],
+        serde_json::json!(["systemctl --user set-environment PATH GREETING GOFLAGS QUOTED"]),
+        "{v:#}"
+    );
+    let why = v["effects"]["skipped_why"].as_str().unwrap();
+    assert!(why.contains("`systemctl --user show-environment` failed"), "{why}");
+    let codes: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(codes.contains(&"goenv::finding::user-manager-unreachable"), "{v:#}");
+    assert_eq!(v["generation"], 2);
+}
+
 /// `gc` folds old generations into its base, effects included: `rollback --to 0` afterwards still
 /// gives the manager back the environment it had before goenv.
 #[test]

@@ -65,7 +65,8 @@ pub fn run(
             print_err(&render::human(&pending.plan, ctx, ui.color, render::Title::Plan));
         }
         if json {
-            print_out(&document(ctx, &path, None, &pending.plan, &pending.plan));
+            let mut after = pending.plan.clone();
+            print_out(&document(ctx, &path, None, &pending.plan, &mut after));
         }
         let remaining = pending.plan.findings.iter().map(|f| f.severity);
         return Ok(args.fail_on.exit(remaining, ExitCode::SUCCESS));
@@ -92,37 +93,45 @@ pub fn run(
         ..Plan::default()
     };
     let planned = pending.plan.findings.clone();
-    let number =
-        engine::apply(ctx, pending, &profile, &path, summary, fault, &mut progress(ui, ctx))?;
-    if !json {
-        print_err(&format!(
-            "Applied generation {number}: {add} added, {change} changed, {remove} removed. `goenv rollback` undoes it.\n"
-        ));
-    }
-    let after = remaining(&profile, ctx, planned, &applied.secrets);
     if json {
-        print_out(&document(ctx, &path, Some(number), &applied, &after));
+        // The engine's notes (effects run, skipped, warnings) are in the document.
+        let mut muted = super::Muted(progress(ui, ctx));
+        let done = engine::apply(ctx, pending, &profile, &path, summary, fault, &mut muted)?;
+        let mut after = remaining(&profile, ctx, planned, &applied.secrets);
+        print_out(&document(ctx, &path, Some(&done), &applied, &mut after));
+        return Ok(args.fail_on.exit(after.findings.iter().map(|f| f.severity), ExitCode::SUCCESS));
     }
+    let done =
+        engine::apply(ctx, pending, &profile, &path, summary, fault, &mut progress(ui, ctx))?;
+    print_err(&format!(
+        "Applied generation {}: {add} added, {change} changed, {remove} removed. `goenv rollback` undoes it.\n",
+        done.number
+    ));
+    let after = remaining(&profile, ctx, planned, &applied.secrets);
     Ok(args.fail_on.exit(after.findings.iter().map(|f| f.severity), ExitCode::SUCCESS))
 }
 
 /// The `goenv.apply/1` document: the generation made (`null` when there was nothing to do),
-/// the changes applied, and the findings that remain.
+/// the changes applied, the effects run or skipped, the warnings, and the findings that remain
+/// (with the one saying the effects were skipped, added to `after`).
 fn document(
     ctx: &Context,
     path: &std::path::Path,
-    generation: Option<u32>,
+    done: Option<&engine::Applied>,
     applied: &Plan,
-    after: &Plan,
+    after: &mut Plan,
 ) -> String {
+    let (effects, warnings) = render::effects_json(done, &mut after.findings, &applied.secrets);
     let v = serde_json::json!({
         "schema": "goenv.apply/1",
         "ok": true,
         "profile": path.display().to_string(),
         "platform": format!("{}/{}", ctx.os, ctx.arch),
-        "generation": generation,
+        "generation": done.map(|d| d.number),
         "summary": render::counts_json(applied),
         "changes": render::changes_json(&applied.changes, ctx, &applied.secrets),
+        "effects": effects,
+        "warnings": warnings,
         "findings": render::findings_json(&after.findings, &after.secrets),
         "problems": [],
     });

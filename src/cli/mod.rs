@@ -314,6 +314,23 @@ impl engine::Progress for Terminal {
     }
 }
 
+/// A [`Terminal`] without the notes: with `--format json` they are in the document. Download
+/// progress (on a terminal) and `-v`'s reads still go to stderr.
+pub(crate) struct Muted(Terminal);
+
+impl engine::Progress for Muted {
+    fn note(&mut self, _line: &str) {}
+    fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
+        self.0.download(name, got, total);
+    }
+    fn wants_reads(&self) -> bool {
+        self.0.wants_reads()
+    }
+    fn read(&mut self, path: &Path, why: &str) {
+        self.0.read(path, why);
+    }
+}
+
 fn progress(ui: &Ui, ctx: &Context) -> Terminal {
     Terminal {
         terminal: std::io::stderr().is_terminal(),

@@ -362,3 +362,36 @@ pub fn findings_json(findings: &[crate::rules::Finding], secrets: &[String]) -> 
         .collect::<Vec<_>>()
         .into()
 }
+
+/// What an apply or a rollback ran after its files, as its JSON document tells it:
+/// `{"ran", "skipped", "skipped_why"}` (one command per entry, names only, never values), the
+/// warnings, and the finding that says the effects were skipped (added to `findings`).
+pub fn effects_json(
+    applied: Option<&crate::engine::Applied>,
+    findings: &mut Vec<crate::rules::Finding>,
+    secrets: &[String],
+) -> (serde_json::Value, Vec<String>) {
+    let (mut ran, mut skipped, mut skipped_why, mut warnings) =
+        (Vec::new(), Vec::new(), None, Vec::new());
+    if let Some(a) = applied {
+        ran = commands(&a.ran);
+        if let Some((why, what)) = &a.skipped {
+            findings.push(crate::rules::user_manager_unreachable(why, what));
+            skipped = commands(what);
+            skipped_why = Some(redact(why, secrets));
+        }
+        warnings = a.warnings.iter().map(|w| redact(w, secrets)).collect();
+    }
+    (json!({ "ran": ran, "skipped": skipped, "skipped_why": skipped_why }), warnings)
+}
+
+/// One command per entry: an effect's names list its commands joined by `, ` (variable and
+/// unit names hold no comma).
+fn commands(effects: &[String]) -> Vec<String> {
+    effects
+        .iter()
+        .flat_map(|e| e.split(", "))
+        .filter(|c| *c != "nothing")
+        .map(str::to_owned)
+        .collect()
+}

@@ -2,18 +2,14 @@
 //! whoever made it (see `engine::plan_rollback` for which state that restores).
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::{
-    Format, Terminal, Ui, confirm, error, print_err, print_out, progress, render, report_state,
-};
+use super::{Format, Ui, confirm, error, print_err, print_out, progress, render, report_state};
 use crate::context::Context;
 use crate::engine::{self, Applied, Error, ErrorKind, Fault, RollbackPlan, Undoes};
 use crate::plan::{Action, tilde_path};
-use crate::profile::secret::redact;
 use crate::rules;
 
 #[derive(Debug, clap::Args)]
@@ -79,7 +75,7 @@ pub fn run(
         // The engine's notes (effects run, skipped, warnings) are in the document, not on
         // stderr.
         let planned = Planned::of(ctx, &rollback);
-        let applied = rollback.apply_reporting(ctx, fault, &mut Muted(progress(ui, ctx)))?;
+        let applied = rollback.apply_reporting(ctx, fault, &mut super::Muted(progress(ui, ctx)))?;
         print_out(&planned.document(ctx, Some(&applied)));
         return Ok(ExitCode::SUCCESS);
     }
@@ -88,23 +84,6 @@ pub fn run(
         "Rolled back ({why}) as generation {number}. `goenv rollback` again undoes it.\n"
     ));
     Ok(ExitCode::SUCCESS)
-}
-
-/// A [`Terminal`] without the notes: with `--format json` they are in the document. Download
-/// progress (on a terminal) and `-v`'s reads still go to stderr.
-struct Muted(Terminal);
-
-impl engine::Progress for Muted {
-    fn note(&mut self, _line: &str) {}
-    fn download(&mut self, name: &str, got: u64, total: Option<u64>) {
-        self.0.download(name, got, total);
-    }
-    fn wants_reads(&self) -> bool {
-        self.0.wants_reads()
-    }
-    fn read(&mut self, path: &Path, why: &str) {
-        self.0.read(path, why);
-    }
 }
 
 /// What the document says of a planned rollback, taken before the rollback consumes it (with
@@ -161,17 +140,7 @@ impl Planned {
     fn document(self, ctx: &Context, applied: Option<&Applied>) -> String {
         let Planned { described, mut findings, secrets } = self;
         let secrets = &secrets;
-        let (mut ran, mut skipped, mut skipped_why, mut warnings) =
-            (Vec::new(), Vec::new(), None, Vec::new());
-        if let Some(a) = applied {
-            ran = commands(&a.ran);
-            if let Some((why, what)) = &a.skipped {
-                findings.push(rules::user_manager_unreachable(why, what));
-                skipped = commands(what);
-                skipped_why = Some(redact(why, secrets));
-            }
-            warnings = a.warnings.iter().map(|w| redact(w, secrets)).collect();
-        }
+        let (effects, warnings) = render::effects_json(applied, &mut findings, secrets);
         let mut doc = serde_json::Map::new();
         doc.insert("schema".into(), SCHEMA.into());
         doc.insert("ok".into(), true.into());
@@ -179,26 +148,12 @@ impl Planned {
         doc.insert("changed".into(), applied.is_some().into());
         doc.insert("generation".into(), applied.map(|a| a.number).into());
         doc.extend(described);
-        doc.insert(
-            "effects".into(),
-            json!({ "ran": ran, "skipped": skipped, "skipped_why": skipped_why }),
-        );
+        doc.insert("effects".into(), effects);
         doc.insert("warnings".into(), warnings.into());
         doc.insert("findings".into(), render::findings_json(&findings, secrets));
         doc.insert("problems".into(), json!([]));
         format!("{:#}\n", serde_json::Value::Object(doc))
     }
-}
-
-/// One command per entry: an effect's names list its commands joined by `, ` (variable and
-/// unit names hold no comma).
-fn commands(effects: &[String]) -> Vec<String> {
-    effects
-        .iter()
-        .flat_map(|e| e.split(", "))
-        .filter(|c| *c != "nothing")
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The failure document of a rollback not confirmed: the problem, and what it would have done.

@@ -358,7 +358,8 @@ pub fn plan_for_apply(
 }
 
 /// Applies a pending plan of `profile` (at `profile_path`) as a new generation: SDKs and tools
-/// are prepared first, then one transaction. Returns the generation's number.
+/// are prepared first, then one transaction. Returns what it did: the generation's number, the
+/// effects run or skipped, the warnings.
 pub fn apply(
     ctx: &Context,
     pending: Pending,
@@ -367,7 +368,7 @@ pub fn apply(
     summary: String,
     fault: Option<&Fault>,
     progress: &mut dyn Progress,
-) -> Result<u32> {
+) -> Result<Applied> {
     let Pending { store, _lock, mut plan } = pending;
     let text = std::fs::read(profile_path).unwrap_or_default();
     let meta = Meta {
@@ -384,7 +385,7 @@ pub fn apply(
     };
     let prepared = prepare::sdks(ctx, &store, &plan, progress)?;
     prepare::tools(ctx, profile, &mut plan, &prepared, progress)?;
-    transact(ctx, &store, &plan, meta, fault, &prepared, progress).map(|a| a.number)
+    transact(ctx, &store, &plan, meta, fault, &prepared, progress)
 }
 
 /// Runs the transaction and returns what it did: the generation, the effects that ran, those
