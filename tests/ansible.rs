@@ -46,31 +46,7 @@ fn fixture() -> PathBuf {
     dir.canonicalize().expect("canonical fixture path")
 }
 
-/// Every path below `root`: its type and mode, and a file's bytes or a link's target.
-fn tree(root: &Path) -> BTreeMap<String, (String, u32, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
-            let path = entry.path();
-            let meta = std::fs::symlink_metadata(&path).expect("metadata");
-            let mode = meta.permissions().mode();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let (kind, bytes) = if meta.file_type().is_symlink() {
-                ("link", std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes())
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                ("dir", vec![])
-            } else {
-                ("file", std::fs::read(&path).expect("read"))
-            };
-            out.insert(rel, (kind.to_owned(), mode, bytes));
-        }
-    }
-    out
-}
-
-type Tree = BTreeMap<String, (String, u32, Vec<u8>)>;
+use common::Tree;
 
 /// A tree without the profile the module wrote and goenv's own state (generations, blobs).
 fn managed(mut t: Tree) -> Tree {
@@ -224,7 +200,7 @@ impl Controller {
     }
 
     fn homes(&self) -> BTreeMap<&'static str, Tree> {
-        HOSTS.iter().map(|h| (*h, tree(&self.home(h)))).collect()
+        HOSTS.iter().map(|h| (*h, common::tree(&self.home(h), &[]))).collect()
     }
 
     /// `ansible-playbook -vvv` with everything Ansible reads or writes inside the temporary
@@ -425,7 +401,7 @@ fn fleet_play() {
     assert!(msg.contains(".config/goenv/profile.kdl:3:1: "), "where: {msg}");
     assert_eq!(failed["problems"][0]["code"], refused["problems"][0]["code"], "{failed:#}");
     // The bad host: its profile written (mode 0600), nothing else changed.
-    let bad_home = tree(&c.home("bad"));
+    let bad_home = common::tree(&c.home("bad"), &[]);
     assert_eq!(bad_home[".config/goenv/profile.kdl"].1 & 0o777, 0o600);
     assert_eq!(bad_home[".config/goenv/profile.kdl"].2, BAD_PROFILE.as_bytes());
     assert_eq!(managed(bad_home), managed(fresh["bad"].clone()), "bad: nothing but its profile");
@@ -433,7 +409,7 @@ fn fleet_play() {
     for h in ["h1", "h2", "h3"] {
         let env_sh = std::fs::read_to_string(c.home(h).join(".config/goenv/env.sh")).unwrap();
         assert!(env_sh.contains(&format!("export TEAM_TOKEN={SECRET}")), "{h}: {env_sh}");
-        let profile = tree(&c.home(h))[".config/goenv/profile.kdl"].clone();
+        let profile = common::tree(&c.home(h), &[])[".config/goenv/profile.kdl"].clone();
         assert_eq!(profile.1 & 0o777, 0o600, "{h}: the profile is private");
         assert!(String::from_utf8(profile.2).unwrap().contains(&format!("// {h}: a laptop")));
     }

@@ -18,6 +18,9 @@ use common::goserver::GoServer;
 use common::snapshot::NOW;
 use serde_json::Value;
 
+/// goenv's own state and cache, left out of the trees compared.
+const GOENVS_OWN: &[&str] = &[".local/state/goenv", ".cache/goenv"];
+
 /// A real SDK tree (or Debian's), as much of it as adopting and doctor read: `VERSION`,
 /// `go.env`, `bin/go`, `pkg/tool/linux_amd64/compile` and `src/runtime`, the binaries
 /// hard-linked (copied across file systems) so that the tree is the home's own.
@@ -179,35 +182,6 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
-/// Every path below `root` but goenv's state: its type and mode, a file's bytes or a link's
-/// target.
-fn tree(root: &Path) -> BTreeMap<String, (String, u32, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel == ".local/state/goenv" || rel == ".cache/goenv" {
-                continue;
-            }
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            let mode = meta.permissions().mode();
-            let (kind, bytes) = if meta.file_type().is_symlink() {
-                ("link", std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes())
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                ("dir", vec![])
-            } else {
-                ("file", std::fs::read(&path).unwrap())
-            };
-            out.insert(rel, (kind.to_owned(), mode, bytes));
-        }
-    }
-    out
-}
-
 /// The Go env file's values, as Go reads them (later lines win; `#` lines skipped).
 fn go_env_values(path: &Path) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -230,7 +204,7 @@ struct Trip {
 #[track_caller]
 fn round_trip(home: &Home) -> Trip {
     let shell = format!("/bin/{}", home.shell);
-    let sys_before = tree(&home.sysroot);
+    let sys_before = common::tree(&home.sysroot, GOENVS_OWN);
     let init = home.run(&["init", "--from-machine", "--shell", &shell]);
     ok(&init, "init --from-machine");
     let profile = std::fs::read_to_string(home.profile_path()).unwrap();
@@ -271,7 +245,7 @@ fn round_trip(home: &Home) -> Trip {
         changes.push(id);
     }
 
-    let before = tree(&h);
+    let before = common::tree(&h, GOENVS_OWN);
     let env_before = go_env_values(&env_file);
     let apply = home.run(&["apply", "--yes"]);
     assert!(
@@ -286,11 +260,15 @@ fn round_trip(home: &Home) -> Trip {
         assert!(expected.remove(*k).is_some(), "{k} was in the Go env file");
     }
     assert_eq!(go_env_values(&env_file), expected, "the Go env values after apply");
-    assert_eq!(tree(&home.sysroot), sys_before, "nothing outside the home changes");
+    assert_eq!(
+        common::tree(&home.sysroot, GOENVS_OWN),
+        sys_before,
+        "nothing outside the home changes"
+    );
 
     let rollback = home.run(&["rollback", "--to", "0", "--yes"]);
     ok(&rollback, "rollback --to 0");
-    let after = tree(&h);
+    let after = common::tree(&h, GOENVS_OWN);
     for (k, v) in &before {
         let got = after.get(k);
         // A file holding a secret is made private and never widened again (the README's

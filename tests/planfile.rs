@@ -7,10 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
 use common::fixtures::{self, GO_NEW};
 use common::goserver::{GoServer, sha256_hex};
 use common::snapshot::Recording;
@@ -28,30 +24,6 @@ fn profile(server: &GoServer, goproxy: &str) -> String {
         server.url(),
         server.index_url()
     )
-}
-
-/// Every path below `root`: its type and mode, and a file's bytes or a link's target.
-fn tree(root: &Path) -> BTreeMap<String, (String, u32, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
-            let path = entry.path();
-            let meta = std::fs::symlink_metadata(&path).expect("metadata");
-            let mode = meta.permissions().mode();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let (kind, bytes) = if meta.file_type().is_symlink() {
-                ("link", std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes())
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                ("dir", vec![])
-            } else {
-                ("file", std::fs::read(&path).expect("read"))
-            };
-            out.insert(rel, (kind.to_owned(), mode, bytes));
-        }
-    }
-    out
 }
 
 /// The recording's settings, with the loopback server's port and the host name filtered too.
@@ -105,11 +77,11 @@ fn validate(json: &Value) {
 fn refuses(name: &str, server: &GoServer, change: impl FnOnce(&TestEnv)) {
     let env = planned(server);
     change(&env);
-    let before = tree(&env.home());
+    let before = common::tree(&env.home(), &[]);
     let recording = env.run(&["apply", "plan.json", "--yes"]);
     assert_eq!(recording.code, Some(1), "{name}: {}", recording.text);
     assert!(recording.text.contains("nothing was changed"), "{name}: {}", recording.text);
-    assert!(before == tree(&env.home()), "{name}: the refusal changed the home");
+    assert!(before == common::tree(&env.home(), &[]), "{name}: the refusal changed the home");
     assert!(!env.state().exists(), "{name}: the refusal created goenv's state directory");
     snap!(name, recording);
 }
@@ -156,12 +128,12 @@ fn an_untouched_machine_gets_exactly_the_plan_and_then_plans_nothing() {
     snap!("show", env.run(&["show", "plan.json"]));
 
     let home = env.home();
-    let before = tree(&home);
+    let before = common::tree(&home, &[]);
     let recording = env.run(&["apply", "plan.json", "--yes"]);
     assert_eq!(recording.code, Some(0), "{}", recording.text);
     assert!(!recording.text.contains(SECRET), "{}", recording.text);
     snap!("applied", recording);
-    let after = tree(&home);
+    let after = common::tree(&home, &[]);
 
     // What changed in the home is what the plan lists, each with the planned after-digest.
     let path_of = |resource: &str| -> String {
@@ -224,9 +196,9 @@ fn a_plan_is_pinned_to_its_platform_and_a_plan_file_is_told_from_a_profile() {
     env.write("p.kdl", &profile(&server, "https://proxy.golang.org,direct"));
     let out = env.run(&["--os", "macos", "--arch", "arm64", "plan", "p.kdl", "--out", "mac.json"]);
     assert_eq!(out.code, Some(0), "{}", out.text);
-    let before = tree(&env.home());
+    let before = common::tree(&env.home(), &[]);
     snap!("refused_other_platform", env.run(&["apply", "mac.json", "--yes"]));
-    assert!(before == tree(&env.home()));
+    assert!(before == common::tree(&env.home(), &[]));
 
     env.write("broken.json", "{\"schema\": \"goenv.planfile/1\", \"goenv\": 3}\n");
     snap!("damaged_plan_file", env.run(&["apply", "broken.json", "--yes"]));

@@ -91,3 +91,36 @@ pub fn position_of(text: &str, needle: &str) -> (u64, u64) {
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
+
+/// Every path below a directory, relative to it: its type (`file`, `dir`, `link`), its mode, and
+/// a file's bytes or a link's target.
+pub type Tree = std::collections::BTreeMap<String, (String, u32, Vec<u8>)>;
+
+/// The [`Tree`] below `root`, leaving out the relative paths in `skip` (and all below them).
+pub fn tree(root: &Path, skip: &[&str]) -> Tree {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Tree::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if skip.contains(&rel.as_str()) {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let mode = meta.permissions().mode();
+            let (kind, bytes) = if meta.file_type().is_symlink() {
+                ("link", std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes())
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                ("dir", vec![])
+            } else {
+                ("file", std::fs::read(&path).expect("read"))
+            };
+            out.insert(rel, (kind.to_owned(), mode, bytes));
+        }
+    }
+    out
+}
